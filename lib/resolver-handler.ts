@@ -1,0 +1,103 @@
+import { AppSyncGraphQLResolver } from '@aws-lambda-powertools/event-handler/appsync-graphql';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { Resolvers } from '../generated/graphql.js';
+import type { FieldCoordinate, FunctionDeclaration } from '../resolvers/functions.js';
+import type { ResolverEvent } from './appsync/resolver-event.js';
+import { DomainError } from './errors.js';
+import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- type-level extraction only */
+type FieldResolverOf<C> = C extends `${infer T extends keyof Resolvers}.${infer F}`
+  ? F extends keyof NonNullable<Resolvers[T]>
+    ? Extract<NonNullable<NonNullable<Resolvers[T]>[F]>, (...args: any[]) => any>
+    : never
+  : never;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * A BatchInvoke resolver: all events of a batch in, one result per event out,
+ * same order. Parent, arguments and result types come from the per-field
+ * generated resolver type, so a batch resolver is held to the schema too.
+ */
+export type BatchResolverOf<C> = (
+  events: Array<Parameters<FieldResolverOf<C>>[1]>,
+) => Promise<Array<Awaited<ReturnType<FieldResolverOf<C>>>>>;
+
+export type FunctionResolvers<D extends FunctionDeclaration> = {
+  [C in keyof D['fields'] & FieldCoordinate]: D['fields'][C] extends { maxBatchSize: number }
+    ? BatchResolverOf<C>
+    : FieldResolverOf<C>;
+};
+
+export type ResolverHandler = (
+  event: ResolverEvent | ResolverEvent[],
+  context: Context,
+) => Promise<FieldResult | FieldResult[]>;
+
+type AnyFieldResolver = (args: Record<string, unknown>, event: ResolverEvent) => unknown;
+type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;
+
+/**
+ * Builds a function's Lambda handler: Powertools' AppSync GraphQL router
+ * dispatches on `info.parentTypeName`/`info.fieldName`, and every answer is a
+ * FieldResult envelope so domain errors reach the client with their errorType.
+ *
+ * Powertools turns any error a route throws into data, so unexpected errors are
+ * carried out of the router here and rethrown: Lambda records a function error
+ * and AppSync reports `Lambda:Unhandled`, as for any other crashing function.
+ * One invocation runs at a time per execution environment, so a module-level
+ * slot is enough.
+ */
+export function createResolverHandler<D extends FunctionDeclaration>(
+  declaration: D,
+  resolvers: FunctionResolvers<D>,
+  logger: Logger = new Logger({ serviceName: 'storefront' }),
+): ResolverHandler {
+  const app = new AppSyncGraphQLResolver({ logger });
+  let unhandled: { error: unknown } | undefined;
+
+  const settle = async <T>(work: () => Promise<T>, onDomainError: (error: DomainError) => T): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DomainError) return onDomainError(error);
+      unhandled = { error };
+      return onDomainError(new DomainError('InvalidState', 'unhandled'));
+    }
+  };
+
+  const routes = resolvers as unknown as Record<string, AnyFieldResolver | AnyBatchResolver>;
+  for (const [coordinate, route] of Object.entries(declaration.fields)) {
+    const [typeName, fieldName] = coordinate.split('.') as [string, string];
+    const implementation = routes[coordinate];
+    if (!implementation) throw new Error(`${coordinate} is declared for this function but has no resolver`);
+    if (route?.maxBatchSize) {
+      const batch = implementation as AnyBatchResolver;
+      app.batchResolver(
+        async (events: ResolverEvent[]) =>
+          settle(
+            async () => (await batch(events)).map(fieldData),
+            (error) => events.map(() => fieldError(error)),
+          ),
+        { typeName, fieldName, aggregate: true },
+      );
+    } else {
+      const single = implementation as AnyFieldResolver;
+      app.resolver(
+        async (args: Record<string, unknown>, { event }: { event: ResolverEvent }) =>
+          settle(async () => fieldData(await single(args, event)), fieldError),
+        { typeName, fieldName },
+      );
+    }
+  }
+
+  return async (event, context) => {
+    unhandled = undefined;
+    const result = (await app.resolve(event, context)) as FieldResult | FieldResult[];
+    // Assigned inside routes during resolve(); TS cannot see that through the closure.
+    const failure = unhandled as { error: unknown } | undefined;
+    if (failure) throw failure.error;
+    return result;
+  };
+}

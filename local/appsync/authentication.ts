@@ -1,0 +1,74 @@
+import type { AppSyncIdentity } from 'aws-lambda';
+import type { ApiDeclaration, AuthMode } from '../../lib/api.js';
+import type { DevUserPool } from '../identity/dev-user-pool.js';
+import type { Caller } from './field-authorization.js';
+
+export interface ApiKey {
+  readonly id: string;
+  /** Epoch seconds, as AppSync reports `expires`. */
+  readonly expires: number;
+}
+
+export type Authentication =
+  | { readonly ok: true; readonly caller: Caller; readonly identity: AppSyncIdentity }
+  | { readonly ok: false; readonly message: string };
+
+export type Headers = Readonly<Record<string, string | undefined>>;
+
+const NOT_AUTHORIZED = 'You are not authorized to make this call.';
+
+/**
+ * Decides which of the API's modes a request uses and whether its credentials
+ * hold. A request that fails here gets HTTP 401 before any resolver runs.
+ * Modes this runtime cannot verify are refused, never waved through.
+ */
+export class RequestAuthenticator {
+  readonly #modes: ReadonlySet<AuthMode>;
+  readonly #apiKeys: ReadonlyMap<string, ApiKey>;
+  readonly #userPool: DevUserPool | undefined;
+
+  constructor(options: { api: ApiDeclaration; apiKeys: readonly ApiKey[]; userPool?: DevUserPool }) {
+    this.#modes = new Set([options.api.defaultAuthMode, ...options.api.additionalAuthModes]);
+    this.#apiKeys = new Map(options.apiKeys.map((key) => [key.id, key]));
+    this.#userPool = options.userPool;
+  }
+
+  async authenticate(headers: Headers, sourceIp: string): Promise<Authentication> {
+    const authorization = headers['authorization'];
+    if (authorization) return this.#userPoolToken(authorization, sourceIp);
+    const apiKey = headers['x-api-key'];
+    if (apiKey !== undefined && this.#modes.has('API_KEY')) return this.#apiKey(apiKey);
+    return { ok: false, message: NOT_AUTHORIZED };
+  }
+
+  #apiKey(id: string): Authentication {
+    const key = this.#apiKeys.get(id);
+    if (!key || key.expires * 1000 <= Date.now()) return { ok: false, message: NOT_AUTHORIZED };
+    return { ok: true, caller: { mode: 'API_KEY', groups: [] }, identity: null };
+  }
+
+  async #userPoolToken(header: string, sourceIp: string): Promise<Authentication> {
+    if (!this.#modes.has('AMAZON_COGNITO_USER_POOLS') || !this.#userPool) return { ok: false, message: NOT_AUTHORIZED };
+    const token = header.replace(/^Bearer\s+/i, '');
+    try {
+      const claims = await this.#userPool.verify(token);
+      const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
+      const username = String(claims['cognito:username'] ?? claims['username'] ?? claims.sub);
+      return {
+        ok: true,
+        caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups },
+        identity: {
+          sub: claims.sub,
+          issuer: claims.iss,
+          username,
+          claims,
+          sourceIp: [sourceIp],
+          defaultAuthStrategy: 'ALLOW',
+          groups: groups.length > 0 ? groups : null,
+        },
+      };
+    } catch {
+      return { ok: false, message: NOT_AUTHORIZED };
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { GraphQLError, type ASTNode } from 'graphql';
+
+/** One entry of `errors[]` as AppSync writes it. */
+export interface AppSyncError {
+  path: ReadonlyArray<string | number> | null;
+  data: null;
+  errorType: string;
+  errorInfo: Record<string, unknown> | null;
+  locations: Array<{ line: number; column: number; sourceName: null }>;
+  message: string;
+}
+
+/** A field error carrying AppSync's errorType through graphql-js execution. */
+export function resolverError(message: string, errorType: string, errorInfo: Record<string, unknown> | null, nodes?: readonly ASTNode[]): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { errorType, errorInfo } });
+}
+
+export function toAppSyncError(error: GraphQLError, fallbackType: string): AppSyncError {
+  const extensions = error.extensions as { errorType?: unknown; errorInfo?: unknown };
+  // Errors thrown outside our resolvers (e.g. an output scalar failing to serialize) arrive wrapped.
+  const original = error.originalError as { extensions?: { errorType?: unknown; errorInfo?: unknown } } | undefined;
+  const errorType = extensions.errorType ?? original?.extensions?.errorType;
+  const errorInfo = extensions.errorInfo ?? original?.extensions?.errorInfo;
+  return {
+    path: error.path ?? null,
+    data: null,
+    errorType: typeof errorType === 'string' ? errorType : fallbackType,
+    errorInfo: (errorInfo as Record<string, unknown> | null | undefined) ?? null,
+    locations: (error.locations ?? []).map(({ line, column }) => ({ line, column, sourceName: null })),
+    message: error.message,
+  };
+}

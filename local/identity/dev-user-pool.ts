@@ -1,0 +1,97 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import type { CognitoIdOrAccessTokenPayload } from 'aws-jwt-verify/jwt-model';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+
+/**
+ * A development stand-in for a Cognito user pool's token issuer: it holds an
+ * RSA key pair, publishes the JWKS and mints ID/access tokens with Cognito's
+ * claims. Tokens are verified by aws-jwt-verify's CognitoJwtVerifier (the same
+ * verifier used against a real pool), pre-loaded with this JWKS instead of
+ * fetching it, so signature, issuer, token_use, expiry and client id are all
+ * checked exactly as in AWS.
+ */
+
+export interface DevUserPoolOptions {
+  /** Must look like a real pool id; the issuer is derived from it. */
+  readonly userPoolId?: string;
+  readonly clientId?: string;
+  /** Keeps the signing key across restarts so minted tokens stay valid. */
+  readonly keyFile?: string;
+}
+
+export interface MintOptions {
+  readonly username: string;
+  readonly sub?: string;
+  readonly groups?: readonly string[];
+  readonly email?: string;
+  readonly tokenUse?: 'id' | 'access';
+  readonly expiresInSeconds?: number;
+}
+
+
+const KEY_ID = 'local-dev-key';
+
+function loadOrCreateKey(keyFile: string | undefined): KeyObject {
+  if (keyFile && existsSync(keyFile)) return createPrivateKey(readFileSync(keyFile));
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  if (keyFile) {
+    mkdirSync(dirname(keyFile), { recursive: true });
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  return privateKey;
+}
+
+const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export class DevUserPool {
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly jwks: Jwks;
+  readonly #privateKey: KeyObject;
+  readonly #verifier;
+
+  constructor(options: DevUserPoolOptions = {}) {
+    this.userPoolId = options.userPoolId ?? 'us-east-1_LocalDev';
+    this.clientId = options.clientId ?? 'localdevclient';
+    const region = this.userPoolId.split('_')[0];
+    this.issuer = `https://cognito-idp.${region}.amazonaws.com/${this.userPoolId}`;
+    this.#privateKey = loadOrCreateKey(options.keyFile);
+    const publicJwk = createPublicKey(this.#privateKey).export({ format: 'jwk' });
+    this.jwks = { keys: [{ kty: 'RSA', n: String(publicJwk.n), e: String(publicJwk.e), kid: KEY_ID, alg: 'RS256', use: 'sig' }] };
+    this.#verifier = CognitoJwtVerifier.create({ userPoolId: this.userPoolId, tokenUse: null, clientId: this.clientId });
+    this.#verifier.cacheJwks(this.jwks);
+  }
+
+  mint(options: MintOptions): string {
+    const now = Math.floor(Date.now() / 1000);
+    const tokenUse = options.tokenUse ?? 'id';
+    const sub = options.sub ?? randomUUID();
+    const common = {
+      sub,
+      iss: this.issuer,
+      token_use: tokenUse,
+      auth_time: now,
+      iat: now,
+      exp: now + (options.expiresInSeconds ?? 3600),
+      jti: randomUUID(),
+      event_id: randomUUID(),
+      ...(options.groups && options.groups.length > 0 ? { 'cognito:groups': [...options.groups] } : {}),
+    };
+    const claims =
+      tokenUse === 'id'
+        ? { ...common, aud: this.clientId, 'cognito:username': options.username, ...(options.email ? { email: options.email, email_verified: true } : {}) }
+        : { ...common, client_id: this.clientId, username: options.username, scope: 'aws.cognito.signin.user.admin' };
+    const signingInput = `${base64url({ alg: 'RS256', kid: KEY_ID, typ: 'JWT' })}.${base64url(claims)}`;
+    const signature = sign('RSA-SHA256', Buffer.from(signingInput), this.#privateKey).toString('base64url');
+    return `${signingInput}.${signature}`;
+  }
+
+  /** Verifies like AppSync does for AMAZON_COGNITO_USER_POOLS; throws on any failed check. */
+  async verify(token: string): Promise<CognitoIdOrAccessTokenPayload<{ tokenUse: null; clientId: string; userPoolId: string }, Record<string, never>>> {
+    return this.#verifier.verify(token);
+  }
+}

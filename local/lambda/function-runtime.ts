@@ -1,0 +1,451 @@
+import { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+
+/**
+ * Local emulation of Lambda execution environments. Each environment is a
+ * worker thread with its own `process.env`, module instance and heap limit,
+ * running `worker.mjs`, which plays the part of the Node.js runtime interface
+ * client.
+ *
+ * Isolation is weaker than Lambda's microVMs: `process.exit` and uncaught
+ * errors only end the worker, but a native crash, `process.abort()` or
+ * `process.kill(process.pid)` inside a handler would still take the server
+ * down, and CPU is shared with the server rather than scaled with memory.
+ */
+
+export interface LocalFunctionOptions {
+  readonly name: string;
+  /** Absolute path to the function's ESM bundle. */
+  readonly bundlePath: string;
+  /** Export holding the handler; dots reach into nested objects, as in Lambda's handler string. */
+  readonly handlerExport?: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly memoryMb: number;
+  /** Fractions are accepted so tests can use short timeouts; Lambda only takes whole seconds. */
+  readonly timeoutSeconds: number;
+  /** Most execution environments alive at once (reserved concurrency). */
+  readonly maxConcurrency: number;
+  /** Receives the platform log lines (START/END/REPORT, timeouts, invoke errors). */
+  readonly log?: (line: string) => void;
+}
+
+export interface InvocationReport {
+  readonly requestId: string;
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  /** Only on the cold start, i.e. the invocation that created the environment. */
+  readonly initDurationMs?: number;
+  readonly memorySizeMb: number;
+  readonly maxMemoryUsedMb: number;
+  readonly coldStart: boolean;
+}
+
+/** Lambda's function error document (the RIC calls the stack field `trace`). */
+export interface FunctionError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly stack?: string[];
+}
+
+export type InvokeResult =
+  | { readonly ok: true; readonly payload: unknown; readonly report: InvocationReport }
+  | { readonly ok: false; readonly error: FunctionError; readonly report: InvocationReport };
+
+export interface LocalFunctionStats {
+  /** Invocations handed to an environment (queued ones are not counted yet). */
+  readonly invocations: number;
+  readonly coldStarts: number;
+  /** Live environments, initializing ones included. */
+  readonly environments: number;
+  /** Environments initializing for, or running, an invocation. */
+  readonly busy: number;
+  readonly queued: number;
+}
+
+/**
+ * Rejection for invocations cut short by `close()`, and for invoking a closed
+ * function. Like a service-side failure of the Invoke API (not a function
+ * error), it rejects `invoke()` rather than resolving with `ok: false`.
+ */
+export class LocalFunctionClosedError extends Error {
+  constructor(functionName: string) {
+    super(`Local function ${functionName} is closed`);
+    this.name = 'LocalFunctionClosedError';
+  }
+}
+
+// Resolved next to this module both from the TypeScript source (tsx, vitest)
+// and from a build that copies worker.mjs alongside its output.
+const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+
+// Lambda gives the init phase 10 seconds of its own, separate from the
+// function timeout.
+const INIT_TIMEOUT_MS = 10_000;
+
+const MIB = 1024 * 1024;
+
+type WorkerMessage =
+  | { type: 'ready'; maxMemoryBytes: number }
+  | { type: 'initError'; error: FunctionError; maxMemoryBytes: number }
+  | { type: 'fatal'; requestId: string | null; error: FunctionError }
+  | ({ type: 'result'; requestId: string; durationMs: number; maxMemoryBytes: number } & (
+      | { ok: true; payload: string }
+      | { ok: false; error: FunctionError }
+    ));
+
+interface Invocation {
+  readonly requestId: string;
+  readonly eventJson: string;
+  readonly resolve: (result: InvokeResult) => void;
+  readonly reject: (error: Error) => void;
+  coldStart: boolean;
+  startLogged: boolean;
+  /** performance.now() when the handler was given the event. */
+  dispatchedAt?: number;
+}
+
+interface Environment {
+  readonly id: number;
+  readonly worker: Worker;
+  readonly spawnedAt: number;
+  state: 'init' | 'idle' | 'busy' | 'dead';
+  current: Invocation | undefined;
+  initDurationMs?: number;
+  maxMemoryBytes: number;
+  timer?: NodeJS.Timeout;
+  workerError?: Error;
+}
+
+export class LocalFunction {
+  readonly name: string;
+  private readonly bundlePath: string;
+  private readonly handlerExport: string;
+  private readonly memoryMb: number;
+  private readonly timeoutMs: number;
+  private readonly maxConcurrency: number;
+  private readonly region: string;
+  private readonly baseEnvironment: Record<string, string>;
+  private readonly log: (line: string) => void;
+
+  private readonly environments = new Set<Environment>();
+  /** Idle environments; the most recently used is reused first, as Lambda tends to. */
+  private readonly idle: Environment[] = [];
+  private readonly queue: Invocation[] = [];
+  private nextEnvironmentId = 1;
+  private invocations = 0;
+  private coldStarts = 0;
+  private closed = false;
+
+  constructor(options: LocalFunctionOptions) {
+    if (!path.isAbsolute(options.bundlePath)) throw new TypeError(`bundlePath must be absolute: ${options.bundlePath}`);
+    if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
+      throw new RangeError(`maxConcurrency must be a positive integer, got ${options.maxConcurrency}`);
+    }
+    if (!(options.timeoutSeconds > 0)) throw new RangeError(`timeoutSeconds must be positive, got ${options.timeoutSeconds}`);
+    if (!(options.memoryMb >= 1)) throw new RangeError(`memoryMb must be positive, got ${options.memoryMb}`);
+
+    this.name = options.name;
+    this.bundlePath = options.bundlePath;
+    this.handlerExport = options.handlerExport ?? 'handler';
+    this.memoryMb = options.memoryMb;
+    this.timeoutMs = options.timeoutSeconds * 1000;
+    this.maxConcurrency = options.maxConcurrency;
+    this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
+    this.region = options.environment.AWS_REGION ?? options.environment.AWS_DEFAULT_REGION ?? 'us-east-1';
+
+    const moduleName = path.basename(this.bundlePath).replace(/\.[^.]*$/, '');
+    // The server's own environment is deliberately not inherited: a deployed
+    // function only sees Lambda's variables and its configured ones, and code
+    // that silently relies on a developer's shell would break once deployed.
+    this.baseEnvironment = {
+      ...(process.env.PATH === undefined ? {} : { PATH: process.env.PATH }),
+      LANG: 'en_US.UTF-8',
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_LAMBDA_FUNCTION_NAME: this.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_FORMAT: 'Text',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.name}`,
+      LAMBDA_TASK_ROOT: path.dirname(this.bundlePath),
+      _HANDLER: `${moduleName}.${this.handlerExport}`,
+      ...options.environment,
+    };
+  }
+
+  invoke(event: unknown): Promise<InvokeResult> {
+    if (this.closed) return Promise.reject(new LocalFunctionClosedError(this.name));
+    let eventJson: string;
+    try {
+      // Events reach Lambda as JSON; a value that cannot be serialized fails
+      // in the caller (the SDK), before any environment sees it.
+      eventJson = JSON.stringify(event) ?? 'null';
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<InvokeResult>((resolve, reject) => {
+      this.queue.push({ requestId: randomUUID(), eventJson, resolve, reject, coldStart: false, startLogged: false });
+      this.pump();
+    });
+  }
+
+  stats(): LocalFunctionStats {
+    return {
+      invocations: this.invocations,
+      coldStarts: this.coldStarts,
+      environments: this.environments.size,
+      busy: this.environments.size - this.idle.length,
+      queued: this.queue.length,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const invocation of this.queue.splice(0)) invocation.reject(new LocalFunctionClosedError(this.name));
+    const terminations: Promise<unknown>[] = [];
+    for (const environment of [...this.environments]) {
+      const invocation = environment.current;
+      terminations.push(this.retire(environment));
+      invocation?.reject(new LocalFunctionClosedError(this.name));
+    }
+    await Promise.all(terminations);
+  }
+
+  /**
+   * Hands queued invocations to idle environments, or to new ones while under
+   * maxConcurrency. Beyond that, Lambda would reject the invocation with
+   * TooManyRequestsException (HTTP 429), and AppSync would answer the field
+   * with an error. The local runtime queues instead (FIFO) because it serves
+   * one developer's bursts, where a spurious throttling error would be noise
+   * rather than a signal; the queue wait is not counted in durationMs.
+   */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const idle = this.idle.pop();
+      if (idle) {
+        this.dispatch(idle, this.queue.shift()!);
+      } else if (this.environments.size < this.maxConcurrency) {
+        this.spawn(this.queue.shift()!);
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Starts an environment whose init serves `invocation`: that invocation is the cold start. */
+  private spawn(invocation: Invocation): void {
+    const id = this.nextEnvironmentId++;
+    const now = new Date();
+    const logStreamName = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(
+      now.getUTCDate(),
+    ).padStart(2, '0')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+    const worker = new Worker(WORKER_URL, {
+      name: `lambda:${this.name}#${id}`,
+      // Only this environment's copy changes when the handler writes process.env.
+      env: { ...this.baseEnvironment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
+      // The parent's flags (tsx's loader, vitest's) are not part of Lambda's Node.
+      execArgv: [],
+      resourceLimits: {
+        // Young generation, code space and native memory count against the
+        // same function memory, so the old generation gets ~90% of it.
+        maxOldGenerationSizeMb: Math.max(16, Math.floor(this.memoryMb * 0.9)),
+      },
+      workerData: {
+        bundlePath: this.bundlePath,
+        handlerExport: this.handlerExport,
+        handlerName: this.baseEnvironment._HANDLER,
+        functionName: this.name,
+        memoryMb: this.memoryMb,
+        invokedFunctionArn: `arn:aws:lambda:${this.region}:000000000000:function:${this.name}`,
+        logGroupName: `/aws/lambda/${this.name}`,
+        logStreamName,
+      },
+    });
+    const environment: Environment = {
+      id,
+      worker,
+      spawnedAt: performance.now(),
+      state: 'init',
+      current: invocation,
+      maxMemoryBytes: 0,
+    };
+    invocation.coldStart = true;
+    this.invocations += 1;
+    this.coldStarts += 1;
+    this.environments.add(environment);
+
+    environment.timer = setTimeout(() => {
+      const message = `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`;
+      this.fail(environment, { errorType: 'Sandbox.Timedout', errorMessage: message });
+    }, INIT_TIMEOUT_MS);
+
+    worker.on('message', (message: WorkerMessage) => this.onMessage(environment, message));
+    worker.on('error', (error) => {
+      environment.workerError = error;
+    });
+    worker.on('exit', (code) => this.onExit(environment, code));
+  }
+
+  private dispatch(environment: Environment, invocation: Invocation): void {
+    if (!invocation.coldStart) this.invocations += 1;
+    environment.state = 'busy';
+    environment.current = invocation;
+    environment.worker.ref();
+    this.logStart(invocation);
+    invocation.dispatchedAt = performance.now();
+    environment.timer = setTimeout(() => this.onTimeout(environment), this.timeoutMs);
+    environment.worker.postMessage({
+      type: 'invoke',
+      requestId: invocation.requestId,
+      event: invocation.eventJson,
+      deadlineMs: Date.now() + this.timeoutMs,
+    });
+  }
+
+  private onMessage(environment: Environment, message: WorkerMessage): void {
+    if (environment.state === 'dead') return;
+    environment.maxMemoryBytes = Math.max(environment.maxMemoryBytes, 'maxMemoryBytes' in message ? message.maxMemoryBytes : 0);
+    switch (message.type) {
+      case 'ready': {
+        clearTimeout(environment.timer);
+        environment.initDurationMs = performance.now() - environment.spawnedAt;
+        const invocation = environment.current;
+        if (invocation) this.dispatch(environment, invocation);
+        else this.release(environment);
+        return;
+      }
+      case 'initError':
+        this.fail(environment, message.error);
+        return;
+      case 'fatal':
+        this.fail(environment, message.error);
+        return;
+      case 'result': {
+        const invocation = environment.current;
+        if (!invocation || invocation.requestId !== message.requestId) return;
+        clearTimeout(environment.timer);
+        environment.current = undefined;
+        this.release(environment);
+        if (message.ok) {
+          this.complete(invocation, environment, message.durationMs, { ok: true, payload: JSON.parse(message.payload) });
+        } else {
+          this.complete(invocation, environment, message.durationMs, { ok: false, error: message.error });
+        }
+        this.pump();
+        return;
+      }
+    }
+  }
+
+  private onTimeout(environment: Environment): void {
+    const invocation = environment.current;
+    if (invocation) {
+      this.log(`${new Date().toISOString()} ${invocation.requestId} Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`);
+    }
+    this.fail(environment, {
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
+    });
+  }
+
+  private onExit(environment: Environment, code: number): void {
+    if (environment.state === 'dead') return;
+    const requestId = environment.current?.requestId ?? 'unknown';
+    if (environment.workerError && (environment.workerError as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      this.fail(environment, {
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+      });
+    } else {
+      this.fail(environment, {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+      });
+    }
+  }
+
+  /** Discards the environment and fails whatever it was doing: init or an invocation. */
+  private fail(environment: Environment, error: FunctionError): void {
+    if (environment.state === 'dead') return;
+    if (environment.state === 'init') environment.initDurationMs = performance.now() - environment.spawnedAt;
+    const invocation = environment.current;
+    void this.retire(environment);
+    if (invocation) {
+      const durationMs = invocation.dispatchedAt === undefined ? 0 : performance.now() - invocation.dispatchedAt;
+      this.complete(invocation, environment, durationMs, { ok: false, error });
+    } else {
+      this.log(`Environment ${environment.id} of ${this.name} discarded while idle: ${error.errorType}: ${error.errorMessage}`);
+    }
+    this.pump();
+  }
+
+  private release(environment: Environment): void {
+    environment.state = 'idle';
+    // An idle environment must not keep the server process alive on its own.
+    environment.worker.unref();
+    this.idle.push(environment);
+  }
+
+  private retire(environment: Environment): Promise<unknown> {
+    environment.state = 'dead';
+    environment.current = undefined;
+    clearTimeout(environment.timer);
+    this.environments.delete(environment);
+    const index = this.idle.indexOf(environment);
+    if (index !== -1) this.idle.splice(index, 1);
+    return environment.worker.terminate().catch(() => undefined);
+  }
+
+  private logStart(invocation: Invocation): void {
+    if (invocation.startLogged) return;
+    invocation.startLogged = true;
+    this.log(`START RequestId: ${invocation.requestId} Version: $LATEST`);
+  }
+
+  private complete(
+    invocation: Invocation,
+    environment: Environment,
+    durationMs: number,
+    outcome: { ok: true; payload: unknown } | { ok: false; error: FunctionError },
+  ): void {
+    const report: InvocationReport = {
+      requestId: invocation.requestId,
+      durationMs,
+      // Lambda bills per started millisecond.
+      billedDurationMs: Math.ceil(durationMs),
+      ...(invocation.coldStart && environment.initDurationMs !== undefined
+        ? { initDurationMs: environment.initDurationMs }
+        : {}),
+      memorySizeMb: this.memoryMb,
+      maxMemoryUsedMb: Math.ceil(environment.maxMemoryBytes / MIB),
+      coldStart: invocation.coldStart,
+    };
+    this.logStart(invocation);
+    if (!outcome.ok && outcome.error.errorType !== 'Sandbox.Timedout') {
+      const { errorType, errorMessage, stack } = outcome.error;
+      this.log(
+        `${new Date().toISOString()}\t${invocation.requestId}\tERROR\tInvoke Error \t${JSON.stringify({ errorType, errorMessage, stack })}`,
+      );
+    }
+    this.log(`END RequestId: ${invocation.requestId}`);
+    this.log(formatReportLine(report));
+    invocation.resolve(outcome.ok ? { ok: true, payload: outcome.payload, report } : { ok: false, error: outcome.error, report });
+  }
+}
+
+/** Lambda's REPORT line; `Init Duration` only on cold starts. */
+export function formatReportLine(report: InvocationReport): string {
+  const fields = [
+    `REPORT RequestId: ${report.requestId}`,
+    `Duration: ${report.durationMs.toFixed(2)} ms`,
+    `Billed Duration: ${report.billedDurationMs} ms`,
+    `Memory Size: ${report.memorySizeMb} MB`,
+    `Max Memory Used: ${report.maxMemoryUsedMb} MB`,
+  ];
+  if (report.initDurationMs !== undefined) fields.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
+  return fields.join('\t');
+}

@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { api } from '../lib/api.js';
+import { buildAppSyncSchema } from '../lib/appsync/schema.js';
+import { bundleFunctions, type FunctionBundle } from '../lib/bundle.js';
+import { functionEnvironment } from '../lib/function-environment.js';
+import type { TableName } from '../lib/tables.js';
+import { fieldRoutes, functions, type FunctionName } from '../resolvers/functions.js';
+import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
+import { AppSyncExecutor, type Invoke } from './appsync/execute.js';
+import { FieldAuthorization } from './appsync/field-authorization.js';
+import { createGraphiQLRoutes } from './appsync/graphiql.js';
+import { createHttpServer, listen, sendJson } from './appsync/http-server.js';
+import { createTables } from './dynamodb/create-tables.js';
+import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
+import { DevUserPool } from './identity/dev-user-pool.js';
+import { LocalFunction } from './lambda/function-runtime.js';
+import { isObjectType } from 'graphql';
+
+export interface LocalStackOptions {
+  /** HTTP port on 127.0.0.1; 0 picks a free one. */
+  readonly port?: number;
+  /** Keep DynamoDB data in this directory; in memory when unset. */
+  readonly persistDir?: string;
+  readonly tablePrefix?: string;
+  /** Fixed API key (e.g. from APPSYNC_API_KEY); a fresh `da2-` key otherwise. */
+  readonly apiKey?: string;
+  /** Execution environments per function; defaults to the declaration's reservedConcurrency or 10. */
+  readonly maxConcurrency?: number;
+  /** Where function bundles go; a private temporary directory when unset. */
+  readonly bundleDir?: string;
+  /** Signing key file of the dev user pool; a fresh key per start when unset. */
+  readonly userPoolKeyFile?: string;
+  /** Platform log lines (REPORT etc.); silent when unset. */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly graphqlUrl: string;
+  readonly apiKey: string;
+  readonly dynamoDbEndpoint: string;
+  readonly tables: Readonly<Record<TableName, string>>;
+  readonly userPool: DevUserPool;
+  readonly functions: ReadonlyMap<FunctionName, LocalFunction>;
+  readonly bundles: readonly FunctionBundle[];
+  /** Environment a script needs to reach the local tables with the same code as the functions. */
+  readonly clientEnvironment: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** AppSync API keys look like `da2-` followed by 26 lowercase letters and digits. */
+function newApiKey(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `da2-${[...randomBytes(26)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+/** Every routed Type.field must exist in the schema: a stale function map fails at start, not at query time. */
+function checkRoutes(schema: ReturnType<typeof buildAppSyncSchema>, routes: ReturnType<typeof fieldRoutes>): void {
+  for (const coordinate of routes.keys()) {
+    const [typeName, fieldName] = coordinate.split('.') as [string, string];
+    const type = schema.getType(typeName);
+    if (!isObjectType(type) || !type.getFields()[fieldName]) throw new Error(`Function map routes ${coordinate}, which the schema lacks`);
+  }
+}
+
+/**
+ * Starts the whole local stack: DynamoDB Local with the declared tables, every
+ * function of the function map in its own Lambda-like environments, and the
+ * AppSync-compatible HTTP endpoint. `stop()` tears all of it down.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
+    cleanups.length = 0;
+  };
+  try {
+    const schema = buildAppSyncSchema();
+    const routes = fieldRoutes();
+    checkRoutes(schema, routes);
+
+    const bundleDir = options.bundleDir ?? (await mkdtemp(join(tmpdir(), 'storefront-functions-')));
+    if (!options.bundleDir) cleanups.push(() => rm(bundleDir, { recursive: true, force: true }));
+    const bundlesPromise = bundleFunctions(bundleDir);
+
+    const dynamodb: DynamoDBLocalHandle = await startDynamoDBLocal({ persistDir: options.persistDir });
+    cleanups.push(() => dynamodb.stop());
+    const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
+    cleanups.push(async () => client.destroy());
+    const tables = await createTables(client, options.tablePrefix ?? 'storefront-local');
+    const bundles = await bundlesPromise;
+
+    const clientConfig = dynamoDbClientConfig(dynamodb.endpoint);
+    const clientEnvironment: Record<string, string> = {
+      DYNAMODB_ENDPOINT: dynamodb.endpoint,
+      AWS_REGION: String(clientConfig.region),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    const log = options.log ?? (() => undefined);
+    const localFunctions = new Map<FunctionName, LocalFunction>();
+    for (const bundle of bundles) {
+      const declaration = functions[bundle.name];
+      const fn = new LocalFunction({
+        name: bundle.name,
+        bundlePath: bundle.file,
+        environment: {
+          ...functionEnvironment(bundle.name, declaration, tables),
+          ...clientEnvironment,
+          POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        },
+        memoryMb: declaration.memoryMb,
+        timeoutSeconds: declaration.timeoutSeconds,
+        maxConcurrency: options.maxConcurrency ?? ('reservedConcurrency' in declaration ? Number(declaration.reservedConcurrency) : 10),
+        log: (line) => log(`[${bundle.name}] ${line}`),
+      });
+      localFunctions.set(bundle.name, fn);
+      cleanups.push(() => fn.close());
+    }
+
+    const invoke: Invoke = async (functionName, payload) => {
+      const fn = localFunctions.get(functionName as FunctionName);
+      if (!fn) throw new Error(`No local function ${functionName}`);
+      const result = await fn.invoke(payload);
+      return result.ok ? { ok: true, payload: result.payload } : { ok: false, error: result.error };
+    };
+    const executor = new AppSyncExecutor({ schema, routes, authorization: new FieldAuthorization(schema, api.defaultAuthMode), invoke });
+
+    const apiKey = options.apiKey ?? newApiKey();
+    const apiKeys: ApiKey[] = [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + api.apiKeyTtlDays * 86_400 }];
+    const userPool = new DevUserPool({ keyFile: options.userPoolKeyFile });
+    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool });
+    const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey });
+
+    const devRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+      if (req.method === 'GET' && url.pathname === '/health') {
+        const stats = Object.fromEntries([...localFunctions].map(([name, fn]) => [name, fn.stats()]));
+        sendJson(res, 200, { status: 'ok', functions: stats });
+        return true;
+      }
+      if (req.method === 'GET' && url.pathname === '/.well-known/jwks.json') {
+        sendJson(res, 200, userPool.jwks);
+        return true;
+      }
+      if (req.method === 'POST' && url.pathname === '/dev/token') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+        let body: { username?: unknown; groups?: unknown; tokenUse?: unknown };
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof body;
+        } catch {
+          sendJson(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Body must be JSON' }] });
+          return true;
+        }
+        if (typeof body.username !== 'string' || body.username.length === 0) {
+          sendJson(res, 400, { errors: [{ errorType: 'BadRequestException', message: '"username" is required' }] });
+          return true;
+        }
+        const groups = Array.isArray(body.groups) ? body.groups.filter((g): g is string => typeof g === 'string') : [];
+        const tokenUse = body.tokenUse === 'access' ? 'access' : 'id';
+        sendJson(res, 200, { token: userPool.mint({ username: body.username, sub: body.username, groups, tokenUse }) });
+        return true;
+      }
+      const asset = req.method === 'GET' ? graphiql(url.pathname) : undefined;
+      if (asset) {
+        res.writeHead(asset.status, { 'content-type': asset.contentType });
+        res.end(asset.body);
+        return true;
+      }
+      return false;
+    };
+
+    const server: Server = createHttpServer({ executor, authenticator, routes: devRoutes });
+    const port = await listen(server, options.port ?? 0);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      url,
+      graphqlUrl: `${url}/graphql`,
+      apiKey,
+      dynamoDbEndpoint: dynamodb.endpoint,
+      tables,
+      userPool,
+      functions: localFunctions,
+      bundles,
+      clientEnvironment,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+

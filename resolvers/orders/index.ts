@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AppSyncIdentity } from 'aws-lambda';
+import { batchGetByKey } from '../../lib/batch-get.js';
+import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
+import { DomainError, notFound, validationError } from '../../lib/errors.js';
+import { callerSub, isPrivileged } from '../../lib/identity.js';
+import { toOrder, type OrderItemModel, type OrderRecord, type ProductItem } from '../../lib/model.js';
+import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
+import { createResolverHandler } from '../../lib/resolver-handler.js';
+import { pageSize, requireInt, requireToken } from '../../lib/validation.js';
+import { functions } from '../functions.js';
+import type { OrderItemInput, OrderStatus } from '../../generated/graphql.js';
+
+const db = createDocumentClient();
+const ORDERS = tableName('orders');
+const PRODUCTS = tableName('products');
+
+/** An order holds at most 100 lines; lines may repeat a product. */
+export const MAX_ORDER_LINES = 100;
+/** TransactWriteItems takes at most 100 actions: the order put plus one stock update per distinct product. */
+export const MAX_DISTINCT_PRODUCTS = 99;
+const MAX_QUANTITY = 1000;
+const MAX_TRANSACTION_ATTEMPTS = 10;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const NEXT_STATUS: Partial<Record<OrderStatus, OrderStatus>> = { PLACED: 'PAID', PAID: 'SHIPPED', SHIPPED: 'DELIVERED' };
+const CANCELLABLE: readonly OrderStatus[] = ['PLACED', 'PAID'];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The order id is derived from (customer, clientToken): a replay maps to the
+ * same item, and the transaction's `attribute_not_exists(id)` makes placement
+ * idempotent without a separate idempotency store.
+ */
+export function orderIdFor(customerId: string, clientToken: string): string {
+  return createHash('sha256').update(`${customerId}\u0000${clientToken}`).digest('hex').slice(0, 32);
+}
+
+type Line = { productId: string; quantity: number };
+
+/** Validates the order lines as the client sent them (kept in that order on the order). */
+export function validateLines(items: readonly OrderItemInput[]): Line[] {
+  if (items.length === 0) throw validationError('An order needs at least one item', { field: 'items' });
+  if (items.length > MAX_ORDER_LINES) throw validationError(`An order may hold at most ${MAX_ORDER_LINES} items`, { field: 'items' });
+  return items.map((line, index) => {
+    if (line.productId.length === 0) throw validationError(`items[${index}].productId must not be empty`, { field: `items[${index}].productId` });
+    return { productId: line.productId, quantity: requireInt(`items[${index}].quantity`, line.quantity, 1, MAX_QUANTITY) };
+  });
+}
+
+/** One stock decrement per product: a transaction may touch an item only once. */
+export function stockDemand(lines: readonly Line[]): Line[] {
+  const merged = new Map<string, number>();
+  for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
+  if (merged.size > MAX_DISTINCT_PRODUCTS) {
+    throw validationError(`An order may hold at most ${MAX_DISTINCT_PRODUCTS} distinct products`, { field: 'items' });
+  }
+  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+async function getOrder(id: string): Promise<OrderRecord | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: ORDERS, Key: { id }, ConsistentRead: true }));
+  return Item as OrderRecord | undefined;
+}
+
+async function getOwnedOrder(id: string, identity: AppSyncIdentity): Promise<OrderRecord> {
+  const order = await getOrder(id);
+  if (!order) throw notFound('Order', id);
+  if (!isPrivileged(identity) && order.customerId !== callerSub(identity)) {
+    // Same answer as a missing order: do not reveal other customers' order ids.
+    throw notFound('Order', id);
+  }
+  return order;
+}
+
+const sameLines = (a: readonly OrderItemModel[], b: readonly Line[]): boolean =>
+  a.length === b.length && a.every((line, i) => line.productId === b[i]?.productId && line.quantity === b[i]?.quantity);
+
+function replay(existing: OrderRecord, lines: readonly Line[]): OrderRecord {
+  if (!sameLines(existing.items, lines)) {
+    throw new DomainError('IdempotencyConflict', 'clientToken was already used for a different order', { orderId: existing.id });
+  }
+  return existing;
+}
+
+/**
+ * Runs a transaction, retrying only DynamoDB's TransactionConflict (another
+ * transaction touched the same items); the SDK does not retry it. Any other
+ * cancellation is handed to `onCancelled` with the per-action reasons.
+ */
+async function transact(input: TransactWriteCommandInput, onCancelled: (reasons: Array<string | undefined>) => Promise<never>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      const conflictOnly = reasons.every((code) => code === 'None' || code === 'TransactionConflict' || code === undefined);
+      if (conflictOnly && attempt < MAX_TRANSACTION_ATTEMPTS) {
+        await sleep(Math.random() * 10 * 2 ** Math.min(attempt, 6));
+        continue;
+      }
+      if (conflictOnly) throw new DomainError('ConditionFailed', 'The order could not be committed: too much contention, retry');
+      return onCancelled(reasons);
+    }
+  }
+}
+
+export const handler = createResolverHandler(functions.orders, {
+  'Query.order': async ({ id }, event) => {
+    try {
+      return toOrder(await getOwnedOrder(id, event.identity));
+    } catch (error) {
+      if (error instanceof DomainError && error.errorType === 'NotFound') return null;
+      throw error;
+    }
+  },
+
+  'Query.myOrders': async ({ limit, nextToken }, event) => {
+    const customerId = callerSub(event.identity);
+    const { Items, LastEvaluatedKey } = await db.send(
+      new QueryCommand({
+        TableName: ORDERS,
+        IndexName: 'byCustomer',
+        KeyConditionExpression: 'customerId = :customerId',
+        ExpressionAttributeValues: { ':customerId': customerId },
+        ScanIndexForward: false,
+        Limit: pageSize(limit),
+        ExclusiveStartKey: decodeNextToken(nextToken, {
+          attributes: ['id', 'customerId', 'createdAt'],
+          partition: { name: 'customerId', value: customerId },
+        }),
+      }),
+    );
+    return { items: ((Items ?? []) as OrderRecord[]).map(toOrder), nextToken: encodeNextToken(LastEvaluatedKey) };
+  },
+
+  'Mutation.placeOrder': async ({ input }, event) => {
+    const customerId = callerSub(event.identity);
+    const clientToken = requireToken('clientToken', input.clientToken);
+    const lines = validateLines(input.items);
+    const demand = stockDemand(lines);
+    if (input.contactEmail != null && !EMAIL.test(input.contactEmail)) throw validationError('contactEmail is not an email address');
+    const id = orderIdFor(customerId, clientToken);
+
+    const existing = await getOrder(id);
+    if (existing) return toOrder(replay(existing, lines));
+
+    const products = await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', lines.map((l) => l.productId));
+    const missing = lines.find((line) => !products.has(line.productId));
+    if (missing) throw notFound('Product', missing.productId);
+    const priced = demand.map((line) => ({ ...line, product: products.get(line.productId) as ProductItem }));
+    const currencies = new Set(priced.map((line) => line.product.currency));
+    if (currencies.size > 1) throw validationError('All items of an order must share one currency', { field: 'items' });
+    const short = priced.find((line) => line.product.stock < line.quantity);
+    if (short) {
+      throw new DomainError('InsufficientStock', `Product ${short.productId} has ${short.product.stock} in stock`, {
+        productId: short.productId,
+        stock: short.product.stock,
+      });
+    }
+
+    const now = new Date().toISOString();
+    const order: OrderRecord = {
+      id,
+      customerId,
+      status: 'PLACED',
+      items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity, unitPriceCents: products.get(line.productId)!.priceCents })),
+      totalCents: priced.reduce((sum, line) => sum + line.quantity * line.product.priceCents, 0),
+      currency: priced[0]!.product.currency,
+      clientToken,
+      contactEmail: input.contactEmail ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+
+    await transact(
+      {
+        TransactItems: [
+          { Put: { TableName: ORDERS, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
+          // The price condition makes the order charge the price it read.
+          ...priced.map((line) => ({
+            Update: {
+              TableName: PRODUCTS,
+              Key: { id: line.productId },
+              UpdateExpression: 'SET stock = stock - :quantity, version = version + :one, updatedAt = :now',
+              ConditionExpression: 'attribute_exists(id) AND stock >= :quantity AND priceCents = :price',
+              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now, ':price': line.product.priceCents },
+            },
+          })),
+        ],
+      },
+      async (reasons) => {
+        if (reasons[0] === 'ConditionalCheckFailed') {
+          const placed = await getOrder(id);
+          if (placed) return Promise.reject(new ReplayedOrder(replay(placed, lines)));
+        }
+        const failedLine = reasons.slice(1).findIndex((code) => code === 'ConditionalCheckFailed');
+        if (failedLine >= 0) {
+          const line = priced[failedLine]!;
+          const current = (await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', [line.productId])).get(line.productId);
+          if (!current) throw notFound('Product', line.productId);
+          if (current.priceCents !== line.product.priceCents) {
+            throw new DomainError('ConditionFailed', `The price of product ${line.productId} changed; review the order and retry`);
+          }
+          throw new DomainError('InsufficientStock', `Product ${line.productId} has ${current.stock} in stock`, {
+            productId: line.productId,
+            stock: current.stock,
+          });
+        }
+        throw new DomainError('ConditionFailed', `The order could not be committed (${reasons.join(', ')})`);
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof ReplayedOrder) return;
+      throw error;
+    });
+    const stored = await getOrder(id);
+    return toOrder(stored ?? order);
+  },
+
+  'Mutation.cancelOrder': async ({ id }, event) => {
+    const order = await getOwnedOrder(id, event.identity);
+    if (!CANCELLABLE.includes(order.status)) {
+      throw new DomainError('InvalidState', `Order ${id} is ${order.status} and can no longer be cancelled`);
+    }
+    const now = new Date().toISOString();
+    await transact(
+      {
+        TransactItems: [
+          {
+            Update: {
+              TableName: ORDERS,
+              Key: { id },
+              UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
+              ConditionExpression: '#status = :current',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':now': now, ':current': order.status },
+            },
+          },
+          ...stockDemand(order.items).map((line) => ({
+            Update: {
+              TableName: PRODUCTS,
+              Key: { id: line.productId },
+              UpdateExpression: 'SET stock = stock + :quantity, version = version + :one, updatedAt = :now',
+              ConditionExpression: 'attribute_exists(id)',
+              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now },
+            },
+          })),
+        ],
+      },
+      async () => {
+        throw new DomainError('ConditionFailed', `Order ${id} changed while it was being cancelled; read it and retry`);
+      },
+    );
+    return toOrder({ ...order, status: 'CANCELLED', updatedAt: now });
+  },
+
+  'Mutation.updateOrderStatus': async ({ id, status }, event) => {
+    if (!isPrivileged(event.identity)) throw new DomainError('Unauthorized', 'Only administrators may change an order status');
+    if (status === 'CANCELLED') throw validationError('Use cancelOrder to cancel an order: it restores stock', { field: 'status' });
+    const order = await getOrder(id);
+    if (!order) throw notFound('Order', id);
+    if (NEXT_STATUS[order.status] !== status) {
+      throw new DomainError('InvalidState', `Order ${id} cannot move from ${order.status} to ${status}`);
+    }
+    const now = new Date().toISOString();
+    await transact(
+      {
+        TransactItems: [
+          {
+            Update: {
+              TableName: ORDERS,
+              Key: { id },
+              UpdateExpression: 'SET #status = :next, updatedAt = :now',
+              ConditionExpression: '#status = :current',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':next': status, ':now': now, ':current': order.status },
+            },
+          },
+        ],
+      },
+      async () => {
+        throw new DomainError('ConditionFailed', `Order ${id} changed concurrently; read it and retry`);
+      },
+    );
+    return toOrder({ ...order, status, updatedAt: now });
+  },
+});
+
+/** Signals that a concurrent identical placement won the race; its order is returned as a replay. */
+class ReplayedOrder extends Error {
+  constructor(readonly order: OrderRecord) {
+    super('replayed');
+  }
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
+import { notFound } from '../../lib/errors.js';
+import { callerSub } from '../../lib/identity.js';
+import type { ReviewItem } from '../../lib/model.js';
+import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
+import { createResolverHandler } from '../../lib/resolver-handler.js';
+import { optionalText, pageSize, requireInt } from '../../lib/validation.js';
+import { functions } from '../functions.js';
+
+const db = createDocumentClient();
+const REVIEWS = tableName('reviews');
+const PRODUCTS = tableName('products');
+
+/** Sort keys that order reviews by time, newest first when read backwards. */
+const reviewId = (createdAt: string): string => `${createdAt}#${randomUUID().slice(0, 8)}`;
+
+export const handler = createResolverHandler(functions.reviews, {
+  'Product.reviews': async ({ limit, nextToken }, event) => {
+    const productId = event.source.id;
+    const { Items, LastEvaluatedKey } = await db.send(
+      new QueryCommand({
+        TableName: REVIEWS,
+        KeyConditionExpression: 'productId = :productId',
+        ExpressionAttributeValues: { ':productId': productId },
+        ScanIndexForward: false,
+        Limit: pageSize(limit),
+        ExclusiveStartKey: decodeNextToken(nextToken, {
+          attributes: ['productId', 'id'],
+          partition: { name: 'productId', value: productId },
+        }),
+      }),
+    );
+    return { items: (Items ?? []) as ReviewItem[], nextToken: encodeNextToken(LastEvaluatedKey) };
+  },
+
+  'Mutation.addReview': async ({ input }, event) => {
+    const authorId = callerSub(event.identity);
+    const createdAt = new Date().toISOString();
+    const review: ReviewItem = {
+      productId: input.productId,
+      id: reviewId(createdAt),
+      authorId,
+      rating: requireInt('rating', input.rating, 1, 5),
+      title: optionalText('title', input.title, 200),
+      body: optionalText('body', input.body, 5000),
+      createdAt,
+    };
+    try {
+      // The review and the product's rating counters move together or not at all.
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: REVIEWS, Item: review, ConditionExpression: 'attribute_not_exists(id)' } },
+            {
+              Update: {
+                TableName: PRODUCTS,
+                Key: { id: input.productId },
+                UpdateExpression: 'ADD ratingCount :one, ratingTotal :rating',
+                ConditionExpression: 'attribute_exists(id)',
+                ExpressionAttributeValues: { ':one': 1, ':rating': review.rating },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+        throw notFound('Product', input.productId);
+      }
+      throw error;
+    }
+    return review;
+  },
+});
