@@ -26,7 +26,8 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  *
  * Exit codes let the Node wrapper tell failures apart: 2 bad arguments,
  * 3 could not bind the port (the wrapper retries with another free port),
- * 4 unexpected internal layout (DynamoDB Local upgrade changed the private field).
+ * 4 unexpected internal layout (DynamoDB Local upgrade changed the private field),
+ * 1 anything else (uncaught exception, stack trace on stderr).
  */
 public final class LoopbackDynamoDBLocal {
   private static final String HOST = "127.0.0.1";

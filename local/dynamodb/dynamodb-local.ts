@@ -237,10 +237,12 @@ async function stopChild(child: ChildProcess, exited: Promise<ExitInfo>, port: n
 async function terminate(child: ChildProcess, exited: Promise<ExitInfo>): Promise<void> {
   if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
     child.kill('SIGTERM');
-    const result = await Promise.race([exited, sleep(STOP_GRACE_MS).then(() => 'timeout' as const)]);
-    if (result === 'timeout') {
-      child.kill('SIGKILL');
+    // A cleared timer, not sleep(): a pending 5 s timer would keep a CLI alive after stop().
+    const escalate = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    try {
       await exited;
+    } finally {
+      clearTimeout(escalate);
     }
   } else {
     await exited;

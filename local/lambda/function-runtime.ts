@@ -243,28 +243,14 @@ export class LocalFunction {
     const logStreamName = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(
       now.getUTCDate(),
     ).padStart(2, '0')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
-    const worker = new Worker(WORKER_URL, {
-      name: `lambda:${this.name}#${id}`,
-      // Only this environment's copy changes when the handler writes process.env.
-      env: { ...this.baseEnvironment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
-      // The parent's flags (tsx's loader, vitest's) are not part of Lambda's Node.
-      execArgv: [],
-      resourceLimits: {
-        // Young generation, code space and native memory count against the
-        // same function memory, so the old generation gets ~90% of it.
-        maxOldGenerationSizeMb: Math.max(16, Math.floor(this.memoryMb * 0.9)),
-      },
-      workerData: {
-        bundlePath: this.bundlePath,
-        handlerExport: this.handlerExport,
-        handlerName: this.baseEnvironment._HANDLER,
-        functionName: this.name,
-        memoryMb: this.memoryMb,
-        invokedFunctionArn: `arn:aws:lambda:${this.region}:000000000000:function:${this.name}`,
-        logGroupName: `/aws/lambda/${this.name}`,
-        logStreamName,
-      },
-    });
+    let worker: Worker;
+    try {
+      worker = this.startWorker(id, logStreamName);
+    } catch (error) {
+      // pump() also runs from worker callbacks, where a throw would crash the server.
+      invocation.reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     const environment: Environment = {
       id,
       worker,
@@ -288,6 +274,31 @@ export class LocalFunction {
       environment.workerError = error;
     });
     worker.on('exit', (code) => this.onExit(environment, code));
+  }
+
+  private startWorker(id: number, logStreamName: string): Worker {
+    return new Worker(WORKER_URL, {
+      name: `lambda:${this.name}#${id}`,
+      // Only this environment's copy changes when the handler writes process.env.
+      env: { ...this.baseEnvironment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
+      // The parent's flags (tsx's loader, vitest's) are not part of Lambda's Node.
+      execArgv: [],
+      resourceLimits: {
+        // Young generation, code space and native memory count against the
+        // same function memory, so the old generation gets ~90% of it.
+        maxOldGenerationSizeMb: Math.max(16, Math.floor(this.memoryMb * 0.9)),
+      },
+      workerData: {
+        bundlePath: this.bundlePath,
+        handlerExport: this.handlerExport,
+        handlerName: this.baseEnvironment._HANDLER,
+        functionName: this.name,
+        memoryMb: this.memoryMb,
+        invokedFunctionArn: `arn:aws:lambda:${this.region}:000000000000:function:${this.name}`,
+        logGroupName: `/aws/lambda/${this.name}`,
+        logStreamName,
+      },
+    });
   }
 
   private dispatch(environment: Environment, invocation: Invocation): void {

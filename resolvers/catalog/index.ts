@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetByKey } from '../../lib/batch-get.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
@@ -28,7 +29,8 @@ async function getProduct(id: string): Promise<ProductItem | undefined> {
 function productConditionError(error: unknown, id: string, onExisting: (item: ProductItem) => DomainError): unknown {
   if (!(error instanceof ConditionalCheckFailedException)) return error;
   if (!error.Item) return notFound('Product', id);
-  return onExisting(error.Item as unknown as ProductItem);
+  // The exception carries the item in DynamoDB's wire format, not as a document.
+  return onExisting(unmarshall(error.Item) as ProductItem);
 }
 
 function updateExpression(input: UpdateProductInput): { set: string[]; values: Record<string, unknown>; names: Record<string, string> } {

@@ -1,0 +1,57 @@
+import { print, type DocumentNode } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data: T | null;
+  errors?: Array<{ errorType: string; message: string; path?: Array<string | number> | null; errorInfo?: unknown }>;
+}
+
+export type Auth = { apiKey: string } | { token: string } | { headers: Record<string, string> } | null;
+
+/** A client that speaks to the local AppSync endpoint over real HTTP. */
+export class ApiClient {
+  constructor(private readonly stack: LocalStack) {}
+
+  get asApiKey(): Auth {
+    return { apiKey: this.stack.apiKey };
+  }
+
+  user(username: string, groups: string[] = []): Auth {
+    return { token: this.stack.userPool.mint({ username, sub: username, groups }) };
+  }
+
+  admin(): Auth {
+    return this.user('admin-user', ['admin']);
+  }
+
+  async request<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
+    variables: TVariables | Record<string, unknown> | undefined,
+    auth: Auth,
+  ): Promise<GraphQLResponse<TData>> {
+    const query = typeof document === 'string' ? document : print(document);
+    return this.raw(JSON.stringify({ query, variables }), auth) as Promise<GraphQLResponse<TData>>;
+  }
+
+  async raw(body: string, auth: Auth, method = 'POST'): Promise<GraphQLResponse<unknown>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (auth && 'apiKey' in auth) headers['x-api-key'] = auth.apiKey;
+    if (auth && 'token' in auth) headers['authorization'] = auth.token;
+    if (auth && 'headers' in auth) Object.assign(headers, auth.headers);
+    const response = await fetch(this.stack.graphqlUrl, { method, headers, body: method === 'GET' ? undefined : body });
+    const json = (await response.json()) as Omit<GraphQLResponse<unknown>, 'status'>;
+    return { status: response.status, data: json.data ?? null, ...(json.errors ? { errors: json.errors } : {}) };
+  }
+
+  /** Invocations a function has served so far (for BatchInvoke proofs). */
+  invocations(functionName: 'catalog' | 'orders' | 'reviews'): number {
+    return this.stack.functions.get(functionName)!.stats().invocations;
+  }
+}
+
+export async function startTestStack(options: LocalStackOptions = {}): Promise<{ stack: LocalStack; api: ApiClient }> {
+  const stack = await startLocalStack(options);
+  return { stack, api: new ApiClient(stack) };
+}
