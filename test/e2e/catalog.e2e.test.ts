@@ -57,7 +57,7 @@ describe('catalog over HTTP', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 7; i++) ids.add((await createProduct({ category: 'paging', sku: `P-${i}` })).id);
     const seen: string[] = [];
-    let nextToken: string | null | undefined = undefined;
+    let nextToken: string | null | undefined;
     let pages = 0;
     do {
       const res = await api.request(ListProductsDocument, { category: 'paging', limit: 3, nextToken }, api.asApiKey);

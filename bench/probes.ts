@@ -1,0 +1,81 @@
+import type { ResolverEvent } from '../lib/appsync/resolver-event.js';
+import { toProduct } from '../lib/model.js';
+import type { LocalStack } from '../local/runtime.js';
+import { sampleProducts } from '../local/seed.js';
+import type { FunctionName } from '../resolvers/functions.js';
+import { GetOrderWithProductsDocument, GetProductDocument, ProductWithReviewsDocument } from '../generated/client/graphql.js';
+import { cognitoIdentity, fieldEvent } from './events.js';
+
+/**
+ * One representative field invocation per function, for the cold-start and
+ * warm-duration measurements. Which functions exist comes from the bundles
+ * (the function map); this table only says how to call each one, and its
+ * `Record<FunctionName, …>` type makes `tsc` fail when a function is added to
+ * the map without a probe here.
+ */
+
+export interface Probe {
+  readonly event: ResolverEvent;
+  /** Checks the field's data; returns a problem description or null. */
+  readonly check: (data: unknown) => string | null;
+}
+
+export interface ProbeContext {
+  readonly stack: LocalStack;
+  /** A seeded product id. */
+  readonly productId: string;
+  /** The 100-item order and its owner (username = sub). */
+  readonly orderId: string;
+  readonly orderItems: number;
+  readonly owner: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+export function probes(context: ProbeContext): Record<FunctionName, Probe> {
+  const { stack, productId, orderId, orderItems, owner } = context;
+  // The parent value Product.reviews gets is what catalog returned for the
+  // product: the stored seed item mapped through toProduct.
+  const product = sampleProducts(Number(productId.replace(/\D/g, ''))).find((p) => p.id === productId);
+  if (!product) throw new Error(`${productId} is not a seeded product id`);
+
+  return {
+    catalog: {
+      event: fieldEvent({
+        document: GetProductDocument,
+        path: ['product'],
+        parentTypeName: 'Query',
+        arguments: { id: productId },
+        variables: { id: productId },
+        identity: null, // API key caller
+      }),
+      check: (data) => (isRecord(data) && data.id === productId ? null : `expected product ${productId}, got ${JSON.stringify(data)?.slice(0, 200)}`),
+    },
+    orders: {
+      event: fieldEvent({
+        document: GetOrderWithProductsDocument,
+        path: ['order'],
+        parentTypeName: 'Query',
+        arguments: { id: orderId },
+        variables: { id: orderId },
+        identity: cognitoIdentity(stack.userPool, owner),
+      }),
+      check: (data) =>
+        isRecord(data) && data.id === orderId && Array.isArray(data.items) && data.items.length === orderItems
+          ? null
+          : `expected order ${orderId} with ${orderItems} items, got ${JSON.stringify(data)?.slice(0, 200)}`,
+    },
+    reviews: {
+      event: fieldEvent({
+        document: ProductWithReviewsDocument,
+        path: ['product', 'reviews'],
+        parentTypeName: 'Product',
+        arguments: { limit: 20 },
+        variables: { id: productId, limit: 20 },
+        identity: null,
+        source: toProduct(product),
+      }),
+      check: (data) => (isRecord(data) && Array.isArray(data.items) ? null : `expected a review page, got ${JSON.stringify(data)?.slice(0, 200)}`),
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import type { FunctionMeasurement } from './cold-start.js';
+import type { LoadResult } from './load.js';
+
+/** The results document (bench/results.json) and its console rendering. */
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly totalMemoryBytes: number;
+  readonly nodeVersion: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly osRelease: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+    nodeVersion: process.version,
+    platform: os.platform(),
+    arch: os.arch(),
+    osRelease: os.release(),
+  };
+}
+
+export interface ScenarioResult extends LoadResult {
+  readonly scenario: string;
+  readonly description: string;
+  readonly warmup: { readonly requests: number; readonly errors: number; readonly errorSamples: string[] };
+  /** Invocations each function served during the measured phase, divided by its requests. */
+  readonly invocationsPerRequest: Record<string, number>;
+  readonly focusFunction: string;
+}
+
+export interface BenchReport {
+  readonly timestamp: string;
+  readonly machine: MachineInfo;
+  readonly config: Record<string, unknown>;
+  readonly data: Record<string, unknown>;
+  readonly scenarios: ScenarioResult[];
+  readonly functions: FunctionMeasurement[];
+  readonly totalErrors: number;
+  readonly ok: boolean;
+}
+
+export async function writeReport(path: string, report: BenchReport): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** Right-aligns numbers, left-aligns text; plain ASCII so it pastes anywhere. */
+export function formatTable(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = rows.map((row) => row.map((cell) => String(cell)));
+  const numeric = headers.map((_, column) => rows.every((row) => typeof row[column] === 'number'));
+  const widths = headers.map((header, column) => Math.max(header.length, ...cells.map((row) => row[column]?.length ?? 0)));
+  const line = (row: readonly string[]): string =>
+    row.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ').trimEnd();
+  return [line(headers), widths.map((width) => '-'.repeat(width)).join('-+-'), ...cells.map(line)].join('\n');
+}
+
+const ms = (value: number): number => Math.round(value * 100) / 100;
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+export function renderReport(report: BenchReport): string {
+  const m = report.machine;
+  const header = `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${m.nodeVersion} (${m.platform} ${m.arch}) — ${report.timestamp}`;
+  const load = formatTable(
+    ['scenario', 'clients', 'requests', 'errors', 'duration s', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'inv/req'],
+    report.scenarios.map((s) => [
+      s.scenario,
+      s.concurrency,
+      s.requests,
+      s.errors + s.warmup.errors,
+      ms(s.durationS),
+      round1(s.requestsPerSecond),
+      ms(s.latencyMs.p50),
+      ms(s.latencyMs.p95),
+      ms(s.latencyMs.p99),
+      ms(s.latencyMs.max),
+      `${s.focusFunction} ${ms(s.invocationsPerRequest[s.focusFunction] ?? Number.NaN)}`,
+    ]),
+  );
+  const fns = formatTable(
+    ['function', 'probe field', 'bundle bytes', 'memory MB', 'cold init ms (median)', 'cold 1st call ms', 'warm p50 ms', 'warm p95 ms', 'warm n'],
+    report.functions.map((f) => [
+      f.name,
+      f.field,
+      f.bundleBytes,
+      f.memoryMb,
+      ms(f.coldStart.initMedianMs),
+      ms(f.coldStart.firstDurationMedianMs),
+      ms(f.warm.durationMedianMs),
+      ms(f.warm.durationP95Ms),
+      f.warm.invocations,
+    ]),
+  );
+  const coldRuns = report.functions[0]?.coldStart.runs ?? 0;
+  return [
+    header,
+    '',
+    'Load (closed loop over HTTP; latency percentiles nearest-rank over all samples; errors include warm-up)',
+    load,
+    '',
+    `Functions (cold init = median of ${coldRuns} fresh environments; warm = ${report.functions[0]?.warm.invocations ?? 0} invocations after ${report.functions[0]?.warm.discarded ?? 0} discarded)`,
+    fns,
+  ].join('\n');
+}

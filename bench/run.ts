@@ -1,0 +1,164 @@
+/**
+ * `npm run bench [-- --out path.json]`: load scenarios against the local
+ * AppSync-compatible stack over real HTTP, plus per-function bundle size,
+ * cold init and warm duration. Writes a JSON report (bench/results.json by
+ * default) and prints a table. Exits non-zero when any response was wrong,
+ * after still writing the report, so a broken run cannot pass for a slow one.
+ *
+ * Budget: on 2 cores, DynamoDB Local start ~5-10 s, 4 load runs of at most
+ * 15 s each, ~3 × (5 cold starts + 220 warm calls) — well under 3 minutes.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startLocalStack, type LocalStack } from '../local/runtime.js';
+import { measureFunction, type FunctionMeasurement } from './cold-start.js';
+import { GraphQLHttpClient } from './http-client.js';
+import { runClosedLoop } from './load.js';
+import { probes } from './probes.js';
+import { machineInfo, renderReport, writeReport, type BenchReport, type ScenarioResult } from './report.js';
+import { orderWithProductsScenario, productScenario, type Scenario } from './scenarios.js';
+import { prepareData } from './setup.js';
+
+const CONFIG = {
+  products: 200,
+  orderLines: 100,
+  orderDistinctProducts: 50,
+  concurrencies: [1, 32],
+  warmupRequests: 50,
+  maxRequests: 2000,
+  maxDurationMs: 15_000,
+  coldRuns: 5,
+  warmInvocations: 200,
+  warmDiscarded: 20,
+} as const;
+
+const { values: args } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
+const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new URL('./results.json', import.meta.url));
+
+function invocationCounts(stack: LocalStack): Map<string, number> {
+  return new Map([...stack.functions].map(([name, fn]) => [name, fn.stats().invocations]));
+}
+
+async function runScenario(stack: LocalStack, scenario: Scenario, concurrency: number): Promise<ScenarioResult> {
+  const client = new GraphQLHttpClient(stack.graphqlUrl, { maxSockets: concurrency });
+  try {
+    const request = scenario.request(client);
+    // Warm-up at the same concurrency: opens the keep-alive sockets, spins up
+    // the function environments this concurrency needs and lets V8 JIT the
+    // hot paths, none of which should count as steady-state latency.
+    const warmup = await runClosedLoop(request, {
+      concurrency,
+      maxRequests: CONFIG.warmupRequests,
+      maxDurationMs: CONFIG.maxDurationMs,
+    });
+    const before = invocationCounts(stack);
+    const result = await runClosedLoop(request, {
+      concurrency,
+      maxRequests: CONFIG.maxRequests,
+      maxDurationMs: CONFIG.maxDurationMs,
+    });
+    const after = invocationCounts(stack);
+    const invocationsPerRequest = Object.fromEntries(
+      [...after].map(([name, count]) => [name, result.requests > 0 ? (count - (before.get(name) ?? 0)) / result.requests : 0]),
+    );
+    return {
+      scenario: scenario.name,
+      description: scenario.description,
+      focusFunction: scenario.focusFunction,
+      warmup: { requests: warmup.requests, errors: warmup.errors, errorSamples: warmup.errorSamples },
+      ...result,
+      invocationsPerRequest,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const stack = await startLocalStack({});
+  try {
+    const data = await prepareData(stack, {
+      products: CONFIG.products,
+      orderLines: CONFIG.orderLines,
+      distinctProducts: CONFIG.orderDistinctProducts,
+    });
+    console.error(`Stack up and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; order ${data.orderId} has ${data.orderItems} items`);
+
+    const scenarios = [productScenario(stack, data), orderWithProductsScenario(data)];
+    const scenarioResults: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      for (const concurrency of CONFIG.concurrencies) {
+        const result = await runScenario(stack, scenario, concurrency);
+        console.error(
+          `  ${scenario.name} x${concurrency}: ${result.requests} requests, ${result.errors + result.warmup.errors} errors, ${result.requestsPerSecond.toFixed(1)} req/s`,
+        );
+        scenarioResults.push(result);
+      }
+    }
+
+    // Every function of the map, from the bundles the stack built.
+    const probeFor = probes({
+      stack,
+      productId: data.productIds[0]!,
+      orderId: data.orderId,
+      orderItems: data.orderItems,
+      owner: data.owner,
+    });
+    const functionResults: FunctionMeasurement[] = [];
+    for (const bundle of stack.bundles) {
+      const probe = probeFor[bundle.name];
+      if (!probe) throw new Error(`No probe event for function ${bundle.name}`);
+      functionResults.push(
+        await measureFunction(stack, bundle, probe, {
+          coldRuns: CONFIG.coldRuns,
+          warmInvocations: CONFIG.warmInvocations,
+          warmDiscarded: CONFIG.warmDiscarded,
+        }),
+      );
+      console.error(`  ${bundle.name}: cold starts and warm invocations measured`);
+    }
+
+    const totalErrors = scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0);
+    const report: BenchReport = {
+      timestamp: new Date().toISOString(),
+      machine: machineInfo(),
+      config: { ...CONFIG, percentiles: 'nearest-rank over all samples', client: 'node:http keep-alive, closed loop' },
+      data: {
+        products: data.productIds.length,
+        orderId: data.orderId,
+        orderItems: data.orderItems,
+        orderDistinctProducts: data.distinctProducts,
+      },
+      scenarios: scenarioResults,
+      functions: functionResults,
+      totalErrors,
+      ok: totalErrors === 0,
+    };
+    await writeReport(outPath, report);
+
+    console.log(renderReport(report));
+    console.log(`\nWrote ${outPath} (total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    if (totalErrors > 0) {
+      console.error(`\nWARNING: ${totalErrors} request(s) failed; the numbers above are not trustworthy. Examples:`);
+      for (const s of scenarioResults) {
+        for (const sample of [...s.warmup.errorSamples, ...s.errorSamples]) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
+      }
+      return 1;
+    }
+    return 0;
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error('Benchmark failed:', error);
+    process.exitCode = 1;
+  },
+);

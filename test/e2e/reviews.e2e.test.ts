@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AddReviewDocument, CreateProductDocument, ProductWithReviewsDocument } from '../../generated/client/graphql.js';
+import { startTestStack, type ApiClient } from '../support/local-stack.js';
+import type { LocalStack } from '../../local/runtime.js';
+
+let stack: LocalStack;
+let api: ApiClient;
+let productId: string;
+
+beforeAll(async () => {
+  ({ stack, api } = await startTestStack());
+  const res = await api.request(
+    CreateProductDocument,
+    { input: { sku: 'R-1', name: 'Lamp', priceCents: 4500, currency: 'GBP', category: 'home', stock: 2 } },
+    api.admin(),
+  );
+  productId = res.data!.createProduct.id;
+});
+afterAll(async () => stack?.stop());
+
+describe('reviews over HTTP', () => {
+  it('adds reviews, keeps the rating summary in step and pages reviews newest first', async () => {
+    const ratings = [5, 4, 3, 5, 2];
+    for (const [i, rating] of ratings.entries()) {
+      const res = await api.request(AddReviewDocument, { input: { productId, rating, title: `Review ${i}` } }, api.user(`reviewer-${i}`));
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.addReview).toMatchObject({ productId, rating, authorId: `reviewer-${i}` });
+    }
+    const titles: string[] = [];
+    let nextToken: string | null | undefined;
+    let summary: { count: number; average?: number | null } | undefined;
+    do {
+      const res = await api.request(ProductWithReviewsDocument, { id: productId, limit: 2, nextToken }, api.asApiKey);
+      expect(res.errors).toBeUndefined();
+      summary = res.data!.product!.rating;
+      titles.push(...res.data!.product!.reviews.items.map((r) => r.title ?? ''));
+      nextToken = res.data!.product!.reviews.nextToken;
+    } while (nextToken);
+    expect(titles).toEqual(['Review 4', 'Review 3', 'Review 2', 'Review 1', 'Review 0']);
+    expect(summary).toEqual({ count: 5, average: 3.8 });
+  });
+
+  it('refuses an out-of-range rating and a review of a missing product, writing nothing', async () => {
+    const bad = await api.request(AddReviewDocument, { input: { productId, rating: 6 } }, api.user('x'));
+    expect(bad.errors?.[0]?.errorType).toBe('ValidationError');
+    const missing = await api.request(AddReviewDocument, { input: { productId: 'nope', rating: 3 } }, api.user('x'));
+    expect(missing.errors?.[0]?.errorType).toBe('NotFound');
+    const res = await api.request(ProductWithReviewsDocument, { id: productId, limit: 100 }, api.asApiKey);
+    expect(res.data?.product?.rating.count).toBe(5);
+    expect(res.data?.product?.reviews.items.every((r) => r.authorId !== 'x')).toBe(true);
+  });
+
+  it('only lets signed-in users review: an API key caller is Unauthorized', async () => {
+    const res = await api.request(AddReviewDocument, { input: { productId, rating: 4 } }, api.asApiKey);
+    expect(res.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', path: ['addReview'] });
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
+import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
+import { fieldRoutes } from '../../resolvers/functions.js';
+import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
+import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
+
+const schema = buildAppSyncSchema();
+const routes = fieldRoutes();
+const authorization = new FieldAuthorization(schema, 'API_KEY');
+
+const apiKeyCaller = { caller: { mode: 'API_KEY', groups: [] } as Caller, identity: null, headers: { 'x-api-key': 'k' } };
+const userCaller = (groups: string[] = []) => ({
+  caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups } as Caller,
+  identity: { sub: 'u1', issuer: 'iss', username: 'u1', claims: {}, sourceIp: ['127.0.0.1'], defaultAuthStrategy: 'ALLOW', groups },
+  headers: { authorization: 't' },
+});
+
+/** A fake Lambda: records every invocation and answers with `respond`. */
+function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]) => Invocation) {
+  const calls: Array<{ fn: string; payload: ResolverEvent | ResolverEvent[] }> = [];
+  const executor = new AppSyncExecutor({
+    schema,
+    routes,
+    authorization,
+    invoke: async (fn, payload) => {
+      calls.push({ fn, payload });
+      return respond(fn, payload);
+    },
+  });
+  return { calls, executor };
+}
+
+const product = (id: string) => ({
+  id, sku: 's', name: `n-${id}`, description: null, priceCents: 1, currency: 'USD', category: 'c', stock: 1, version: 1,
+  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', rating: { count: 0, average: null },
+});
+
+describe('AppSyncExecutor', () => {
+  it('sends the Lambda the AppSync direct resolver event', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p1') } }));
+    const query = `query Q($id: ID!) { product(id: $id) { id ...F rating { count } } } fragment F on Product { name __typename }`;
+    const res = await executor.execute({ query, variables: { id: 'p1' } }, apiKeyCaller);
+    expect(res.errors).toBeUndefined();
+    expect(calls).toHaveLength(1);
+    const event = calls[0]!.payload as ResolverEvent;
+    expect(calls[0]!.fn).toBe('catalog');
+    expect(event.arguments).toEqual({ id: 'p1' });
+    expect(event.source).toBeNull();
+    expect(event.identity).toBeNull();
+    expect(event.request).toEqual({ headers: { 'x-api-key': 'k' }, domainName: null });
+    expect(event.info).toMatchObject({ fieldName: 'product', parentTypeName: 'Query', variables: { id: 'p1' } });
+    expect(event.info.selectionSetList).toEqual(['id', 'name', 'rating', 'rating/count']);
+    expect(event.info.selectionSetGraphQL).toContain('...F');
+    expect(event.prev).toBeNull();
+    expect(event.stash).toEqual({});
+  });
+
+  it('reports an enveloped domain error with its errorType, path and locations, and null data for the field', async () => {
+    const { executor } = recorder(() => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'gone', errorInfo: { id: 'p' } } }));
+    const res = await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
+    expect(res.data).toEqual({ product: null });
+    expect(res.errors).toEqual([
+      { path: ['product'], data: null, errorType: 'NotFound', errorInfo: { id: 'p' }, locations: [{ line: 1, column: 3, sourceName: null }], message: 'gone' },
+    ]);
+  });
+
+  it('reports a function error as Lambda:Unhandled', async () => {
+    const { executor } = recorder(() => ({ ok: false, error: { errorType: 'TypeError', errorMessage: 'boom' } }));
+    const res = await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
+    expect(res.errors?.[0]).toMatchObject({ errorType: 'Lambda:Unhandled', message: 'boom', path: ['product'] });
+  });
+
+  it('refuses a field the caller may not see without invoking its function', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: null } }));
+    const res = await executor.execute({ query: '{ myOrders { items { id } } }' }, apiKeyCaller);
+    expect(calls).toHaveLength(0);
+    expect(res.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', message: 'Not Authorized to access myOrders on type Query' });
+  });
+
+  it('enforces cognito_groups: admin may createProduct, a plain user may not', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('new') } }));
+    const query = 'mutation { createProduct(input: {sku: "s", name: "n", priceCents: 1, currency: USD, category: "c", stock: 1}) { id } }';
+    const denied = await executor.execute({ query }, userCaller());
+    expect(denied.errors?.[0]?.errorType).toBe('Unauthorized');
+    expect(calls).toHaveLength(0);
+    const allowed = await executor.execute({ query }, userCaller(['admin']));
+    expect(allowed.errors).toBeUndefined();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('gathers a batched field across the response and splits it by maxBatchSize', async () => {
+    const lines = Array.from({ length: 250 }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 }));
+    const order = { id: 'o', customerId: 'u1', status: 'PLACED', items: lines, totalCents: 250, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+    const { calls, executor } = recorder((fn, payload) => {
+      if (fn === 'orders') return { ok: true, payload: { data: order } };
+      const events = payload as ResolverEvent<{ productId: string }>[];
+      return { ok: true, payload: events.map((e) => ({ data: product(e.source.productId) })) };
+    });
+    const res = await executor.execute({ query: '{ order(id: "o") { items { product { id } } } }' }, userCaller());
+    expect(res.errors).toBeUndefined();
+    const batches = calls.filter((c) => c.fn === 'catalog').map((c) => (c.payload as ResolverEvent[]).length);
+    expect(batches).toEqual([100, 100, 50]);
+    const ids = (res.data as { order: { items: Array<{ product: { id: string } }> } }).order.items.map((i) => i.product.id);
+    expect(ids).toEqual(lines.map((l) => l.productId));
+    const first = (calls.find((c) => c.fn === 'catalog')!.payload as ResolverEvent[])[0]!;
+    expect(first.info).toMatchObject({ fieldName: 'product', parentTypeName: 'OrderItem' });
+    expect(first.source).toMatchObject({ productId: 'p0' });
+  });
+
+  it('fails every item of a batch whose response has the wrong length', async () => {
+    const order = { id: 'o', customerId: 'u1', status: 'PLACED', items: [{ productId: 'a', quantity: 1, unitPriceCents: 1 }, { productId: 'b', quantity: 1, unitPriceCents: 1 }], totalCents: 2, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+    const { executor } = recorder((fn) => (fn === 'orders' ? { ok: true, payload: { data: order } } : { ok: true, payload: [{ data: null }] }));
+    const res = await executor.execute({ query: '{ order(id: "o") { items { product { id } } } }' }, userCaller());
+    expect(res.errors).toHaveLength(2);
+    for (const error of res.errors ?? []) expect(error.errorType).toBe('Lambda:Unhandled');
+  });
+
+  it('reports an invalid AWS scalar in the response as a field error', async () => {
+    const { executor } = recorder(() => ({ ok: true, payload: { data: { ...product('p'), createdAt: 'yesterday' } } }));
+    const res = await executor.execute({ query: '{ product(id: "p") { createdAt } }' }, apiKeyCaller);
+    expect(res.errors?.[0]?.message).toContain('AWSDateTime');
+  });
+});

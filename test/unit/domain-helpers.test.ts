@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
+import { pageSize, requireInt, requireText, requireToken } from '../../lib/validation.js';
+import { toProduct, type ProductItem } from '../../lib/model.js';
+import { fieldRoutes } from '../../resolvers/functions.js';
+
+const expected = { attributes: ['id', 'category', 'createdAt'], partition: { name: 'category', value: 'books' } } as const;
+
+describe('nextToken', () => {
+  it('round-trips a LastEvaluatedKey and is absent at the end', () => {
+    const key = { id: 'p1', category: 'books', createdAt: '2026-01-01T00:00:00Z' };
+    const token = encodeNextToken(key)!;
+    expect(token).not.toContain('books');
+    expect(decodeNextToken(token, expected)).toEqual(key);
+    expect(encodeNextToken(undefined)).toBeNull();
+    expect(decodeNextToken(null, expected)).toBeUndefined();
+  });
+
+  it('refuses garbage, extra attributes and another partition', () => {
+    const other = encodeNextToken({ id: 'p1', category: 'games', createdAt: 'x' })!;
+    const extra = encodeNextToken({ id: 'p1', category: 'books', createdAt: 'x', admin: 'y' })!;
+    for (const token of ['%%%', 'e30', other, extra]) {
+      expect(() => decodeNextToken(token, expected)).toThrow(expect.objectContaining({ errorType: 'ValidationError' }));
+    }
+  });
+});
+
+describe('validation', () => {
+  it('bounds integers, text, tokens and page sizes', () => {
+    expect(requireInt('q', 3, 1, 5)).toBe(3);
+    expect(() => requireInt('q', 0, 1, 5)).toThrow(/q must be an integer between 1 and 5/);
+    expect(() => requireInt('q', 1.5, 1, 5)).toThrow();
+    expect(requireText('name', '  Tea  ', 10)).toBe('Tea');
+    expect(() => requireText('name', '   ', 10)).toThrow(/name/);
+    expect(requireToken('clientToken', 'abc-DEF_1')).toBe('abc-DEF_1');
+    expect(() => requireToken('clientToken', 'has space')).toThrow();
+    expect(pageSize(undefined)).toBe(20);
+    expect(() => pageSize(101)).toThrow();
+  });
+});
+
+describe('product model', () => {
+  it('derives the rating summary from stored counters', () => {
+    const item = { id: 'p', ratingCount: 3, ratingTotal: 11 } as ProductItem;
+    expect(toProduct(item).rating).toEqual({ count: 3, average: 3.67 });
+    expect(toProduct({ ...item, ratingCount: 0, ratingTotal: 0 }).rating).toEqual({ count: 0, average: null });
+  });
+});
+
+describe('function map', () => {
+  it('routes every field to exactly one function and marks OrderItem.product as batched', () => {
+    const routes = fieldRoutes();
+    expect(routes.get('OrderItem.product')).toMatchObject({ functionName: 'catalog', maxBatchSize: 100 });
+    expect(routes.get('Mutation.placeOrder')).toMatchObject({ functionName: 'orders', maxBatchSize: undefined });
+    expect(routes.get('Product.reviews')?.functionName).toBe('reviews');
+  });
+});
