@@ -35,7 +35,6 @@ export interface ScenarioResult extends LoadResult {
   readonly warmup: { readonly requests: number; readonly errors: number; readonly errorSamples: string[] };
   /** Invocations each function served during the measured phase, divided by its requests. */
   readonly invocationsPerRequest: Record<string, number>;
-  readonly focusFunction: string;
 }
 
 export interface BenchReport {
@@ -54,24 +53,35 @@ export async function writeReport(path: string, report: BenchReport): Promise<vo
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** Right-aligns numbers, left-aligns text; plain ASCII so it pastes anywhere. */
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** Right-aligns numeric columns, left-aligns text; plain ASCII so it pastes anywhere. */
 export function formatTable(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = rows.map((row) => row.map((cell) => String(cell)));
-  const numeric = headers.map((_, column) => rows.every((row) => typeof row[column] === 'number'));
+  const numeric = headers.map((_, column) => cells.every((row) => NUMBER.test(row[column] ?? '')));
   const widths = headers.map((header, column) => Math.max(header.length, ...cells.map((row) => row[column]?.length ?? 0)));
   const line = (row: readonly string[]): string =>
     row.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ').trimEnd();
   return [line(headers), widths.map((width) => '-'.repeat(width)).join('-+-'), ...cells.map(line)].join('\n');
 }
 
-const ms = (value: number): number => Math.round(value * 100) / 100;
-const round1 = (value: number): number => Math.round(value * 10) / 10;
+const fixed = (digits: number) => (value: number): string => value.toFixed(digits);
+const ms = fixed(2);
+const round1 = fixed(1);
+
+/** "orders 1.00, catalog 1.00": every function the scenario invoked, per request. */
+function invocationsCell(perRequest: Readonly<Record<string, number>>): string {
+  return Object.entries(perRequest)
+    .filter(([, value]) => value > 0)
+    .map(([name, value]) => `${name} ${value.toFixed(2)}`)
+    .join(', ');
+}
 
 export function renderReport(report: BenchReport): string {
   const m = report.machine;
   const header = `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${m.nodeVersion} (${m.platform} ${m.arch}) — ${report.timestamp}`;
   const load = formatTable(
-    ['scenario', 'clients', 'requests', 'errors', 'duration s', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'inv/req'],
+    ['scenario', 'clients', 'requests', 'errors', 'duration s', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'function invocations / request'],
     report.scenarios.map((s) => [
       s.scenario,
       s.concurrency,
@@ -83,7 +93,7 @@ export function renderReport(report: BenchReport): string {
       ms(s.latencyMs.p95),
       ms(s.latencyMs.p99),
       ms(s.latencyMs.max),
-      `${s.focusFunction} ${ms(s.invocationsPerRequest[s.focusFunction] ?? Number.NaN)}`,
+      invocationsCell(s.invocationsPerRequest),
     ]),
   );
   const fns = formatTable(

@@ -11,13 +11,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalStack, type LocalStack } from '../local/runtime.js';
+import { startLocalStack } from '../local/runtime.js';
 import { measureFunction, type FunctionMeasurement } from './cold-start.js';
-import { GraphQLHttpClient } from './http-client.js';
-import { runClosedLoop } from './load.js';
 import { probes } from './probes.js';
 import { machineInfo, renderReport, writeReport, type BenchReport, type ScenarioResult } from './report.js';
-import { orderWithProductsScenario, productScenario, type Scenario } from './scenarios.js';
+import { orderWithProductsScenario, productScenario, runScenario } from './scenarios.js';
 import { prepareData } from './setup.js';
 
 const CONFIG = {
@@ -36,45 +34,6 @@ const CONFIG = {
 const { values: args } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
 const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new URL('./results.json', import.meta.url));
 
-function invocationCounts(stack: LocalStack): Map<string, number> {
-  return new Map([...stack.functions].map(([name, fn]) => [name, fn.stats().invocations]));
-}
-
-async function runScenario(stack: LocalStack, scenario: Scenario, concurrency: number): Promise<ScenarioResult> {
-  const client = new GraphQLHttpClient(stack.graphqlUrl, { maxSockets: concurrency });
-  try {
-    const request = scenario.request(client);
-    // Warm-up at the same concurrency: opens the keep-alive sockets, spins up
-    // the function environments this concurrency needs and lets V8 JIT the
-    // hot paths, none of which should count as steady-state latency.
-    const warmup = await runClosedLoop(request, {
-      concurrency,
-      maxRequests: CONFIG.warmupRequests,
-      maxDurationMs: CONFIG.maxDurationMs,
-    });
-    const before = invocationCounts(stack);
-    const result = await runClosedLoop(request, {
-      concurrency,
-      maxRequests: CONFIG.maxRequests,
-      maxDurationMs: CONFIG.maxDurationMs,
-    });
-    const after = invocationCounts(stack);
-    const invocationsPerRequest = Object.fromEntries(
-      [...after].map(([name, count]) => [name, result.requests > 0 ? (count - (before.get(name) ?? 0)) / result.requests : 0]),
-    );
-    return {
-      scenario: scenario.name,
-      description: scenario.description,
-      focusFunction: scenario.focusFunction,
-      warmup: { requests: warmup.requests, errors: warmup.errors, errorSamples: warmup.errorSamples },
-      ...result,
-      invocationsPerRequest,
-    };
-  } finally {
-    client.close();
-  }
-}
-
 async function main(): Promise<number> {
   const started = Date.now();
   const stack = await startLocalStack({});
@@ -90,7 +49,12 @@ async function main(): Promise<number> {
     const scenarioResults: ScenarioResult[] = [];
     for (const scenario of scenarios) {
       for (const concurrency of CONFIG.concurrencies) {
-        const result = await runScenario(stack, scenario, concurrency);
+        const result = await runScenario(stack, scenario, {
+          concurrency,
+          warmupRequests: CONFIG.warmupRequests,
+          maxRequests: CONFIG.maxRequests,
+          maxDurationMs: CONFIG.maxDurationMs,
+        });
         console.error(
           `  ${scenario.name} x${concurrency}: ${result.requests} requests, ${result.errors + result.warmup.errors} errors, ${result.requestsPerSecond.toFixed(1)} req/s`,
         );
@@ -143,7 +107,7 @@ async function main(): Promise<number> {
     if (totalErrors > 0) {
       console.error(`\nWARNING: ${totalErrors} request(s) failed; the numbers above are not trustworthy. Examples:`);
       for (const s of scenarioResults) {
-        for (const sample of [...s.warmup.errorSamples, ...s.errorSamples]) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
+        for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples])) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
       }
       return 1;
     }

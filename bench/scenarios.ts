@@ -2,7 +2,8 @@ import { print } from 'graphql';
 import type { LocalStack } from '../local/runtime.js';
 import { GetOrderWithProductsDocument, GetProductDocument, type GetOrderWithProductsQuery, type GetProductQuery } from '../generated/client/graphql.js';
 import { GraphQLHttpClient, graphqlProblem } from './http-client.js';
-import type { Request } from './load.js';
+import { runClosedLoop, type Request } from './load.js';
+import type { ScenarioResult } from './report.js';
 import type { BenchData } from './setup.js';
 
 /**
@@ -16,8 +17,6 @@ import type { BenchData } from './setup.js';
 export interface Scenario {
   readonly name: string;
   readonly description: string;
-  /** The function whose invocations per request the report highlights. */
-  readonly focusFunction: string;
   request(client: GraphQLHttpClient): Request;
 }
 
@@ -28,7 +27,6 @@ export function productScenario(stack: LocalStack, data: BenchData): Scenario {
   return {
     name: 'product(id)',
     description: `GetProduct with the API key, ids cycling over ${bodies.length} seeded products`,
-    focusFunction: 'catalog',
     request: (client) => async (index) => {
       const { id, body } = bodies[index % bodies.length]!;
       const response = await client.post(body, headers);
@@ -49,7 +47,6 @@ export function orderWithProductsScenario(data: BenchData): Scenario {
   return {
     name: 'order+products',
     description: `GetOrderWithProducts as the owner: ${data.orderItems} items, OrderItem.product resolved by BatchInvoke`,
-    focusFunction: 'catalog',
     request: (client) => async () => {
       const response = await client.post(body, headers);
       const problem = graphqlProblem(response);
@@ -62,4 +59,48 @@ export function orderWithProductsScenario(data: BenchData): Scenario {
       return null;
     },
   };
+}
+
+export interface RunOptions {
+  readonly concurrency: number;
+  readonly warmupRequests: number;
+  readonly maxRequests: number;
+  readonly maxDurationMs: number;
+}
+
+function invocationCounts(stack: LocalStack): Map<string, number> {
+  return new Map([...stack.functions].map(([name, fn]) => [name, fn.stats().invocations]));
+}
+
+/**
+ * Warm-up, then the measured closed loop, at one concurrency. Function
+ * invocation counters are read around the measured phase only, so
+ * invocations per request reflect steady state (e.g. exactly 1 catalog
+ * invocation for 100 order lines when BatchInvoke works).
+ */
+export async function runScenario(stack: LocalStack, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const { concurrency } = options;
+  const client = new GraphQLHttpClient(stack.graphqlUrl, { maxSockets: concurrency });
+  try {
+    const request = scenario.request(client);
+    // Warm-up at the same concurrency: opens the keep-alive sockets, spins up
+    // the function environments this concurrency needs and lets V8 JIT the
+    // hot paths, none of which should count as steady-state latency.
+    const warmup = await runClosedLoop(request, { concurrency, maxRequests: options.warmupRequests, maxDurationMs: options.maxDurationMs });
+    const before = invocationCounts(stack);
+    const result = await runClosedLoop(request, { concurrency, maxRequests: options.maxRequests, maxDurationMs: options.maxDurationMs });
+    const after = invocationCounts(stack);
+    const invocationsPerRequest = Object.fromEntries(
+      [...after].map(([name, count]) => [name, result.requests > 0 ? (count - (before.get(name) ?? 0)) / result.requests : 0]),
+    );
+    return {
+      scenario: scenario.name,
+      description: scenario.description,
+      warmup: { requests: warmup.requests, errors: warmup.errors, errorSamples: warmup.errorSamples },
+      ...result,
+      invocationsPerRequest,
+    };
+  } finally {
+    client.close();
+  }
 }

@@ -113,6 +113,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ...functionEnvironment(bundle.name, declaration, tables),
           ...clientEnvironment,
           POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+          // The functions stand in for the nodejs22.x runtime; the host's own Node version is
+          // reported once by the server process, not again by every execution environment.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
         memoryMb: declaration.memoryMb,
         timeoutSeconds: declaration.timeoutSeconds,

@@ -110,6 +110,20 @@ async function transact(input: TransactWriteCommandInput, onCancelled: (reasons:
   }
 }
 
+/** Moves an order to `next` only if it is still in the status it was read with. */
+function statusTransition(order: OrderRecord, next: OrderStatus, now: string) {
+  return {
+    Update: {
+      TableName: ORDERS,
+      Key: { id: order.id },
+      UpdateExpression: 'SET #status = :next, updatedAt = :now',
+      ConditionExpression: '#status = :current',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':next': next, ':now': now, ':current': order.status },
+    },
+  };
+}
+
 export const handler = createResolverHandler(functions.orders, {
   'Query.order': async ({ id }, event) => {
     try {
@@ -231,16 +245,7 @@ export const handler = createResolverHandler(functions.orders, {
     await transact(
       {
         TransactItems: [
-          {
-            Update: {
-              TableName: ORDERS,
-              Key: { id },
-              UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
-              ConditionExpression: '#status = :current',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':now': now, ':current': order.status },
-            },
-          },
+          statusTransition(order, 'CANCELLED', now),
           ...stockDemand(order.items).map((line) => ({
             Update: {
               TableName: PRODUCTS,
@@ -270,18 +275,7 @@ export const handler = createResolverHandler(functions.orders, {
     const now = new Date().toISOString();
     await transact(
       {
-        TransactItems: [
-          {
-            Update: {
-              TableName: ORDERS,
-              Key: { id },
-              UpdateExpression: 'SET #status = :next, updatedAt = :now',
-              ConditionExpression: '#status = :current',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':next': status, ':now': now, ':current': order.status },
-            },
-          },
-        ],
+        TransactItems: [statusTransition(order, status, now)],
       },
       async () => {
         throw new DomainError('ConditionFailed', `Order ${id} changed concurrently; read it and retry`);

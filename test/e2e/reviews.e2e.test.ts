@@ -1,28 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AddReviewDocument, CreateProductDocument, ProductWithReviewsDocument } from '../../generated/client/graphql.js';
-import { startTestStack, type ApiClient } from '../support/local-stack.js';
-import type { LocalStack } from '../../local/runtime.js';
+import { useLocalStack } from '../support/local-stack.js';
 
-let stack: LocalStack;
-let api: ApiClient;
+const local = useLocalStack();
 let productId: string;
 
 beforeAll(async () => {
-  ({ stack, api } = await startTestStack());
-  const res = await api.request(
+  const res = await local.api.request(
     CreateProductDocument,
     { input: { sku: 'R-1', name: 'Lamp', priceCents: 4500, currency: 'GBP', category: 'home', stock: 2 } },
-    api.admin(),
+    local.api.admin(),
   );
   productId = res.data!.createProduct.id;
 });
-afterAll(async () => stack?.stop());
 
 describe('reviews over HTTP', () => {
   it('adds reviews, keeps the rating summary in step and pages reviews newest first', async () => {
     const ratings = [5, 4, 3, 5, 2];
     for (const [i, rating] of ratings.entries()) {
-      const res = await api.request(AddReviewDocument, { input: { productId, rating, title: `Review ${i}` } }, api.user(`reviewer-${i}`));
+      const res = await local.api.request(AddReviewDocument, { input: { productId, rating, title: `Review ${i}` } }, local.api.user(`reviewer-${i}`));
       expect(res.errors).toBeUndefined();
       expect(res.data?.addReview).toMatchObject({ productId, rating, authorId: `reviewer-${i}` });
     }
@@ -30,7 +26,7 @@ describe('reviews over HTTP', () => {
     let nextToken: string | null | undefined;
     let summary: { count: number; average?: number | null } | undefined;
     do {
-      const res = await api.request(ProductWithReviewsDocument, { id: productId, limit: 2, nextToken }, api.asApiKey);
+      const res = await local.api.request(ProductWithReviewsDocument, { id: productId, limit: 2, nextToken }, local.api.asApiKey);
       expect(res.errors).toBeUndefined();
       summary = res.data!.product!.rating;
       titles.push(...res.data!.product!.reviews.items.map((r) => r.title ?? ''));
@@ -41,17 +37,17 @@ describe('reviews over HTTP', () => {
   });
 
   it('refuses an out-of-range rating and a review of a missing product, writing nothing', async () => {
-    const bad = await api.request(AddReviewDocument, { input: { productId, rating: 6 } }, api.user('x'));
+    const bad = await local.api.request(AddReviewDocument, { input: { productId, rating: 6 } }, local.api.user('x'));
     expect(bad.errors?.[0]?.errorType).toBe('ValidationError');
-    const missing = await api.request(AddReviewDocument, { input: { productId: 'nope', rating: 3 } }, api.user('x'));
+    const missing = await local.api.request(AddReviewDocument, { input: { productId: 'nope', rating: 3 } }, local.api.user('x'));
     expect(missing.errors?.[0]?.errorType).toBe('NotFound');
-    const res = await api.request(ProductWithReviewsDocument, { id: productId, limit: 100 }, api.asApiKey);
+    const res = await local.api.request(ProductWithReviewsDocument, { id: productId, limit: 100 }, local.api.asApiKey);
     expect(res.data?.product?.rating.count).toBe(5);
     expect(res.data?.product?.reviews.items.every((r) => r.authorId !== 'x')).toBe(true);
   });
 
   it('only lets signed-in users review: an API key caller is Unauthorized', async () => {
-    const res = await api.request(AddReviewDocument, { input: { productId, rating: 4 } }, api.asApiKey);
+    const res = await local.api.request(AddReviewDocument, { input: { productId, rating: 4 } }, local.api.asApiKey);
     expect(res.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', path: ['addReview'] });
   });
 });

@@ -1,4 +1,5 @@
 import { print, type DocumentNode } from 'graphql';
+import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
 
@@ -54,4 +55,17 @@ export class ApiClient {
 export async function startTestStack(options: LocalStackOptions = {}): Promise<{ stack: LocalStack; api: ApiClient }> {
   const stack = await startLocalStack(options);
   return { stack, api: new ApiClient(stack) };
+}
+
+/**
+ * Starts a local stack for the calling test file and stops it afterwards.
+ * Read `.stack`/`.api` inside tests (they are set once beforeAll has run).
+ */
+export function useLocalStack(options: LocalStackOptions = {}): { stack: LocalStack; api: ApiClient } {
+  const handle = {} as { stack: LocalStack; api: ApiClient };
+  beforeAll(async () => {
+    Object.assign(handle, await startTestStack(options));
+  });
+  afterAll(async () => handle.stack?.stop());
+  return handle;
 }

@@ -1,11 +1,7 @@
-/**
- * Cheap checks of the load generator's arithmetic and bounds, no stack needed:
- *   npx tsx --test bench/load.test.ts
- * (node:test rather than vitest, whose config only collects test/**.)
- */
+/** The benchmark's load generator: percentile arithmetic and run bounds, no stack needed. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { percentile, runClosedLoop, summarize } from './load.js';
+import { test } from 'vitest';
+import { percentile, runClosedLoop, summarize } from '../../bench/load.js';
 
 test('nearest-rank percentiles pick observed samples', () => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
