@@ -1,5 +1,4 @@
 import type { FunctionBundle } from '../lib/bundle.js';
-import { functionEnvironment } from '../lib/function-environment.js';
 import { unwrapFieldResult } from '../lib/lambda-response.js';
 import { LocalFunction, type InvokeResult } from '../local/lambda/function-runtime.js';
 import type { LocalStack } from '../local/runtime.js';
@@ -52,12 +51,7 @@ function newInstance(stack: LocalStack, bundle: FunctionBundle): LocalFunction {
   return new LocalFunction({
     name: bundle.name,
     bundlePath: bundle.file,
-    // Same variables as local/runtime.ts gives the stack's functions.
-    environment: {
-      ...functionEnvironment(bundle.name, declaration, stack.tables),
-      ...stack.clientEnvironment,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    },
+    environment: stack.functionEnvironments[bundle.name],
     memoryMb: declaration.memoryMb,
     timeoutSeconds: declaration.timeoutSeconds,
     // One environment: every invocation after the first must reuse it (warm).

@@ -50,6 +50,8 @@ export interface LocalStack {
   readonly bundles: readonly FunctionBundle[];
   /** Environment a script needs to reach the local tables with the same code as the functions. */
   readonly clientEnvironment: Readonly<Record<string, string>>;
+  /** The full environment each function's execution environments get. */
+  readonly functionEnvironments: Readonly<Record<FunctionName, Readonly<Record<string, string>>>>;
   stop(): Promise<void>;
 }
 
@@ -103,20 +105,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
     };
     const log = options.log ?? (() => undefined);
+    const environments = {} as Record<FunctionName, Record<string, string>>;
     const localFunctions = new Map<FunctionName, LocalFunction>();
     for (const bundle of bundles) {
       const declaration = functions[bundle.name];
+      environments[bundle.name] = {
+        ...functionEnvironment(bundle.name, declaration, tables),
+        ...clientEnvironment,
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        // The functions stand in for the nodejs22.x runtime; the host's own Node version is
+        // reported once by the server process, not again by every execution environment.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      };
       const fn = new LocalFunction({
         name: bundle.name,
         bundlePath: bundle.file,
-        environment: {
-          ...functionEnvironment(bundle.name, declaration, tables),
-          ...clientEnvironment,
-          POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-          // The functions stand in for the nodejs22.x runtime; the host's own Node version is
-          // reported once by the server process, not again by every execution environment.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
+        environment: environments[bundle.name],
         memoryMb: declaration.memoryMb,
         timeoutSeconds: declaration.timeoutSeconds,
         maxConcurrency: options.maxConcurrency ?? ('reservedConcurrency' in declaration ? Number(declaration.reservedConcurrency) : 10),
@@ -198,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions: localFunctions,
       bundles,
       clientEnvironment,
+      functionEnvironments: environments,
       stop,
     };
   } catch (error) {
