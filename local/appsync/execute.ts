@@ -3,6 +3,7 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  Kind,
   parse,
   validate,
   type DocumentNode,
@@ -49,6 +50,11 @@ export interface ExecutorOptions {
   readonly invoke: Invoke;
   /** Documents are parsed once per distinct query text. */
   readonly documentCacheSize?: number;
+  /**
+   * Called with each root mutation field that succeeded, and its value as the
+   * mutation selected it: what AppSync publishes to `@aws_subscribe` subscribers.
+   */
+  readonly onMutationResult?: (mutationField: string, result: Record<string, unknown>) => void;
 }
 
 interface PendingBatchItem {
@@ -95,6 +101,13 @@ export class AppSyncExecutor {
       fieldResolver: this.#fieldResolver,
     });
     const response: ExecutionResponse = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
+    if (operation?.operation === 'mutation' && response.data && this.#options.onMutationResult) {
+      for (const selection of operation.selectionSet.selections) {
+        if (selection.kind !== Kind.FIELD) continue;
+        const value = response.data[selection.alias?.value ?? selection.name.value];
+        if (value && typeof value === 'object') this.#options.onMutationResult(selection.name.value, value as Record<string, unknown>);
+      }
+    }
     if (result.errors?.length) {
       // Errors before execution (variable coercion, unknown operation) are request validation errors.
       const fallback = result.data === undefined ? 'ValidationError' : UNHANDLED_ERROR_TYPE;

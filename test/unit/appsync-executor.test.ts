@@ -122,3 +122,34 @@ describe('AppSyncExecutor', () => {
     expect(res.errors?.[0]?.message).toContain('AWSDateTime');
   });
 });
+
+describe('AppSyncExecutor mutation results', () => {
+  it('reports each successful root mutation field, under its field name, as the mutation selected it', async () => {
+    const published: Array<[string, Record<string, unknown>]> = [];
+    const executor = new AppSyncExecutor({
+      schema,
+      routes,
+      authorization,
+      invoke: async () => ({ ok: true, payload: { data: product('p9') } }),
+      onMutationResult: (field, result) => published.push([field, result]),
+    });
+    const query = 'mutation { renamed: adjustStock(id: "p9", delta: 1) { id stock } }';
+    const res = await executor.execute({ query }, userCaller(['admin']));
+    expect(res.errors).toBeUndefined();
+    expect(published).toEqual([['adjustStock', { id: 'p9', stock: 1 }]]);
+  });
+
+  it('reports nothing for a failed mutation or a query', async () => {
+    const published: string[] = [];
+    const executor = new AppSyncExecutor({
+      schema,
+      routes,
+      authorization,
+      invoke: async () => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'x', errorInfo: null } }),
+      onMutationResult: (field) => published.push(field),
+    });
+    await executor.execute({ query: 'mutation { adjustStock(id: "p", delta: 1) { id } }' }, userCaller(['admin']));
+    await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
+    expect(published).toEqual([]);
+  });
+});
