@@ -31,6 +31,15 @@ const stack = await startLocalStack({
   port,
   persistDir: values.persist,
   apiKey: process.env.APPSYNC_API_KEY,
+  iamPrincipal:
+    process.env.LOCAL_IAM_ACCESS_KEY_ID && process.env.LOCAL_IAM_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: process.env.LOCAL_IAM_ACCESS_KEY_ID,
+          secretAccessKey: process.env.LOCAL_IAM_SECRET_ACCESS_KEY,
+          accountId: '000000000000',
+          userArn: 'arn:aws:iam::000000000000:user/local-backend',
+        }
+      : undefined,
   bundleDir: join(repositoryRoot, 'dist', 'functions'),
   userPoolKeyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem'),
   log: values.quiet ? undefined : (line) => console.log(line),
@@ -50,6 +59,8 @@ Local AppSync stack ready in ${Date.now() - started} ms
   API key     ${stack.apiKey}            (header x-api-key)
   Admin token ${adminToken}
               (header Authorization; mint others: npm run token -- --username alice [--group admin])
+  IAM         access key ${stack.iamPrincipal.accessKeyId} / secret ${stack.iamPrincipal.secretAccessKey}
+              (SigV4, region us-east-1, service appsync; fixed with LOCAL_IAM_ACCESS_KEY_ID / LOCAL_IAM_SECRET_ACCESS_KEY)
   DynamoDB    ${stack.dynamoDbEndpoint} ${values.persist ? `(persisted in ${values.persist})` : '(in memory)'}
   Functions   ${stack.bundles.map((b) => `${b.name} ${(b.bytes / 1024).toFixed(0)} KiB`).join(', ')}
 Press Ctrl+C to stop.`);

@@ -18,6 +18,7 @@ import { createHttpServer, listen, sendJson } from './appsync/http-server.js';
 import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { DevUserPool } from './identity/dev-user-pool.js';
+import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
 import { isObjectType } from 'graphql';
 
@@ -35,6 +36,8 @@ export interface LocalStackOptions {
   readonly bundleDir?: string;
   /** Signing key file of the dev user pool; a fresh key per start when unset. */
   readonly userPoolKeyFile?: string;
+  /** The IAM principal trusted for AWS_IAM (SigV4) requests; a fresh key pair when unset. */
+  readonly iamPrincipal?: IamPrincipal;
   /** Platform log lines (REPORT etc.); silent when unset. */
   readonly log?: (line: string) => void;
 }
@@ -46,6 +49,8 @@ export interface LocalStack {
   readonly dynamoDbEndpoint: string;
   readonly tables: Readonly<Record<TableName, string>>;
   readonly userPool: DevUserPool;
+  /** Sign backend requests with these credentials (region us-east-1, service appsync). */
+  readonly iamPrincipal: IamPrincipal;
   readonly functions: ReadonlyMap<FunctionName, LocalFunction>;
   readonly bundles: readonly FunctionBundle[];
   /** Environment a script needs to reach the local tables with the same code as the functions. */
@@ -141,7 +146,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiKey = options.apiKey ?? newApiKey();
     const apiKeys: ApiKey[] = [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + api.apiKeyTtlDays * 86_400 }];
     const userPool = new DevUserPool({ keyFile: options.userPoolKeyFile });
-    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool });
+    const iamPrincipal = options.iamPrincipal ?? {
+      accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64url'),
+      accountId: '000000000000',
+      userArn: 'arn:aws:iam::000000000000:user/local-backend',
+    };
+    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region: String(clientConfig.region) });
     const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey });
 
     const devRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
@@ -199,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,
       userPool,
+      iamPrincipal,
       functions: localFunctions,
       bundles,
       clientEnvironment,

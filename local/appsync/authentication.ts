@@ -1,6 +1,7 @@
 import type { AppSyncIdentity } from 'aws-lambda';
 import type { ApiDeclaration, AuthMode } from '../../lib/api.js';
 import type { DevUserPool } from '../identity/dev-user-pool.js';
+import { verifySigV4, type IamPrincipal, type SignedRequest } from '../identity/sigv4.js';
 import type { Caller } from './field-authorization.js';
 
 export interface ApiKey {
@@ -26,19 +27,55 @@ export class RequestAuthenticator {
   readonly #modes: ReadonlySet<AuthMode>;
   readonly #apiKeys: ReadonlyMap<string, ApiKey>;
   readonly #userPool: DevUserPool | undefined;
+  readonly #iamPrincipals: ReadonlyMap<string, IamPrincipal>;
+  readonly #region: string;
 
-  constructor(options: { api: ApiDeclaration; apiKeys: readonly ApiKey[]; userPool?: DevUserPool }) {
+  constructor(options: {
+    api: ApiDeclaration;
+    apiKeys: readonly ApiKey[];
+    userPool?: DevUserPool;
+    iamPrincipals?: readonly IamPrincipal[];
+    region?: string;
+  }) {
     this.#modes = new Set([options.api.defaultAuthMode, ...options.api.additionalAuthModes]);
     this.#apiKeys = new Map(options.apiKeys.map((key) => [key.id, key]));
     this.#userPool = options.userPool;
+    this.#iamPrincipals = new Map((options.iamPrincipals ?? []).map((p) => [p.accessKeyId, p]));
+    this.#region = options.region ?? 'us-east-1';
   }
 
-  async authenticate(headers: Headers, sourceIp: string): Promise<Authentication> {
+  /**
+   * `request` is what a SigV4 signature covers (method, path, exact body); for
+   * the real-time handshake AppSync signs `POST <endpoint>/connect` with `{}`.
+   */
+  async authenticate(headers: Headers, sourceIp: string, request?: Omit<SignedRequest, 'headers'>): Promise<Authentication> {
     const authorization = headers['authorization'];
+    if (authorization?.startsWith('AWS4-HMAC-SHA256 ')) return this.#iam(headers, sourceIp, request);
     if (authorization) return this.#userPoolToken(authorization, sourceIp);
     const apiKey = headers['x-api-key'];
     if (apiKey !== undefined && this.#modes.has('API_KEY')) return this.#apiKey(apiKey);
     return { ok: false, message: NOT_AUTHORIZED };
+  }
+
+  async #iam(headers: Headers, sourceIp: string, request: Omit<SignedRequest, 'headers'> | undefined): Promise<Authentication> {
+    if (!this.#modes.has('AWS_IAM') || !request) return { ok: false, message: NOT_AUTHORIZED };
+    const verified = await verifySigV4({ ...request, headers }, this.#iamPrincipals, { region: this.#region, service: 'appsync' });
+    if (!verified.ok) return { ok: false, message: NOT_AUTHORIZED };
+    const { principal } = verified;
+    return {
+      ok: true,
+      caller: { mode: 'AWS_IAM', groups: [] },
+      identity: {
+        accountId: principal.accountId,
+        cognitoIdentityPoolId: null as unknown as string,
+        cognitoIdentityId: null as unknown as string,
+        sourceIp: [sourceIp],
+        username: principal.accessKeyId,
+        userArn: principal.userArn,
+        cognitoIdentityAuthType: null as unknown as string,
+        cognitoIdentityAuthProvider: null as unknown as string,
+      },
+    };
   }
 
   #apiKey(id: string): Authentication {

@@ -91,7 +91,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
         throw error;
       }
       const headers = lowerCaseHeaders(req);
-      const authentication = await options.authenticator.authenticate(headers, req.socket.remoteAddress ?? '127.0.0.1');
+      const authentication = await options.authenticator.authenticate(headers, req.socket.remoteAddress ?? '127.0.0.1', {
+        method: req.method ?? 'POST',
+        path: req.url ?? '/graphql',
+        body: text,
+      });
       if (!authentication.ok) return requestError(res, 401, 'UnauthorizedException', authentication.message);
       const request = parseGraphQLRequest(text);
       if (typeof request === 'string') return requestError(res, 400, 'MalformedHttpRequestException', request);
