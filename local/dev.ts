@@ -54,6 +54,7 @@ const adminToken = stack.userPool.mint({ username: 'admin', sub: 'admin', groups
 console.log(`
 Local AppSync stack ready in ${Date.now() - started} ms
   GraphQL     POST ${stack.graphqlUrl}
+  Real-time   ${stack.realtimeUrl}   (AppSync WebSocket protocol, subprotocol graphql-ws)
   GraphiQL    ${stack.url}/
   Health      ${stack.url}/health
   API key     ${stack.apiKey}            (header x-api-key)

@@ -20,6 +20,7 @@ import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } fr
 import { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
+import { attachRealtime, type RealtimeEndpoint } from './realtime/realtime-server.js';
 import { isObjectType } from 'graphql';
 
 export interface LocalStackOptions {
@@ -45,6 +46,9 @@ export interface LocalStackOptions {
 export interface LocalStack {
   readonly url: string;
   readonly graphqlUrl: string;
+  /** AppSync's real-time WebSocket endpoint (subprotocol graphql-ws). */
+  readonly realtimeUrl: string;
+  readonly realtime: RealtimeEndpoint;
   readonly apiKey: string;
   readonly dynamoDbEndpoint: string;
   readonly tables: Readonly<Record<TableName, string>>;
@@ -141,7 +145,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const result = await fn.invoke(payload);
       return result.ok ? { ok: true, payload: result.payload } : { ok: false, error: result.error };
     };
-    const executor = new AppSyncExecutor({ schema, routes, authorization: new FieldAuthorization(schema, api.defaultAuthMode), invoke });
+    const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
+    let realtime: RealtimeEndpoint | undefined;
+    const executor = new AppSyncExecutor({
+      schema,
+      routes,
+      authorization,
+      invoke,
+      // Publish after the HTTP response is written: fan-out is synchronous work.
+      onMutationResult: (field, result) => setImmediate(() => realtime?.publish(field, result)),
+    });
 
     const apiKey = options.apiKey ?? newApiKey();
     const apiKeys: ApiKey[] = [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + api.apiKeyTtlDays * 86_400 }];
@@ -194,6 +207,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const server: Server = createHttpServer({ executor, authenticator, routes: devRoutes });
+    realtime = attachRealtime({
+      server,
+      schema,
+      authorization,
+      // For IAM, AppSync's real-time handshake signs POST <graphql endpoint>/connect with body {}.
+      authenticate: (headers, sourceIp) => authenticator.authenticate(headers, sourceIp, { method: 'POST', path: '/graphql/connect', body: '{}' }),
+      log,
+    });
     const port = await listen(server, options.port ?? 0);
     cleanups.push(
       () =>
@@ -202,10 +223,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           server.closeAllConnections();
         }),
     );
+    const realtimeEndpoint = realtime;
+    cleanups.push(() => realtimeEndpoint.close());
     const url = `http://127.0.0.1:${port}`;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
+      realtimeUrl: `ws://127.0.0.1:${port}/graphql/realtime`,
+      realtime: realtimeEndpoint,
       apiKey,
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,

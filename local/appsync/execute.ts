@@ -3,7 +3,6 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
-  Kind,
   parse,
   validate,
   type DocumentNode,
@@ -18,6 +17,7 @@ import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { resolverError, toAppSyncError, type AppSyncError } from './errors.js';
 import type { Caller, FieldAuthorization } from './field-authorization.js';
 import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
+import { mutationPublications } from '../realtime/publisher.js';
 
 /** What invoking a function returns: Lambda's payload, or its function error. */
 export type Invocation =
@@ -101,11 +101,10 @@ export class AppSyncExecutor {
       fieldResolver: this.#fieldResolver,
     });
     const response: ExecutionResponse = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
-    if (operation?.operation === 'mutation' && response.data && this.#options.onMutationResult) {
-      for (const selection of operation.selectionSet.selections) {
-        if (selection.kind !== Kind.FIELD) continue;
-        const value = response.data[selection.alias?.value ?? selection.name.value];
-        if (value && typeof value === 'object') this.#options.onMutationResult(selection.name.value, value as Record<string, unknown>);
+    if (this.#options.onMutationResult) {
+      // Aliases are undone at every depth: subscribers filter and select by field name.
+      for (const { mutationField, result: value } of mutationPublications(document, response.data, request.operationName, request.variables)) {
+        this.#options.onMutationResult(mutationField, value);
       }
     }
     if (result.errors?.length) {

@@ -133,9 +133,10 @@ describe('AppSyncExecutor mutation results', () => {
       invoke: async () => ({ ok: true, payload: { data: product('p9') } }),
       onMutationResult: (field, result) => published.push([field, result]),
     });
-    const query = 'mutation { renamed: adjustStock(id: "p9", delta: 1) { id stock } }';
+    const query = 'mutation { renamed: adjustStock(id: "p9", delta: 1) { id level: stock } }';
     const res = await executor.execute({ query }, userCaller(['admin']));
     expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ renamed: { id: 'p9', level: 1 } });
     expect(published).toEqual([['adjustStock', { id: 'p9', stock: 1 }]]);
   });
 

@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import { AdjustStockDocument, CreateProductDocument, PlaceOrderDocument, UpdateOrderStatusDocument } from '../../generated/client/graphql.js';
+import { RealtimeClient } from '../../local/realtime/client.js';
+import { signRequest } from '../../local/identity/sigv4.js';
+import { useLocalStack } from '../support/local-stack.js';
+
+const local = useLocalStack();
+const clients: RealtimeClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+async function connect(headers: Record<string, string>): Promise<RealtimeClient> {
+  const client = await RealtimeClient.connect(local.stack.realtimeUrl, { headers });
+  clients.push(client);
+  expect((await client.init()).type).toBe('connection_ack');
+  return client;
+}
+
+async function newProduct(stock = 5): Promise<string> {
+  const res = await local.api.request(
+    CreateProductDocument,
+    { input: { sku: `SUB-${Math.random()}`, name: 'Watched', priceCents: 100, currency: 'USD', category: 'subs', stock } },
+    local.api.admin(),
+  );
+  return res.data!.createProduct.id;
+}
+
+const onProductUpdated = 'subscription ($id: ID) { onProductUpdated(id: $id) { id stock version } }';
+
+describe('subscriptions through the local runtime', () => {
+  it('delivers a mutation result, post-write, to the matching subscriber only', async () => {
+    const [watched, other] = [await newProduct(), await newProduct()];
+    const apiKey = { 'x-api-key': local.stack.apiKey };
+    const subscriber = await connect(apiKey);
+    const bystander = await connect(apiKey);
+    expect((await subscriber.start('s1', onProductUpdated, { id: watched }, apiKey)).type).toBe('start_ack');
+    expect((await bystander.start('s2', onProductUpdated, { id: other }, apiKey)).type).toBe('start_ack');
+
+    const res = await local.api.request(AdjustStockDocument, { id: watched, delta: 3 }, local.api.admin());
+    expect(res.data?.adjustStock.stock).toBe(8);
+    const event = await subscriber.next((m) => m.type === 'data' && m.id === 's1');
+    expect(event.payload).toEqual({ data: { onProductUpdated: { id: watched, stock: 8, version: 2 } } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bystander.pending.filter((m) => m.type === 'data')).toEqual([]);
+
+    expect((await subscriber.stop('s1')).type).toBe('complete');
+    await local.api.request(AdjustStockDocument, { id: watched, delta: 1 }, local.api.admin());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(subscriber.pending.filter((m) => m.type === 'data')).toEqual([]);
+  });
+
+  it('delivers order status changes to a signed-in subscriber filtered by customerId', async () => {
+    const product = await newProduct(10);
+    const alice = local.api.user('alice-sub') as { token: string };
+    const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'sub-1', items: [{ productId: product, quantity: 1 }] } }, alice);
+    const auth = { Authorization: alice.token };
+    const client = await connect(auth);
+    const query = 'subscription ($c: ID!) { onOrderStatusChanged(customerId: $c) { id status } }';
+    expect((await client.start('o1', query, { c: 'alice-sub' }, auth)).type).toBe('start_ack');
+    await local.api.request(UpdateOrderStatusDocument, { id: placed.data!.placeOrder.id, status: 'PAID' }, local.api.admin());
+    const event = await client.next((m) => m.type === 'data');
+    expect(event.payload).toEqual({ data: { onOrderStatusChanged: { id: placed.data!.placeOrder.id, status: 'PAID' } } });
+  });
+
+  it('refuses an API-key subscriber to a user-pool-only subscription', async () => {
+    const apiKey = { 'x-api-key': local.stack.apiKey };
+    const client = await connect(apiKey);
+    const reply = await client.start('o2', 'subscription { onOrderStatusChanged(customerId: "x") { id } }', {}, apiKey);
+    expect(reply.type).toBe('error');
+    expect(JSON.stringify(reply.payload)).toContain('Unauthorized');
+  });
+
+  it('authenticates an IAM connection by the signature of POST /graphql/connect with body {}', async () => {
+    const graphqlUrl = local.stack.graphqlUrl;
+    const connectHeaders = await signRequest(
+      { method: 'POST', url: `${graphqlUrl}/connect`, headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8' }, body: '{}' },
+      local.stack.iamPrincipal,
+      'us-east-1',
+    );
+    const client = await RealtimeClient.connect(local.stack.realtimeUrl, { headers: connectHeaders });
+    clients.push(client);
+    expect((await client.init()).type).toBe('connection_ack');
+
+    const forged = await RealtimeClient.connect(local.stack.realtimeUrl, { headers: { ...connectHeaders, 'x-amz-date': '20200101T000000Z' } });
+    clients.push(forged);
+    expect((await forged.init()).type).toBe('connection_error');
+  });
+
+  it('keeps mutations working with no subscribers and publishes nothing for failed mutations', async () => {
+    const before = local.stack.realtime.stats().deliveries;
+    const res = await local.api.request(AdjustStockDocument, { id: 'missing', delta: 1 }, local.api.admin());
+    expect(res.errors?.[0]?.errorType).toBe('NotFound');
+    expect(local.stack.realtime.stats().deliveries).toBe(before);
+    expect(print(AdjustStockDocument)).toContain('adjustStock');
+  });
+});
