@@ -1,0 +1,143 @@
+import type { FunctionName } from '../resolvers/functions.js';
+
+/**
+ * Everything that may differ between deployments of the one stack
+ * definition. A value here is a decision per environment; anything that is
+ * the same everywhere belongs in the declarations (lib/, resolvers/) instead.
+ */
+
+export type EnvironmentName = 'dev' | 'staging' | 'prod';
+
+/** The retention periods CloudWatch Logs accepts; anything else fails at apply time. */
+export type LogRetentionDays =
+  | 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 | 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 | 3288 | 3653;
+
+export interface FunctionConcurrency {
+  /** Overrides the declaration's `reservedConcurrency`. */
+  readonly reserved?: number;
+  /** Pre-initialised environments on the `live` alias; billed while idle. */
+  readonly provisioned?: number;
+}
+
+/** Consumed by the monitoring slice (alarms, dashboard); typed here so every environment states them. */
+export interface AlarmThresholds {
+  readonly lambdaErrorRatePercent: number;
+  readonly lambdaThrottles: number;
+  readonly appsyncServerErrors: number;
+  readonly appsyncLatencyP99Ms: number;
+  readonly dynamodbThrottledRequests: number;
+}
+
+export type FieldLogLevel = 'NONE' | 'ERROR' | 'INFO' | 'DEBUG' | 'ALL';
+
+export interface ApiSettings {
+  readonly queryDepthLimit: number;
+  readonly resolverCountLimit: number;
+  readonly fieldLogLevel: FieldLogLevel;
+  readonly introspection: boolean;
+  /**
+   * The API key expires `apiKeyTtlDays` (lib/api.ts) after this UTC date.
+   * A fixed date rather than "now" keeps synth output stable; rotating the key
+   * is a one-line change here. AppSync accepts an expiry 1 to 365 days ahead
+   * of the apply, so bump this before the key runs out.
+   */
+  readonly apiKeyIssuedOn: `${number}-${number}-${number}`;
+}
+
+export type BackendConfig =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly key: string;
+      readonly region: string;
+      /** Lock table (partition key `LockID`), so two applies cannot interleave. */
+      readonly dynamodbTable: string;
+    };
+
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  readonly region: string;
+  readonly logRetentionDays: LogRetentionDays;
+  /** Guards tables, the user pool and key deletion against an accidental destroy. */
+  readonly deletionProtection: boolean;
+  readonly concurrency: Readonly<Partial<Record<FunctionName, FunctionConcurrency>>>;
+  readonly alarms: AlarmThresholds;
+  readonly api: ApiSettings;
+  readonly backend: BackendConfig;
+}
+
+/**
+ * Depth 10 fits the deepest useful query (myOrders → items → product →
+ * reviews → items → field) with room to spare. The resolver count is AppSync's
+ * maximum: a page of 100 orders of 100 lines resolves 10,000 `OrderItem.product`s.
+ */
+const apiDefaults = {
+  queryDepthLimit: 10,
+  resolverCountLimit: 10_000,
+  apiKeyIssuedOn: '2026-11-24',
+} as const satisfies Partial<ApiSettings>;
+
+export const environments = {
+  dev: {
+    name: 'dev',
+    region: 'eu-west-1',
+    logRetentionDays: 14,
+    deletionProtection: false,
+    concurrency: {},
+    alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
+    api: { ...apiDefaults, fieldLogLevel: 'ALL', introspection: true },
+    backend: { kind: 'local' },
+  },
+  staging: {
+    name: 'staging',
+    region: 'eu-west-1',
+    logRetentionDays: 30,
+    deletionProtection: false,
+    concurrency: {},
+    alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
+    api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: true },
+    backend: { kind: 'local' },
+  },
+  prod: {
+    name: 'prod',
+    region: 'eu-west-1',
+    logRetentionDays: 365,
+    deletionProtection: true,
+    // The catalog serves every product read and the batched order lines: keep it warm.
+    concurrency: { catalog: { provisioned: 2 } },
+    alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
+    api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
+    backend: { kind: 'local' },
+  },
+} as const satisfies Record<EnvironmentName, EnvironmentConfig>;
+
+export const environmentNames = Object.keys(environments) as EnvironmentName[];
+
+/** `storefront-dev`: the prefix of every physical name in one deployment. */
+export function resourcePrefix(project: string, config: Pick<EnvironmentConfig, 'name'>): string {
+  return `${project}-${config.name}`;
+}
+
+/** Expiry of the API key: `ttlDays` after the issue date, at midnight UTC, as AppSync's RFC 3339. */
+export function apiKeyExpiry(issuedOn: string, ttlDays: number): string {
+  const issued = new Date(`${issuedOn}T00:00:00Z`);
+  if (Number.isNaN(issued.getTime())) throw new Error(`apiKeyIssuedOn ${issuedOn} is not a YYYY-MM-DD date`);
+  if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 365) throw new Error(`API key TTL must be 1 to 365 days, not ${ttlDays}`);
+  return new Date(issued.getTime() + ttlDays * 86_400_000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Rejects configurations AWS would only reject at apply time. */
+export function validateEnvironment(config: EnvironmentConfig): void {
+  const problems: string[] = [];
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region)) problems.push(`region ${config.region} is not an AWS region name`);
+  const { queryDepthLimit, resolverCountLimit } = config.api;
+  if (!Number.isInteger(queryDepthLimit) || queryDepthLimit < 1 || queryDepthLimit > 75) problems.push('api.queryDepthLimit must be 1 to 75');
+  if (!Number.isInteger(resolverCountLimit) || resolverCountLimit < 1 || resolverCountLimit > 10_000) problems.push('api.resolverCountLimit must be 1 to 10000');
+  for (const [name, concurrency] of Object.entries(config.concurrency) as [string, FunctionConcurrency | undefined][]) {
+    const { reserved, provisioned } = concurrency ?? {};
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) problems.push(`${name}: reserved concurrency must be a non-negative integer`);
+    if (provisioned !== undefined && (!Number.isInteger(provisioned) || provisioned < 1)) problems.push(`${name}: provisioned concurrency must be a positive integer`);
+  }
+  if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
+}

@@ -1,0 +1,142 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { functionEnvironment } from '../../lib/function-environment.js';
+import type { TableName } from '../../lib/tables.js';
+import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
+import type { StackFunctionDeclaration } from '../declarations.js';
+import type { FunctionArtifact } from '../lib/artifacts.js';
+import type { AccountContext } from './account.js';
+import { functionStatements, ServiceRole, type TableGrant } from './iam.js';
+import { cloudwatchLogsKeyStatement, EncryptionKey } from './keys.js';
+import type { Tables } from './tables.js';
+
+export const LIVE_ALIAS = 'live';
+
+export interface FunctionsProps {
+  readonly account: AccountContext;
+  readonly prefix: string;
+  readonly config: EnvironmentConfig;
+  readonly declarations: Readonly<Record<string, StackFunctionDeclaration>>;
+  readonly artifacts: readonly FunctionArtifact[];
+  readonly tables: Tables;
+}
+
+export interface DeployedFunction {
+  readonly name: string;
+  readonly physicalName: string;
+  readonly function: LambdaFunction;
+  /** What callers invoke: a published version, so a deploy switches all traffic at once. */
+  readonly alias: LambdaAlias;
+}
+
+/**
+ * One Lambda function per function-map entry, each with its own role, its own
+ * encrypted log group with retention, and a `live` alias on the version just
+ * published (optionally kept warm with provisioned concurrency).
+ */
+export class Functions extends Construct {
+  readonly functions: ReadonlyMap<string, DeployedFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { account, config, declarations } = props;
+    const names = Object.keys(declarations);
+    const physicalName = (name: string): string => `${props.prefix}-${name}`;
+    const logGroupName = (name: string): string => `/aws/lambda/${physicalName(name)}`;
+
+    const logsKey = new EncryptionKey(this, 'logs-key', {
+      account,
+      alias: `${props.prefix}-function-logs`,
+      description: `CloudWatch Logs of the ${props.prefix} Lambda functions`,
+      protectFromDeletion: config.deletionProtection,
+      // Built from names, not from the log groups, which themselves depend on this key.
+      statements: [cloudwatchLogsKeyStatement(account, names.map((name) => account.logGroupArn(logGroupName(name))))],
+    });
+
+    const artifacts = new Map(props.artifacts.map((artifact) => [artifact.name, artifact]));
+    const deployed = new Map<string, DeployedFunction>();
+    for (const name of names) {
+      const declaration = declarations[name];
+      const artifact = artifacts.get(name);
+      if (!declaration) continue;
+      if (!artifact) throw new Error(`No deployment package was built for function ${name}`);
+      const functionScope = new Construct(this, name);
+
+      const logGroup = new CloudwatchLogGroup(functionScope, 'log-group', {
+        name: logGroupName(name),
+        retentionInDays: config.logRetentionDays,
+        kmsKeyId: logsKey.arn,
+      });
+
+      const grants: TableGrant[] = (Object.entries(declaration.tables) as [TableName, TableGrant['access'] | undefined][])
+        .filter((entry): entry is [TableName, TableGrant['access']] => entry[1] !== undefined)
+        .map(([table, access]) => ({ table: props.tables.tables[table], access }));
+      const role = new ServiceRole(functionScope, 'role', {
+        roleName: `${physicalName(name)}-function`,
+        description: `Lambda function ${physicalName(name)}`,
+        service: 'lambda.amazonaws.com',
+        statements: functionStatements({ grants, logGroupArn: logGroup.arn, region: config.region }),
+      });
+
+      const { reserved, provisioned } = effectiveConcurrency(name, declaration, config);
+      const packageAsset = new TerraformAsset(functionScope, 'package', { path: artifact.zipFile, type: AssetType.FILE });
+      const fn = new LambdaFunction(functionScope, 'function', {
+        functionName: physicalName(name),
+        description: declaration.description,
+        role: role.arn,
+        filename: packageAsset.path,
+        sourceCodeHash: artifact.sourceCodeHash,
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        memorySize: declaration.memoryMb,
+        timeout: declaration.timeoutSeconds,
+        publish: true,
+        reservedConcurrentExecutions: reserved,
+        environment: {
+          variables: {
+            ...functionEnvironment(name, declaration, props.tables.physicalNames),
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+        loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+        tracingConfig: { mode: 'Active' },
+        // Provisioned environments start at once and must be able to log and reach their tables.
+        dependsOn: [role.policy],
+      });
+      const alias = new LambdaAlias(functionScope, LIVE_ALIAS, {
+        name: LIVE_ALIAS,
+        description: 'The version AppSync invokes',
+        functionName: fn.functionName,
+        functionVersion: fn.version,
+      });
+      if (provisioned !== undefined) {
+        new LambdaProvisionedConcurrencyConfig(functionScope, 'provisioned', {
+          functionName: fn.functionName,
+          qualifier: alias.name,
+          provisionedConcurrentExecutions: provisioned,
+        });
+      }
+      deployed.set(name, { name, physicalName: physicalName(name), function: fn, alias });
+    }
+    this.functions = deployed;
+  }
+}
+
+export function effectiveConcurrency(
+  name: string,
+  declaration: Pick<StackFunctionDeclaration, 'reservedConcurrency'>,
+  config: Pick<EnvironmentConfig, 'concurrency'>,
+): FunctionConcurrency {
+  const override = (config.concurrency as Readonly<Partial<Record<string, FunctionConcurrency>>>)[name];
+  const reserved = override?.reserved ?? declaration.reservedConcurrency;
+  const provisioned = override?.provisioned;
+  if (reserved !== undefined && provisioned !== undefined && provisioned > reserved) {
+    throw new Error(`${name}: provisioned concurrency (${provisioned}) exceeds reserved concurrency (${reserved})`);
+  }
+  return { reserved, provisioned };
+}

@@ -1,0 +1,71 @@
+import { isObjectType } from 'graphql';
+import { api as apiDeclaration, type ApiDeclaration } from '../lib/api.js';
+import { buildAppSyncSchema, loadSchemaSDL } from '../lib/appsync/schema.js';
+import { tables as tableDeclarations, type TableDeclaration, type TableName } from '../lib/tables.js';
+import { functions as functionDeclarations, type FieldRoute, type FunctionDeclaration } from '../resolvers/functions.js';
+
+/**
+ * What the stacks are built from. Defaults come from the project's one set of
+ * declarations; the stack takes them as an input so a test can hand it an
+ * extended copy (a new field, a new route) and see the effect without any
+ * stack code changing.
+ */
+
+/** A function declaration whose fields are any `Type.field` string, so a copy may route fields the generated types don't know yet. */
+export type StackFunctionDeclaration = Omit<FunctionDeclaration, 'fields'> & {
+  readonly fields: Readonly<Partial<Record<string, FieldRoute>>>;
+};
+
+export interface StackDeclarations {
+  readonly functions: Readonly<Record<string, StackFunctionDeclaration>>;
+  readonly tables: Readonly<Record<TableName, TableDeclaration>>;
+  readonly api: ApiDeclaration;
+  /** Exactly the text AppSync receives. */
+  readonly schemaSDL: string;
+}
+
+export function defaultDeclarations(): StackDeclarations {
+  return { functions: functionDeclarations, tables: tableDeclarations, api: apiDeclaration, schemaSDL: loadSchemaSDL() };
+}
+
+export interface StackRoute {
+  readonly coordinate: string;
+  readonly functionName: string;
+  readonly typeName: string;
+  readonly fieldName: string;
+  readonly maxBatchSize: number | undefined;
+}
+
+/** AppSync's bounds for a resolver's `maxBatchSize`. */
+const MAX_BATCH_SIZE = 2000;
+
+/**
+ * Every routed field of a function map, in declaration order. Same rules as
+ * `fieldRoutes()` (which reads the project's map only): one function per
+ * field. Also checks each field against the schema, since AppSync would
+ * otherwise accept the resolver's creation only to fail at apply time.
+ */
+export function stackRoutes(declarations: Pick<StackDeclarations, 'functions' | 'schemaSDL'>): StackRoute[] {
+  const schema = buildAppSyncSchema(declarations.schemaSDL);
+  const seen = new Map<string, string>();
+  const routes: StackRoute[] = [];
+  for (const [functionName, declaration] of Object.entries(declarations.functions)) {
+    for (const [coordinate, route] of Object.entries(declaration.fields)) {
+      const previous = seen.get(coordinate);
+      if (previous) throw new Error(`${coordinate} is served by both ${previous} and ${functionName}`);
+      seen.set(coordinate, functionName);
+      const [typeName, fieldName, ...rest] = coordinate.split('.');
+      if (!typeName || !fieldName || rest.length > 0) throw new Error(`${coordinate} is not a Type.field coordinate`);
+      const type = schema.getType(typeName);
+      if (!isObjectType(type) || !type.getFields()[fieldName]) {
+        throw new Error(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
+      }
+      const maxBatchSize = route?.maxBatchSize;
+      if (maxBatchSize !== undefined && (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)) {
+        throw new Error(`${coordinate}: maxBatchSize must be 1 to ${MAX_BATCH_SIZE}`);
+      }
+      routes.push({ coordinate, functionName, typeName, fieldName, maxBatchSize });
+    }
+  }
+  return routes;
+}

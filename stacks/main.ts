@@ -1,0 +1,25 @@
+/**
+ * The CDKTF app (`cdktf synth` / `npm run synth`): bundles and packages the
+ * functions once, then synthesizes the dev, staging and prod stacks into
+ * cdktf.out/stacks/<environment>/cdk.tf.json.
+ */
+import { App } from 'cdktf';
+import { api } from '../lib/api.js';
+import { apiKeyExpiry, environmentNames, environments } from './config.js';
+import { buildFunctionArtifacts } from './lib/artifacts.js';
+import { createStorefrontStacks } from './storefront-stack.js';
+
+const ROTATION_WARNING_DAYS = 30;
+
+const artifacts = await buildFunctionArtifacts();
+const app = new App();
+createStorefrontStacks(app, { artifacts });
+app.synth();
+
+for (const name of environmentNames) {
+  const expires = new Date(apiKeyExpiry(environments[name].api.apiKeyIssuedOn, api.apiKeyTtlDays));
+  const daysLeft = Math.floor((expires.getTime() - Date.now()) / 86_400_000);
+  if (daysLeft < ROTATION_WARNING_DAYS) {
+    console.warn(`${name}: the API key expires ${expires.toISOString()} (${daysLeft} days); update apiKeyIssuedOn in stacks/config.ts`);
+  }
+}

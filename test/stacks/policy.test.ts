@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentNames } from '../../stacks/config.js';
+import { allowedWildcards } from '../../stacks/policy/allowed-wildcards.js';
+import { auditStack } from './support/policy-audit.js';
+import { removeTempDirs, requireStack, synthStacks, type SynthesizedStack, type TerraformJson } from './support/synth.js';
+
+let stacks: Map<string, SynthesizedStack>;
+
+beforeAll(() => {
+  stacks = synthStacks();
+});
+afterAll(removeTempDirs);
+
+describe('policy audit of the synthesized stacks', () => {
+  it.each(environmentNames.map((name) => [name] as const))(
+    '%s: no unlisted IAM wildcard, nothing unencrypted, every log group with retention, the API key with an expiry',
+    (name) => {
+      expect(auditStack(requireStack(stacks, name).parsed)).toEqual([]);
+    },
+  );
+
+  it('explains every allow-list entry', () => {
+    for (const entry of allowedWildcards) expect(entry.why.length).toBeGreaterThan(40);
+  });
+
+  it('catches what it is there to catch', () => {
+    const policy = (statements: object[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    const bad: TerraformJson = {
+      terraform: {},
+      resource: {
+        aws_iam_role_policy: {
+          star: { policy: policy([{ Effect: 'Allow', Action: 'dynamodb:*', Resource: 'arn:aws:dynamodb:eu-west-1:1:table/t' }]) },
+          everything: { policy: policy([{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: '*' }]) },
+          xrayPlusMore: { policy: policy([{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 's3:GetObject'], Resource: '*' }]) },
+          streamsOfAnything: { policy: policy([{ Effect: 'Allow', Action: ['logs:PutLogEvents'], Resource: 'arn:aws:logs:*:*:*' }]) },
+          hcl: { policy: '${jsonencode({})}' },
+        },
+        aws_kms_key: {
+          open: { enable_key_rotation: false, policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }]) },
+        },
+        aws_iam_role: { trustsAll: { assume_role_policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]) } },
+        aws_iam_role_policy_attachment: { admin: { policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess' } },
+        aws_dynamodb_table: { plain: { server_side_encryption: { enabled: false } } },
+        aws_cloudwatch_log_group: { forever: { name: '/x' } },
+        aws_appsync_api_key: { eternal: {} },
+      },
+    };
+    const findings = auditStack(bad);
+    for (const expected of [
+      'aws_iam_role_policy.star statement 0: wildcard dynamodb:*',
+      'aws_iam_role_policy.everything statement 0: wildcard *',
+      'aws_iam_role_policy.xrayPlusMore statement 0: wildcard *',
+      'aws_iam_role_policy.streamsOfAnything statement 0: wildcard arn:aws:logs:*:*:*',
+      'aws_iam_role_policy.hcl.policy: policy is not JSON',
+      'aws_kms_key.open statement 0: wildcard kms:*, *',
+      'aws_kms_key.open: key rotation disabled',
+      'aws_iam_role.trustsAll statement 0: anyone may assume the role',
+      'aws_iam_role_policy_attachment.admin: managed policies',
+      'aws_dynamodb_table.plain: not encrypted',
+      'aws_dynamodb_table.plain: no point-in-time recovery',
+      'aws_cloudwatch_log_group.forever: not encrypted',
+      'aws_cloudwatch_log_group.forever: keeps logs forever',
+      'aws_appsync_api_key.eternal: API key without an explicit expiry',
+    ]) {
+      expect(findings.some((finding) => finding.startsWith(expected)), `${expected}\nin\n${findings.join('\n')}`).toBe(true);
+    }
+  });
+});
