@@ -36,10 +36,13 @@ export interface HubStats {
   readonly buckets: number;
   /** Distinct argument-name combinations in use, summed over fields. */
   readonly combinations: number;
+  /** Buckets probed by all publishes so far: grows with combinations, never with subscribers. */
+  readonly probes: number;
 }
 
 export class SubscriptionHub<S extends HubEntry = HubEntry> {
   readonly #entries = new Map<string, S>();
+  #probes = 0;
   readonly #placements = new Map<string, Placement>();
   readonly #buckets = new Map<string, Map<string, S>>();
   /** field → combination key (sorted names joined) → names and how many subscriptions use it. */
@@ -107,6 +110,7 @@ export class SubscriptionHub<S extends HubEntry = HubEntry> {
         values.push(value);
       }
       if (values.length !== names.length) continue;
+      this.#probes += 1;
       const members = this.#buckets.get(bucketKey(field, names, values));
       if (members) for (const entry of members.values()) matched.push(entry);
     }
@@ -116,7 +120,7 @@ export class SubscriptionHub<S extends HubEntry = HubEntry> {
   stats(): HubStats {
     let combinations = 0;
     for (const byCombination of this.#combinations.values()) combinations += byCombination.size;
-    return { subscriptions: this.#entries.size, buckets: this.#buckets.size, combinations };
+    return { subscriptions: this.#entries.size, buckets: this.#buckets.size, combinations, probes: this.#probes };
   }
 }
 
