@@ -3,6 +3,8 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import type { FunctionMeasurement } from './cold-start.js';
 import type { LoadResult } from './load.js';
+import type { FanOutMeasurement } from './subscriptions.js';
+import type { RealtimeMeasurement } from '../local/realtime/bench.js';
 
 /** The results document (bench/results.json) and its console rendering. */
 
@@ -44,6 +46,11 @@ export interface BenchReport {
   readonly data: Record<string, unknown>;
   readonly scenarios: ScenarioResult[];
   readonly functions: FunctionMeasurement[];
+  readonly subscriptions: {
+    readonly fanOut: FanOutMeasurement[];
+    readonly connectionSetup: RealtimeMeasurement['connectionSetup'];
+    readonly memoryPerIdleConnection: RealtimeMeasurement['memoryPerIdleConnection'];
+  };
   readonly totalErrors: number;
   readonly ok: boolean;
 }
@@ -111,6 +118,19 @@ export function renderReport(report: BenchReport): string {
     ]),
   );
   const coldRuns = report.functions[0]?.coldStart.runs ?? 0;
+  const subs = report.subscriptions;
+  const fanOut = formatTable(
+    ['subscribers', 'events', 'deliveries missed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'subscribe setup p50 ms', 'setup p99 ms'],
+    subs.fanOut.map((f) => [f.subscribers, f.events, f.missed, ms(f.latencyMs.p50), ms(f.latencyMs.p95), ms(f.latencyMs.p99), ms(f.latencyMs.max), ms(f.setupMs.p50), ms(f.setupMs.p99)]),
+  );
+  const memory = subs.memoryPerIdleConnection;
+  const connections = [
+    `Real-time connections (bare server): ${subs.connectionSetup.perConnectionMs.samples} connections, ${subs.connectionSetup.concurrency} at a time, total ${ms(subs.connectionSetup.totalMs)} ms;`,
+    `  per connection p50 ${ms(subs.connectionSetup.perConnectionMs.p50)} ms, p99 ${ms(subs.connectionSetup.perConnectionMs.p99)} ms`,
+    memory
+      ? `  memory per idle connection: ${(memory.rssBytes / 1024).toFixed(1)} KiB RSS, ${(memory.heapAndExternalBytes / 1024).toFixed(1)} KiB heap+external (${memory.connections} connections)`
+      : '  memory per idle connection: not measured',
+  ].join('\n');
   return [
     header,
     '',
@@ -119,5 +139,10 @@ export function renderReport(report: BenchReport): string {
     '',
     `Functions (cold init = median of ${coldRuns} fresh environments; warm = ${report.functions[0]?.warm.invocations ?? 0} invocations after ${report.functions[0]?.warm.discarded ?? 0} discarded)`,
     fns,
+    '',
+    'Subscription fan-out through the stack (mutation HTTP response read → data message received)',
+    fanOut,
+    '',
+    connections,
   ].join('\n');
 }

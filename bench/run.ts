@@ -17,6 +17,8 @@ import { probes } from './probes.js';
 import { machineInfo, renderReport, writeReport, type BenchReport, type ScenarioResult } from './report.js';
 import { orderWithProductsScenario, productScenario, runScenario } from './scenarios.js';
 import { prepareData } from './setup.js';
+import { measureSubscriptionFanOut } from './subscriptions.js';
+import { measureRealtime } from '../local/realtime/bench.js';
 
 const CONFIG = {
   products: 200,
@@ -29,6 +31,8 @@ const CONFIG = {
   coldRuns: 5,
   warmInvocations: 200,
   warmDiscarded: 20,
+  fanOutSubscribers: [1, 100, 1000],
+  fanOutEvents: 10,
 } as const;
 
 const { values: args } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
@@ -84,7 +88,18 @@ async function main(): Promise<number> {
       console.error(`  ${bundle.name}: cold starts and warm invocations measured`);
     }
 
-    const totalErrors = scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0);
+    const adminToken = stack.userPool.mint({ username: 'bench-admin', sub: 'bench-admin', groups: ['admin'] });
+    const fanOut = await measureSubscriptionFanOut(stack, data.productIds[1]!, adminToken, {
+      subscribers: CONFIG.fanOutSubscribers,
+      events: CONFIG.fanOutEvents,
+    });
+    console.error('  subscription fan-out measured');
+    // Connection set-up and idle memory per connection, on a bare real-time server (no stack).
+    const realtime = await measureRealtime({ connections: 1000, fanOuts: [1], events: 5, memoryConnections: 1000 });
+    console.error('  real-time connection costs measured');
+
+    const missedEvents = fanOut.reduce((sum, f) => sum + f.missed, 0);
+    const totalErrors = scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) + missedEvents;
     const report: BenchReport = {
       timestamp: new Date().toISOString(),
       machine: machineInfo(),
@@ -97,6 +112,11 @@ async function main(): Promise<number> {
       },
       scenarios: scenarioResults,
       functions: functionResults,
+      subscriptions: {
+        fanOut,
+        connectionSetup: realtime.connectionSetup,
+        memoryPerIdleConnection: realtime.memoryPerIdleConnection,
+      },
       totalErrors,
       ok: totalErrors === 0,
     };
