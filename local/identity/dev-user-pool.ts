@@ -29,6 +29,8 @@ export interface MintOptions {
   readonly email?: string;
   readonly tokenUse?: 'id' | 'access';
   readonly expiresInSeconds?: number;
+  /** Claims to set or replace, e.g. a foreign `iss` or a `token_use` of "refresh", for negative tests. */
+  readonly overrideClaims?: Readonly<Record<string, unknown>>;
 }
 
 
@@ -85,7 +87,7 @@ export class DevUserPool {
       tokenUse === 'id'
         ? { ...common, aud: this.clientId, 'cognito:username': options.username, ...(options.email ? { email: options.email, email_verified: true } : {}) }
         : { ...common, client_id: this.clientId, username: options.username, scope: 'aws.cognito.signin.user.admin' };
-    const signingInput = `${base64url({ alg: 'RS256', kid: KEY_ID, typ: 'JWT' })}.${base64url(claims)}`;
+    const signingInput = `${base64url({ alg: 'RS256', kid: KEY_ID, typ: 'JWT' })}.${base64url({ ...claims, ...options.overrideClaims })}`;
     const signature = sign('RSA-SHA256', Buffer.from(signingInput), this.#privateKey).toString('base64url');
     return `${signingInput}.${signature}`;
   }
