@@ -1,9 +1,9 @@
 import type { FunctionBundle } from '../lib/bundle.js';
-import { unwrapFieldResult } from '../lib/lambda-response.js';
 import { LocalFunction, type InvokeResult } from '../local/lambda/function-runtime.js';
 import type { LocalStack } from '../local/runtime.js';
 import { functions } from '../resolvers/functions.js';
 import { summarize } from './load.js';
+import type { Probe } from './probes.js';
 
 /**
  * Cold start and warm duration of one function, measured on private
@@ -17,7 +17,7 @@ import { summarize } from './load.js';
 
 export interface FunctionMeasurement {
   readonly name: string;
-  /** Type.field of the probe event. */
+  /** What the probe exercises: Type.field, or AWS_LAMBDA for the authorizer. */
   readonly field: string;
   readonly bundleBytes: number;
   readonly memoryMb: number;
@@ -60,13 +60,11 @@ function newInstance(stack: LocalStack, bundle: FunctionBundle): LocalFunction {
   });
 }
 
-/** Fails loudly unless the invocation succeeded and returned a FieldResult with data. */
-function assertFieldResult(name: string, result: InvokeResult, check: (data: unknown) => string | null): void {
+/** Fails loudly unless the invocation succeeded with the payload the probe expects. */
+function assertResult(name: string, result: InvokeResult, check: Probe['check']): void {
   if (!result.ok) throw new Error(`${name}: function error ${result.error.errorType}: ${result.error.errorMessage}`);
-  const field = unwrapFieldResult(result.payload);
-  if (!field.ok) throw new Error(`${name}: field error ${field.errorType}: ${field.message}`);
-  const problem = check(field.data);
-  if (problem) throw new Error(`${name}: unexpected data: ${problem}`);
+  const problem = check(result.payload);
+  if (problem) throw new Error(`${name}: unexpected response: ${problem}`);
 }
 
 const median = (values: readonly number[]): number => summarize(values).p50;
@@ -74,7 +72,7 @@ const median = (values: readonly number[]): number => summarize(values).p50;
 export async function measureFunction(
   stack: LocalStack,
   bundle: FunctionBundle,
-  probe: { readonly event: { info: { parentTypeName: string; fieldName: string } }; readonly check: (data: unknown) => string | null },
+  probe: Probe,
   options: ColdStartOptions,
 ): Promise<FunctionMeasurement> {
   const initMs: number[] = [];
@@ -86,7 +84,7 @@ export async function measureFunction(
     const fn = newInstance(stack, bundle);
     try {
       const first = await fn.invoke(probe.event);
-      assertFieldResult(bundle.name, first, probe.check);
+      assertResult(bundle.name, first, probe.check);
       if (!first.report.coldStart || first.report.initDurationMs === undefined) {
         throw new Error(`${bundle.name}: first invocation of a fresh instance was not reported as a cold start`);
       }
@@ -98,7 +96,7 @@ export async function measureFunction(
       if (run === options.coldRuns - 1) {
         for (let i = 0; i < options.warmDiscarded + options.warmInvocations; i++) {
           const result = await fn.invoke(probe.event);
-          assertFieldResult(bundle.name, result, probe.check);
+          assertResult(bundle.name, result, probe.check);
           if (result.report.coldStart) throw new Error(`${bundle.name}: warm invocation ${i} hit a cold start`);
           if (i >= options.warmDiscarded) warmDurations.push(result.report.durationMs);
           maxMemoryUsedMb = Math.max(maxMemoryUsedMb, result.report.maxMemoryUsedMb);
@@ -113,7 +111,7 @@ export async function measureFunction(
   const warm = summarize(warmDurations);
   return {
     name: bundle.name,
-    field: `${probe.event.info.parentTypeName}.${probe.event.info.fieldName}`,
+    field: probe.target,
     bundleBytes: bundle.bytes,
     memoryMb: functions[bundle.name].memoryMb,
     coldStart: {

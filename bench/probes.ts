@@ -1,4 +1,6 @@
+import type { AppSyncAuthorizerEvent } from 'aws-lambda';
 import type { ResolverEvent } from '../lib/appsync/resolver-event.js';
+import { unwrapFieldResult } from '../lib/lambda-response.js';
 import { toProduct } from '../lib/model.js';
 import type { LocalStack } from '../local/runtime.js';
 import { sampleProducts } from '../local/seed.js';
@@ -7,7 +9,7 @@ import { GetOrderWithProductsDocument, GetProductDocument, ProductWithReviewsDoc
 import { cognitoIdentity, fieldEvent } from './events.js';
 
 /**
- * One representative field invocation per function, for the cold-start and
+ * One representative invocation per function, for the cold-start and
  * warm-duration measurements. Which functions exist comes from the bundles
  * (the function map); this table only says how to call each one, and its
  * `Record<FunctionName, …>` type makes `tsc` fail when a function is added to
@@ -15,9 +17,24 @@ import { cognitoIdentity, fieldEvent } from './events.js';
  */
 
 export interface Probe {
-  readonly event: ResolverEvent;
-  /** Checks the field's data; returns a problem description or null. */
-  readonly check: (data: unknown) => string | null;
+  /** A resolver's field event, or the Lambda authorizer's request event. */
+  readonly event: ResolverEvent | AppSyncAuthorizerEvent;
+  /** What the event exercises, for the report: `Type.field`, or `AWS_LAMBDA` for the authorizer. */
+  readonly target: string;
+  /** Checks the function's response payload; returns a problem description or null. */
+  readonly check: (payload: unknown) => string | null;
+}
+
+/** A resolver probe: the payload must be a FieldResult with data, which `checkData` then judges. */
+function fieldProbe(event: ResolverEvent, checkData: (data: unknown) => string | null): Probe {
+  return {
+    event,
+    target: `${event.info.parentTypeName}.${event.info.fieldName}`,
+    check: (payload) => {
+      const field = unwrapFieldResult(payload);
+      return field.ok ? checkData(field.data) : `field error ${field.errorType}: ${field.message}`;
+    },
+  };
 }
 
 export interface ProbeContext {
@@ -40,8 +57,8 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
   if (!product) throw new Error(`${productId} is not a seeded product id`);
 
   return {
-    catalog: {
-      event: fieldEvent({
+    catalog: fieldProbe(
+      fieldEvent({
         document: GetProductDocument,
         path: ['product'],
         parentTypeName: 'Query',
@@ -49,10 +66,10 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
         variables: { id: productId },
         identity: null, // API key caller
       }),
-      check: (data) => (isRecord(data) && data.id === productId ? null : `expected product ${productId}, got ${JSON.stringify(data)?.slice(0, 200)}`),
-    },
-    orders: {
-      event: fieldEvent({
+      (data) => (isRecord(data) && data.id === productId ? null : `expected product ${productId}, got ${JSON.stringify(data)?.slice(0, 200)}`),
+    ),
+    orders: fieldProbe(
+      fieldEvent({
         document: GetOrderWithProductsDocument,
         path: ['order'],
         parentTypeName: 'Query',
@@ -60,13 +77,13 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
         variables: { id: orderId },
         identity: cognitoIdentity(stack.userPool, owner),
       }),
-      check: (data) =>
+      (data) =>
         isRecord(data) && data.id === orderId && Array.isArray(data.items) && data.items.length === orderItems
           ? null
           : `expected order ${orderId} with ${orderItems} items, got ${JSON.stringify(data)?.slice(0, 200)}`,
-    },
-    reviews: {
-      event: fieldEvent({
+    ),
+    reviews: fieldProbe(
+      fieldEvent({
         document: ProductWithReviewsDocument,
         path: ['product', 'reviews'],
         parentTypeName: 'Product',
@@ -75,7 +92,27 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
         identity: null,
         source: toProduct(product),
       }),
-      check: (data) => (isRecord(data) && Array.isArray(data.items) ? null : `expected a review page, got ${JSON.stringify(data)?.slice(0, 200)}`),
+      (data) => (isRecord(data) && Array.isArray(data.items) ? null : `expected a review page, got ${JSON.stringify(data)?.slice(0, 200)}`),
+    ),
+    // On the path of every partner request whose decision is not cached.
+    authorizer: {
+      event: {
+        authorizationToken: stack.partner.token,
+        requestContext: {
+          apiId: stack.apiId,
+          accountId: stack.accountId,
+          requestId: 'bench-authorizer-probe',
+          queryString: 'query GetProduct($id: ID!) { product(id: $id) { id } }',
+          operationName: 'GetProduct',
+          variables: { id: productId },
+        },
+        requestHeaders: { authorization: stack.partner.token },
+      },
+      target: 'AWS_LAMBDA',
+      check: (payload) =>
+        isRecord(payload) && payload.isAuthorized === true && isRecord(payload.resolverContext) && payload.resolverContext.partnerId === stack.partner.partnerId
+          ? null
+          : `expected the local partner to be authorized, got ${JSON.stringify(payload)?.slice(0, 200)}`,
     },
   };
 }

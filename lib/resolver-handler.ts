@@ -2,7 +2,7 @@ import { AppSyncGraphQLResolver } from '@aws-lambda-powertools/event-handler/app
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Resolvers } from '../generated/graphql.js';
-import type { FieldCoordinate, FunctionDeclaration } from '../resolvers/functions.js';
+import type { FieldCoordinate, ResolverFunctionDeclaration } from '../resolvers/functions.js';
 import type { ResolverEvent } from './appsync/resolver-event.js';
 import { DomainError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
@@ -24,7 +24,7 @@ export type BatchResolverOf<C> = (
   events: Array<Parameters<FieldResolverOf<C>>[1]>,
 ) => Promise<Array<Awaited<ReturnType<FieldResolverOf<C>>>>>;
 
-export type FunctionResolvers<D extends FunctionDeclaration> = {
+export type FunctionResolvers<D extends ResolverFunctionDeclaration> = {
   [C in keyof D['fields'] & FieldCoordinate]: D['fields'][C] extends { maxBatchSize: number }
     ? BatchResolverOf<C>
     : FieldResolverOf<C>;
@@ -49,7 +49,7 @@ type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;
  * One invocation runs at a time per execution environment, so a module-level
  * slot is enough.
  */
-export function createResolverHandler<D extends FunctionDeclaration>(
+export function createResolverHandler<D extends ResolverFunctionDeclaration>(
   declaration: D,
   resolvers: FunctionResolvers<D>,
   logger: Logger = new Logger({ serviceName: 'storefront' }),

@@ -4,9 +4,11 @@
  *   --persist DIR   keep DynamoDB data in DIR (default: in memory)
  *   --seed          load the sample catalog after start
  *   --quiet         hide per-invocation REPORT lines
+ *   --https         serve HTTPS/WSS with a local development CA's certificate
+ *                   (.local/certs/, created on first use); aws-amplify v6 subscriptions need it
  */
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { repositoryRoot } from '../lib/paths.js';
 import { startLocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     persist: { type: 'string' },
     seed: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    https: { type: 'boolean', default: false },
   },
 });
 
@@ -43,6 +46,7 @@ const stack = await startLocalStack({
   bundleDir: join(repositoryRoot, 'dist', 'functions'),
   userPoolKeyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem'),
   log: values.quiet ? undefined : (line) => console.log(line),
+  https: values.https,
 });
 
 if (values.seed) {
@@ -62,9 +66,21 @@ Local AppSync stack ready in ${Date.now() - started} ms
               (header Authorization; mint others: npm run token -- --username alice [--group admin])
   IAM         access key ${stack.iamPrincipal.accessKeyId} / secret ${stack.iamPrincipal.secretAccessKey}
               (SigV4, region us-east-1, service appsync; fixed with LOCAL_IAM_ACCESS_KEY_ID / LOCAL_IAM_SECRET_ACCESS_KEY)
+  Partner     ${stack.partner.token}
+              (header Authorization; AWS_LAMBDA authorizer: catalog reads, stock denied; new secret every start)
   DynamoDB    ${stack.dynamoDbEndpoint} ${values.persist ? `(persisted in ${values.persist})` : '(in memory)'}
-  Functions   ${stack.bundles.map((b) => `${b.name} ${(b.bytes / 1024).toFixed(0)} KiB`).join(', ')}
+  Functions   ${stack.bundles.map((b) => `${b.name} ${(b.bytes / 1024).toFixed(0)} KiB`).join(', ')}${trustHint()}
 Press Ctrl+C to stop.`);
+
+/** The server certificate is signed by a local CA nothing trusts yet: say how to trust it. */
+function trustHint(): string {
+  if (!stack.caFile) return '';
+  const caFile = relative(process.cwd(), stack.caFile) || stack.caFile;
+  return `
+  TLS CA      ${caFile}   (local development CA that signed the server certificate; never commit it)
+              Node clients: NODE_EXTRA_CA_CERTS=${caFile} node app.js   curl: --cacert ${caFile}
+              Browsers (GraphiQL): import it as a trusted authority, or accept the warning once`;
+}
 
 let stopping = false;
 const shutdown = async (signal: string): Promise<void> => {

@@ -4,19 +4,22 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { api } from '../lib/api.js';
+import { api, lambdaAuthorizerOf } from '../lib/api.js';
 import { buildAppSyncSchema } from '../lib/appsync/schema.js';
 import { bundleFunctions, type FunctionBundle } from '../lib/bundle.js';
 import { functionEnvironment } from '../lib/function-environment.js';
+import { issuePartnerToken, type PartnerCredentials } from '../lib/partner-tokens.js';
 import type { TableName } from '../lib/tables.js';
-import { fieldRoutes, functions, type FunctionName } from '../resolvers/functions.js';
+import { fieldRoutes, functionNames, functions, type FunctionName } from '../resolvers/functions.js';
 import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
 import { AppSyncExecutor, type Invoke } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
+import { LambdaAuthorizer } from './appsync/lambda-authorizer.js';
 import { createGraphiQLRoutes } from './appsync/graphiql.js';
 import { createHttpServer, listen, sendJson } from './appsync/http-server.js';
 import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
+import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
 import { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
@@ -39,11 +42,21 @@ export interface LocalStackOptions {
   readonly userPoolKeyFile?: string;
   /** The IAM principal trusted for AWS_IAM (SigV4) requests; a fresh key pair when unset. */
   readonly iamPrincipal?: IamPrincipal;
+  /** The one partner the Lambda authorizer admits (its hash is the local PARTNER_TOKENS_SHA256); a fresh secret when unset. */
+  readonly partner?: { readonly partnerId: string; readonly secret?: string };
   /** Platform log lines (REPORT etc.); silent when unset. */
   readonly log?: (line: string) => void;
+  /**
+   * Serve HTTPS/WSS instead of HTTP/WS on the same port, with a server certificate from a local
+   * development CA (created on first use in `certificateDir`, default `.local/certs`, then reused).
+   * AppSync clients such as aws-amplify v6 always open `wss://<endpoint>/realtime`, even for an
+   * `http://` endpoint, so their subscriptions need this.
+   */
+  readonly https?: { readonly certificateDir?: string } | boolean;
 }
 
 export interface LocalStack {
+  /** `https://…` when the `https` option is on, else `http://…`. */
   readonly url: string;
   readonly graphqlUrl: string;
   /** AppSync's real-time WebSocket endpoint (subprotocol graphql-ws). */
@@ -55,14 +68,27 @@ export interface LocalStack {
   readonly userPool: DevUserPool;
   /** Sign backend requests with these credentials (region us-east-1, service appsync). */
   readonly iamPrincipal: IamPrincipal;
+  /** The local partner: send `partner.token` as the Authorization header (AWS_LAMBDA mode). */
+  readonly partner: PartnerCredentials;
+  /** This API's id and account, as the authorizer's requestContext and field ARNs carry them. */
+  readonly apiId: string;
+  readonly accountId: string;
   readonly functions: ReadonlyMap<FunctionName, LocalFunction>;
   readonly bundles: readonly FunctionBundle[];
   /** Environment a script needs to reach the local tables with the same code as the functions. */
   readonly clientEnvironment: Readonly<Record<string, string>>;
   /** The full environment each function's execution environments get. */
   readonly functionEnvironments: Readonly<Record<FunctionName, Readonly<Record<string, string>>>>;
+  /** With `https`: the development CA that signed the server certificate; clients trust it (e.g. `ca` options). */
+  readonly caCertificatePem?: string;
+  /** With `https`: the CA certificate's file, for `NODE_EXTRA_CA_CERTS` or a trust store. */
+  readonly caFile?: string;
   stop(): Promise<void>;
 }
+
+/** The local API's identity in authorizer events and field ARNs (AppSync API ids are 26 lowercase letters and digits). */
+const LOCAL_API_ID = 'storefrontlocalapi00000000';
+const LOCAL_ACCOUNT_ID = '000000000000';
 
 /** AppSync API keys look like `da2-` followed by 26 lowercase letters and digits. */
 function newApiKey(): string {
@@ -77,6 +103,34 @@ function checkRoutes(schema: ReturnType<typeof buildAppSyncSchema>, routes: Retu
     const type = schema.getType(typeName);
     if (!isObjectType(type) || !type.getFields()[fieldName]) throw new Error(`Function map routes ${coordinate}, which the schema lacks`);
   }
+}
+
+/**
+ * The API's Lambda authorizer (AWS_LAMBDA), invoked through its LocalFunction
+ * like any other function, so it runs isolated, with its declared timeout and
+ * environment; undefined when the API has no such mode.
+ */
+function localLambdaAuthorizer(
+  localFunctions: ReadonlyMap<FunctionName, LocalFunction>,
+  region: string,
+  log: (line: string) => void,
+): LambdaAuthorizer | undefined {
+  const declaration = lambdaAuthorizerOf(api);
+  if (!declaration) return undefined;
+  const name = functionNames.find((candidate) => candidate === declaration.function);
+  const fn = name && functions[name].kind === 'authorizer' ? localFunctions.get(name) : undefined;
+  if (!fn) throw new Error(`lib/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`);
+  return new LambdaAuthorizer({
+    declaration,
+    apiId: LOCAL_API_ID,
+    accountId: LOCAL_ACCOUNT_ID,
+    region,
+    log,
+    invoke: async (event) => {
+      const result = await fn.invoke(event);
+      return result.ok ? { ok: true, payload: result.payload } : { ok: false, error: result.error };
+    },
+  });
 }
 
 /**
@@ -114,12 +168,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
     };
     const log = options.log ?? (() => undefined);
+    // Values of the functions' declared parameters: locally, one partner whose token we hand out.
+    const partner = issuePartnerToken(options.partner?.partnerId ?? 'local-partner', options.partner?.secret);
+    const parameterValues = { PARTNER_TOKENS_SHA256: partner.hashEntry };
     const environments = {} as Record<FunctionName, Record<string, string>>;
     const localFunctions = new Map<FunctionName, LocalFunction>();
     for (const bundle of bundles) {
       const declaration = functions[bundle.name];
       environments[bundle.name] = {
-        ...functionEnvironment(bundle.name, declaration, tables),
+        ...functionEnvironment(bundle.name, declaration, tables, parameterValues),
         ...clientEnvironment,
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
         // The functions stand in for the nodejs22.x runtime; the host's own Node version is
@@ -165,7 +222,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       accountId: '000000000000',
       userArn: 'arn:aws:iam::000000000000:user/local-backend',
     };
-    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region: String(clientConfig.region) });
+    const region = String(clientConfig.region);
+    const lambdaAuthorizer = localLambdaAuthorizer(localFunctions, region, log);
+    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
     const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey });
 
     const devRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
@@ -206,7 +265,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return false;
     };
 
-    const server: Server = createHttpServer({ executor, authenticator, routes: devRoutes });
+    // With https the one server speaks TLS, so /graphql is https:// and the real-time upgrade on it is wss://.
+    const certificates: DevCertificates | undefined = options.https
+      ? await ensureDevCertificates({ directory: options.https === true ? undefined : options.https.certificateDir })
+      : undefined;
+    const tls = certificates && { key: certificates.keyPem, cert: certificates.certificatePem };
+    const server: Server = createHttpServer({ executor, authenticator, routes: devRoutes, tls });
     realtime = attachRealtime({
       server,
       schema,
@@ -225,17 +289,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const realtimeEndpoint = realtime;
     cleanups.push(() => realtimeEndpoint.close());
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
-      realtimeUrl: `ws://127.0.0.1:${port}/graphql/realtime`,
+      realtimeUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/graphql/realtime`,
+      ...(certificates ? { caCertificatePem: certificates.caCertificatePem, caFile: certificates.caFile } : {}),
       realtime: realtimeEndpoint,
       apiKey,
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,
       userPool,
       iamPrincipal,
+      partner,
+      apiId: LOCAL_API_ID,
+      accountId: LOCAL_ACCOUNT_ID,
       functions: localFunctions,
       bundles,
       clientEnvironment,

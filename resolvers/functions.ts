@@ -3,9 +3,9 @@ import type { TableName } from '../lib/tables.js';
 
 /**
  * The function map: which Lambda function serves which `Type.field`, with the
- * tables it may touch and its sizing. Declared once; the local runtime routes
- * fields from it and the stacks create functions, data sources, resolvers,
- * IAM grants and environment variables from it.
+ * tables it may touch and its sizing, plus the API's Lambda authorizer.
+ * Declared once; the local runtime routes fields from it and the stacks create
+ * functions, data sources, resolvers, IAM grants and environment variables from it.
  */
 
 type ObjectTypeName = {
@@ -24,7 +24,13 @@ export interface FieldRoute {
 
 export type TableAccess = 'read' | 'readwrite';
 
-export interface FunctionDeclaration {
+/** An environment variable whose value is deployment data, never code (see `parameters`). */
+export interface FunctionParameter {
+  /** What the value holds; becomes the Terraform variable's description. */
+  readonly description: string;
+}
+
+interface FunctionBase {
   readonly description: string;
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
@@ -32,12 +38,39 @@ export interface FunctionDeclaration {
   readonly timeoutSeconds: number;
   /** Upper bound on concurrent execution environments (reserved concurrency in AWS). */
   readonly reservedConcurrency?: number;
+  /**
+   * Variables the function reads whose values differ per deployment (e.g.
+   * credentials hashes). Only their existence is declared here: each stack
+   * takes the values as Terraform variables and the local runtime supplies its
+   * own, so no value is ever written in code.
+   */
+  readonly parameters?: Readonly<Record<string, FunctionParameter>>;
+}
+
+/** A direct Lambda resolver: AppSync invokes it for the fields it routes (one data source, one resolver per field). */
+export interface ResolverFunctionDeclaration extends FunctionBase {
+  readonly kind: 'resolver';
   readonly tables: Partial<Record<TableName, TableAccess>>;
   readonly fields: Partial<Record<FieldCoordinate, FieldRoute>>;
 }
 
+/**
+ * AppSync's AWS_LAMBDA authorizer (named by `lib/api.ts`): invoked per request
+ * before any field, it serves no field, so it gets no data source or resolver,
+ * and it may touch no table (the `never` makes any table grant a type error).
+ */
+export interface AuthorizerFunctionDeclaration extends FunctionBase {
+  readonly kind: 'authorizer';
+  readonly tables: Partial<Record<TableName, never>>;
+}
+
+export type FunctionDeclaration = ResolverFunctionDeclaration | AuthorizerFunctionDeclaration;
+
+export type FunctionKind = FunctionDeclaration['kind'];
+
 export const functions = {
   catalog: {
+    kind: 'resolver',
     description: 'Products: reads, catalog writes, stock, and the per-item product of order lines',
     entry: 'resolvers/catalog/index.ts',
     memoryMb: 512,
@@ -53,6 +86,7 @@ export const functions = {
     },
   },
   orders: {
+    kind: 'resolver',
     description: 'Orders: placement and cancellation as DynamoDB transactions with stock, status, reads',
     entry: 'resolvers/orders/index.ts',
     memoryMb: 512,
@@ -67,6 +101,7 @@ export const functions = {
     },
   },
   reviews: {
+    kind: 'resolver',
     description: 'Reviews: listing per product and adding a review with its rating summary',
     entry: 'resolvers/reviews/index.ts',
     memoryMb: 256,
@@ -77,23 +112,48 @@ export const functions = {
       'Mutation.addReview': {},
     },
   },
+  authorizer: {
+    kind: 'authorizer',
+    description: 'AWS_LAMBDA authorizer: partner integration tokens (partner-<id>.<secret>) checked against their SHA-256 hashes',
+    entry: 'resolvers/authorizer/index.ts',
+    // Light work on the path of every uncached partner request; AppSync allows an authorizer 10 seconds at most.
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    tables: {},
+    parameters: {
+      PARTNER_TOKENS_SHA256: {
+        description: 'Partners allowed in: id:sha256hex pairs (SHA-256 of each partner\'s token secret), comma-separated; empty admits no partner',
+      },
+    },
+  },
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionName = keyof typeof functions;
 
+type FunctionNameOfKind<K extends FunctionKind> = {
+  [N in FunctionName]: (typeof functions)[N]['kind'] extends K ? N : never;
+}[FunctionName];
+
+export type ResolverFunctionName = FunctionNameOfKind<'resolver'>;
+export type AuthorizerFunctionName = FunctionNameOfKind<'authorizer'>;
+
 export const functionNames = Object.keys(functions) as FunctionName[];
 
+export function isResolverFunction(name: FunctionName): name is ResolverFunctionName {
+  return functions[name].kind === 'resolver';
+}
+
 export interface ResolvedField {
-  readonly functionName: FunctionName;
+  readonly functionName: ResolverFunctionName;
   readonly typeName: string;
   readonly fieldName: string;
   readonly maxBatchSize: number | undefined;
 }
 
-/** Every routed field, flattened; a field served by two functions is a declaration error. */
+/** Every routed field, flattened; a field served by two functions is a declaration error. Authorizers route none. */
 export function fieldRoutes(): Map<string, ResolvedField> {
   const routes = new Map<string, ResolvedField>();
-  for (const functionName of functionNames) {
+  for (const functionName of functionNames.filter(isResolverFunction)) {
     const fields: Partial<Record<string, FieldRoute>> = functions[functionName].fields;
     for (const [coordinate, route] of Object.entries(fields)) {
       const previous = routes.get(coordinate);

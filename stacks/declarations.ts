@@ -2,7 +2,12 @@ import { isObjectType } from 'graphql';
 import { api as apiDeclaration, type ApiDeclaration } from '../lib/api.js';
 import { buildAppSyncSchema, loadSchemaSDL } from '../lib/appsync/schema.js';
 import { tables as tableDeclarations, type TableDeclaration, type TableName } from '../lib/tables.js';
-import { functions as functionDeclarations, type FieldRoute, type FunctionDeclaration } from '../resolvers/functions.js';
+import {
+  functions as functionDeclarations,
+  type AuthorizerFunctionDeclaration,
+  type FieldRoute,
+  type ResolverFunctionDeclaration,
+} from '../resolvers/functions.js';
 
 /**
  * What the stacks are built from. Defaults come from the project's one set of
@@ -11,10 +16,12 @@ import { functions as functionDeclarations, type FieldRoute, type FunctionDeclar
  * stack code changing.
  */
 
-/** A function declaration whose fields are any `Type.field` string, so a copy may route fields the generated types don't know yet. */
-export type StackFunctionDeclaration = Omit<FunctionDeclaration, 'fields'> & {
+/** A resolver declaration whose fields are any `Type.field` string, so a copy may route fields the generated types don't know yet. */
+export type StackResolverFunctionDeclaration = Omit<ResolverFunctionDeclaration, 'fields'> & {
   readonly fields: Readonly<Partial<Record<string, FieldRoute>>>;
 };
+
+export type StackFunctionDeclaration = StackResolverFunctionDeclaration | AuthorizerFunctionDeclaration;
 
 export interface StackDeclarations {
   readonly functions: Readonly<Record<string, StackFunctionDeclaration>>;
@@ -50,6 +57,8 @@ export function stackRoutes(declarations: Pick<StackDeclarations, 'functions' | 
   const seen = new Map<string, string>();
   const routes: StackRoute[] = [];
   for (const [functionName, declaration] of Object.entries(declarations.functions)) {
+    // An authorizer serves requests, not fields: AppSync calls it through the API's auth config.
+    if (declaration.kind !== 'resolver') continue;
     for (const [coordinate, route] of Object.entries(declaration.fields)) {
       const previous = seen.get(coordinate);
       if (previous) throw new Error(`${coordinate} is served by both ${previous} and ${functionName}`);

@@ -2,7 +2,9 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import type { ApiDeclaration, AuthMode } from '../../lib/api.js';
 import type { DevUserPool } from '../identity/dev-user-pool.js';
 import { verifySigV4, type IamPrincipal, type SignedRequest } from '../identity/sigv4.js';
+import type { GraphQLRequest } from './execute.js';
 import type { Caller } from './field-authorization.js';
+import { graphQLRequestOfBody, type LambdaAuthorizer } from './lambda-authorizer.js';
 
 export interface ApiKey {
   readonly id: string;
@@ -15,6 +17,19 @@ export type Authentication =
   | { readonly ok: false; readonly message: string };
 
 export type Headers = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What `authenticate` may know about the request: what a SigV4 signature
+ * covers (method, path, exact body), and optionally the parsed GraphQL request
+ * a Lambda authorizer is told about. Without `graphql`, it is read from `body`.
+ */
+export interface AuthenticationRequest extends Omit<SignedRequest, 'headers'> {
+  readonly graphql?: GraphQLRequest;
+}
+
+/** Three base64url segments: what AppSync hands to the user-pool (or OIDC) verifier rather than to a Lambda authorizer. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const bearerless = (header: string): string => header.replace(/^Bearer\s+/i, '');
 
 const NOT_AUTHORIZED = 'You are not authorized to make this call.';
 
@@ -29,6 +44,7 @@ export class RequestAuthenticator {
   readonly #userPool: DevUserPool | undefined;
   readonly #iamPrincipals: ReadonlyMap<string, IamPrincipal>;
   readonly #region: string;
+  readonly #lambdaAuthorizer: LambdaAuthorizer | undefined;
 
   constructor(options: {
     api: ApiDeclaration;
@@ -36,28 +52,49 @@ export class RequestAuthenticator {
     userPool?: DevUserPool;
     iamPrincipals?: readonly IamPrincipal[];
     region?: string;
+    /** Serves AWS_LAMBDA when it is one of the API's modes; without it, such tokens are refused. */
+    lambdaAuthorizer?: LambdaAuthorizer;
   }) {
     this.#modes = new Set([options.api.defaultAuthMode, ...options.api.additionalAuthModes]);
     this.#apiKeys = new Map(options.apiKeys.map((key) => [key.id, key]));
     this.#userPool = options.userPool;
     this.#iamPrincipals = new Map((options.iamPrincipals ?? []).map((p) => [p.accessKeyId, p]));
     this.#region = options.region ?? 'us-east-1';
+    this.#lambdaAuthorizer = options.lambdaAuthorizer;
   }
 
   /**
    * `request` is what a SigV4 signature covers (method, path, exact body); for
    * the real-time handshake AppSync signs `POST <endpoint>/connect` with `{}`.
+   * An `Authorization` header that is neither SigV4 nor JWT-shaped goes to the
+   * Lambda authorizer when AWS_LAMBDA is a mode (a JWT-shaped one too, when no
+   * user-pool or OIDC mode could claim it).
    */
-  async authenticate(headers: Headers, sourceIp: string, request?: Omit<SignedRequest, 'headers'>): Promise<Authentication> {
+  async authenticate(headers: Headers, sourceIp: string, request?: AuthenticationRequest): Promise<Authentication> {
     const authorization = headers['authorization'];
     if (authorization?.startsWith('AWS4-HMAC-SHA256 ')) return this.#iam(headers, sourceIp, request);
+    if (authorization && this.#forLambda(authorization)) return this.#lambda(authorization, headers, request);
     if (authorization) return this.#userPoolToken(authorization, sourceIp);
     const apiKey = headers['x-api-key'];
     if (apiKey !== undefined && this.#modes.has('API_KEY')) return this.#apiKey(apiKey);
     return { ok: false, message: NOT_AUTHORIZED };
   }
 
-  async #iam(headers: Headers, sourceIp: string, request: Omit<SignedRequest, 'headers'> | undefined): Promise<Authentication> {
+  #forLambda(authorization: string): boolean {
+    if (!this.#modes.has('AWS_LAMBDA')) return false;
+    const jwtModes = this.#modes.has('AMAZON_COGNITO_USER_POOLS') || this.#modes.has('OPENID_CONNECT');
+    return !(jwtModes && JWT_SHAPE.test(bearerless(authorization)));
+  }
+
+  async #lambda(token: string, headers: Headers, request: AuthenticationRequest | undefined): Promise<Authentication> {
+    if (!this.#lambdaAuthorizer) return { ok: false, message: NOT_AUTHORIZED };
+    const graphql = request?.graphql ?? graphQLRequestOfBody(request?.body);
+    const decision = await this.#lambdaAuthorizer.authorize(token, graphql, headers);
+    if (!decision.ok) return { ok: false, message: NOT_AUTHORIZED };
+    return { ok: true, caller: { mode: 'AWS_LAMBDA', groups: [], deniedFields: decision.deniedFields }, identity: decision.identity };
+  }
+
+  async #iam(headers: Headers, sourceIp: string, request: AuthenticationRequest | undefined): Promise<Authentication> {
     if (!this.#modes.has('AWS_IAM') || !request) return { ok: false, message: NOT_AUTHORIZED };
     const verified = await verifySigV4({ ...request, headers }, this.#iamPrincipals, { region: this.#region, service: 'appsync' });
     if (!verified.ok) return { ok: false, message: NOT_AUTHORIZED };
@@ -86,7 +123,7 @@ export class RequestAuthenticator {
 
   async #userPoolToken(header: string, sourceIp: string): Promise<Authentication> {
     if (!this.#modes.has('AMAZON_COGNITO_USER_POOLS') || !this.#userPool) return { ok: false, message: NOT_AUTHORIZED };
-    const token = header.replace(/^Bearer\s+/i, '');
+    const token = bearerless(header);
     try {
       const claims = await this.#userPool.verify(token);
       const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];

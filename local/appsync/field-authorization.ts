@@ -10,6 +10,11 @@ export interface AuthRule {
 export interface Caller {
   readonly mode: AuthMode;
   readonly groups: readonly string[];
+  /**
+   * `Type.field` coordinates a Lambda authorizer denied this caller
+   * (`deniedFields`): refused like a field the caller's mode cannot see.
+   */
+  readonly deniedFields?: ReadonlySet<string>;
 }
 
 const DIRECTIVE_MODES: Record<string, AuthMode> = {
@@ -62,6 +67,7 @@ export class FieldAuthorization {
 
   allows(caller: Caller, typeName: string, fieldName: string): boolean {
     if (fieldName.startsWith('__')) return true;
+    if (caller.deniedFields?.has(`${typeName}.${fieldName}`)) return false;
     return this.rules(typeName, fieldName).some(
       (rule) => rule.mode === caller.mode && (rule.groups === null || rule.groups.some((g) => caller.groups.includes(g))),
     );

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestAuthenticator } from './authentication.js';
 import type { AppSyncExecutor, GraphQLRequest } from './execute.js';
@@ -10,6 +11,12 @@ export interface HttpServerOptions {
   readonly routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
   /** AppSync caps a request body at 1 MB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Serve HTTPS with this PEM key and certificate instead of plain HTTP. The
+   * handler is the same; an `https.Server` is also an `http.Server` for
+   * 'upgrade', listen and close, so WebSockets attach to it unchanged (WSS).
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -62,19 +69,20 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 /**
- * The HTTP face of the local AppSync API: `POST /graphql` with AppSync's
+ * The HTTP (or, with `tls`, HTTPS) face of the local AppSync API: `POST /graphql` with AppSync's
  * status codes and error bodies (400 for an unreadable request, 401 for
  * failed authentication, 200 with `errors[]` for GraphQL errors).
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
-  return createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     void handle(req, res).catch((error: unknown) => {
       console.error('[appsync] request failed', error);
       if (!res.headersSent) requestError(res, 500, 'InternalFailure', 'An internal failure occurred');
       else res.destroy();
     });
-  });
+  };
+  return options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');

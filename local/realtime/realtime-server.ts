@@ -112,7 +112,9 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
     projectionKey: (request: SubscriptionRequest, caller: Caller) => {
       let documentId = documentIds.get(request.prepared);
       if (documentId === undefined) documentIds.set(request.prepared, (documentId = counters.nextDocument++));
-      return `${documentId}|${caller.mode}|${caller.groups.join(',')}|${JSON.stringify(request.variables)}`;
+      // Everything that changes what the caller may see is part of the key, Lambda deniedFields included.
+      const denied = caller.deniedFields ? [...caller.deniedFields].sort().join(',') : '';
+      return `${documentId}|${caller.mode}|${caller.groups.join(',')}|${denied}|${JSON.stringify(request.variables)}`;
     },
     onSlowConsumer: () => void (counters.slowConsumersClosed += 1),
     onClosed: (connection) => void connections.delete(connection),

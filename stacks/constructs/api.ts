@@ -9,9 +9,10 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CognitoUserGroup } from '@cdktf/provider-aws/lib/cognito-user-group/index.js';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool/index.js';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client/index.js';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import type { ApiDeclaration, AuthMode } from '../../lib/api.js';
+import { authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../lib/api.js';
 import { lambdaResolverCode } from '../appsync/resolver-code.js';
 import { apiKeyExpiry, type EnvironmentConfig } from '../config.js';
 import type { StackRoute } from '../declarations.js';
@@ -34,9 +35,9 @@ export interface ApiProps {
 
 /**
  * The AppSync GraphQL API: the schema as loaded, the declared auth modes
- * (with the Cognito user pool they need), field-level logging to an encrypted
- * log group, an expiring API key, one Lambda data source per function and one
- * resolver per routed field.
+ * (with the Cognito user pool, or the Lambda authorizer, they need),
+ * field-level logging to an encrypted log group, an expiring API key, one
+ * Lambda data source per resolver function and one resolver per routed field.
  */
 export class Api extends Construct {
   readonly api: AppsyncGraphqlApi;
@@ -44,7 +45,8 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const { account, config, declaration, prefix } = props;
-    const modes: readonly AuthMode[] = [declaration.defaultAuthMode, ...declaration.additionalAuthModes];
+    const modes = authModes(declaration);
+    const authorizer = lambdaAuthorizer(declaration, props.functions);
     const userPool = modes.includes('AMAZON_COGNITO_USER_POOLS') ? new UserPool(this, 'users', { prefix, config, adminGroup: declaration.adminGroup }) : undefined;
 
     // AppSync names its log group after the API id, so the group, its role and its key follow the API.
@@ -64,8 +66,20 @@ export class Api extends Construct {
         case 'AMAZON_COGNITO_USER_POOLS':
           if (!userPool) throw new Error('unreachable: user pool mode without a user pool');
           return { authenticationType: mode, userPoolConfig: userPool.appSyncConfig(account.region) };
-        case 'OPENID_CONNECT':
         case 'AWS_LAMBDA':
+          if (!authorizer) throw new Error('unreachable: Lambda mode without a Lambda authorizer');
+          return {
+            authenticationType: mode,
+            lambdaAuthorizerConfig: {
+              // The alias, like the data sources: a deploy switches the authorizer's version at once.
+              authorizerUri: authorizer.function.alias.arn,
+              authorizerResultTtlInSeconds: authorizer.resultTtlSeconds,
+              // A regular expression may hold `${`, which Terraform would otherwise evaluate.
+              identityValidationExpression:
+                authorizer.identityValidationExpression === undefined ? undefined : terraformLiteral(authorizer.identityValidationExpression),
+            },
+          };
+        case 'OPENID_CONNECT':
           throw new Error(`Auth mode ${mode} is declared in lib/api.ts but the stacks do not provision it yet`);
       }
     };
@@ -76,6 +90,7 @@ export class Api extends Construct {
       schema: terraformLiteral(props.schemaSDL),
       authenticationType: defaultProvider.authenticationType,
       ...(defaultProvider.userPoolConfig ? { userPoolConfig: { ...defaultProvider.userPoolConfig, defaultAction: 'ALLOW' } } : {}),
+      ...(defaultProvider.lambdaAuthorizerConfig ? { lambdaAuthorizerConfig: defaultProvider.lambdaAuthorizerConfig } : {}),
       additionalAuthenticationProvider: declaration.additionalAuthModes.map(authProvider),
       xrayEnabled: true,
       queryDepthLimit: config.api.queryDepthLimit,
@@ -112,10 +127,24 @@ export class Api extends Construct {
       output(this, 'api_key', apiKey.key, 'AppSync API key', true);
     }
 
+    if (authorizer) {
+      // AppSync calls an authorizer with its own service principal (no data-source role), so the
+      // alias's resource policy admits it, for this API only (sourceArn: no confused deputy).
+      new LambdaPermission(this, 'authorizer-permission', {
+        statementId: 'AppSyncLambdaAuthorizer',
+        action: 'lambda:InvokeFunction',
+        principal: 'appsync.amazonaws.com',
+        functionName: authorizer.function.function.functionName,
+        qualifier: authorizer.function.alias.name,
+        sourceArn: this.api.arn,
+      });
+    }
+
     const invokeCode = terraformLiteral(lambdaResolverCode('Invoke'));
     const batchInvokeCode = terraformLiteral(lambdaResolverCode('BatchInvoke'));
     const dataSources = new Map<string, AppsyncDatasource>();
     for (const [name, deployed] of props.functions) {
+      if (deployed.kind !== 'resolver') continue;
       const dataSourceScope = new Construct(this, name);
       const role = new ServiceRole(dataSourceScope, 'role', {
         roleName: `${prefix}-appsync-${name}`,
@@ -160,6 +189,20 @@ export class Api extends Construct {
       output(this, 'user_pool_client_id', userPool.client.id, 'Web client of that user pool');
     }
   }
+}
+
+/** The declared Lambda authorizer and its deployed function, which must be of kind `authorizer`. */
+function lambdaAuthorizer(
+  declaration: ApiDeclaration,
+  functions: ReadonlyMap<string, DeployedFunction>,
+): { function: DeployedFunction; resultTtlSeconds: number; identityValidationExpression: string | undefined } | undefined {
+  const authorizer = lambdaAuthorizerOf(declaration);
+  if (!authorizer) return undefined;
+  const deployed = functions.get(authorizer.function);
+  if (deployed?.kind !== 'authorizer') {
+    throw new Error(`lib/api.ts names ${authorizer.function} as the Lambda authorizer, but the function map has no such authorizer`);
+  }
+  return { function: deployed, resultTtlSeconds: authorizer.resultTtlSeconds, identityValidationExpression: authorizer.identityValidationExpression };
 }
 
 /** Outputs keep their plain names (no construct-path hash): deploy tooling reads them by name. */

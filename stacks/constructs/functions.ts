@@ -2,10 +2,11 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, TerraformAsset, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { functionEnvironment } from '../../lib/function-environment.js';
 import type { TableName } from '../../lib/tables.js';
+import type { FunctionKind } from '../../resolvers/functions.js';
 import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { FunctionArtifact } from '../lib/artifacts.js';
@@ -27,6 +28,8 @@ export interface FunctionsProps {
 
 export interface DeployedFunction {
   readonly name: string;
+  /** Resolvers get a data source; the authorizer is wired into the API's auth config instead. */
+  readonly kind: FunctionKind;
   readonly physicalName: string;
   readonly function: LambdaFunction;
   /** What callers invoke: a published version, so a deploy switches all traffic at once. */
@@ -36,7 +39,9 @@ export interface DeployedFunction {
 /**
  * One Lambda function per function-map entry, each with its own role, its own
  * encrypted log group with retention, and a `live` alias on the version just
- * published (optionally kept warm with provisioned concurrency).
+ * published (optionally kept warm with provisioned concurrency). Declared
+ * parameters become sensitive Terraform variables (`parameterVariableName`),
+ * so their values come from whoever applies, never from code or config.
  */
 export class Functions extends Construct {
   readonly functions: ReadonlyMap<string, DeployedFunction>;
@@ -82,6 +87,21 @@ export class Functions extends Construct {
         statements: functionStatements({ grants, logGroupArn: logGroup.arn, region: config.region }),
       });
 
+      const parameterValues: Record<string, string> = {};
+      for (const [parameter, { description }] of Object.entries(declaration.parameters ?? {})) {
+        const variable = new TerraformVariable(functionScope, parameter, {
+          type: 'string',
+          description,
+          sensitive: true,
+          nullable: false,
+          // Empty rather than required: a deployment without values still plans, and the function fails closed.
+          default: '',
+        });
+        // A plain name: deployers set it as TF_VAR_<name> or -var <name>=…
+        variable.overrideLogicalId(parameterVariableName(name, parameter));
+        parameterValues[parameter] = variable.stringValue;
+      }
+
       const { reserved, provisioned } = effectiveConcurrency(name, declaration, config);
       const packageAsset = new TerraformAsset(functionScope, 'package', { path: artifact.zipFile, type: AssetType.FILE });
       const fn = new LambdaFunction(functionScope, 'function', {
@@ -99,7 +119,7 @@ export class Functions extends Construct {
         reservedConcurrentExecutions: reserved,
         environment: {
           variables: {
-            ...functionEnvironment(name, declaration, props.tables.physicalNames),
+            ...functionEnvironment(name, declaration, props.tables.physicalNames, parameterValues),
             NODE_OPTIONS: '--enable-source-maps',
           },
         },
@@ -121,10 +141,15 @@ export class Functions extends Construct {
           provisionedConcurrentExecutions: provisioned,
         });
       }
-      deployed.set(name, { name, physicalName: physicalName(name), function: fn, alias });
+      deployed.set(name, { name, kind: declaration.kind, physicalName: physicalName(name), function: fn, alias });
     }
     this.functions = deployed;
   }
+}
+
+/** The Terraform variable holding a function parameter, e.g. `authorizer_partner_tokens_sha256`. */
+export function parameterVariableName(functionName: string, parameter: string): string {
+  return `${functionName}_${parameter}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }
 
 export function effectiveConcurrency(

@@ -43,6 +43,7 @@ describe('policy audit of the synthesized stacks', () => {
         aws_dynamodb_table: { plain: { server_side_encryption: { enabled: false } } },
         aws_cloudwatch_log_group: { forever: { name: '/x' } },
         aws_appsync_api_key: { eternal: {} },
+        aws_lambda_permission: { anyApi: { action: 'lambda:InvokeFunction', principal: 'appsync.amazonaws.com', function_name: 'f' } },
       },
     };
     const findings = auditStack(bad);
@@ -61,6 +62,7 @@ describe('policy audit of the synthesized stacks', () => {
       'aws_cloudwatch_log_group.forever: not encrypted',
       'aws_cloudwatch_log_group.forever: keeps logs forever',
       'aws_appsync_api_key.eternal: API key without an explicit expiry',
+      'aws_lambda_permission.anyApi: service principal without source_arn',
     ]) {
       expect(findings.some((finding) => finding.startsWith(expected)), `${expected}\nin\n${findings.join('\n')}`).toBe(true);
     }

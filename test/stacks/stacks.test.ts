@@ -10,10 +10,10 @@ import { api } from '../../lib/api.js';
 import { buildAppSyncSchema, loadSchemaSDL } from '../../lib/appsync/schema.js';
 import { functionEnvironment } from '../../lib/function-environment.js';
 import { physicalTableName, tables, tableNames, type TableName } from '../../lib/tables.js';
-import { fieldRoutes, functionNames, functions } from '../../resolvers/functions.js';
+import { fieldRoutes, functionNames, functions, isResolverFunction, type FunctionDeclaration, type FunctionName } from '../../resolvers/functions.js';
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
 import { apiKeyExpiry, environmentNames, environments, type EnvironmentConfig } from '../../stacks/config.js';
-import { effectiveConcurrency } from '../../stacks/constructs/functions.js';
+import { effectiveConcurrency, parameterVariableName } from '../../stacks/constructs/functions.js';
 import { attributeDefinitions } from '../../stacks/constructs/tables.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from '../../stacks/declarations.js';
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';
@@ -30,6 +30,13 @@ beforeAll(() => {
 afterAll(removeTempDirs);
 
 const each = environmentNames.map((name) => [name] as const);
+const resolverFunctionNames = functionNames.filter(isResolverFunction);
+
+/** What a function's declared parameters are set to in the stacks: references to their Terraform variables. */
+function parameterRefs(fn: FunctionName): Record<string, string> {
+  const declaration: FunctionDeclaration = functions[fn];
+  return Object.fromEntries(Object.keys(declaration.parameters ?? {}).map((parameter) => [parameter, `\${var.${parameterVariableName(fn, parameter)}}`]));
+}
 const parsed = (name: string): TerraformJson => requireStack(stacks, name).parsed;
 const prefix = (name: string): string => `storefront-${name}`;
 
@@ -173,7 +180,7 @@ describe('functions', () => {
         publish: true,
         source_code_hash: artifact?.sourceCodeHash,
         tracing_config: { mode: 'Active' },
-        environment: { variables: { ...functionEnvironment(fn, declaration, physicalNames), NODE_OPTIONS: '--enable-source-maps' } },
+        environment: { variables: { ...functionEnvironment(fn, declaration, physicalNames, parameterRefs(fn)), NODE_OPTIONS: '--enable-source-maps' } },
       });
       expect(String(body.filename)).toMatch(new RegExp(`^assets/.+/${fn}\\.zip$`));
       expect(body.reserved_concurrent_executions).toBeUndefined();
@@ -274,7 +281,9 @@ describe('iam', () => {
 
   it.each(each)('%s: each AppSync data source role may invoke only its own function\'s live alias', (name) => {
     const stack = parsed(name);
-    for (const fn of functionNames) {
+    // One data source per resolver function; the authorizer serves no field, so it has none.
+    expect(resources(stack, 'aws_appsync_datasource')).toHaveLength(resolverFunctionNames.length);
+    for (const fn of resolverFunctionNames) {
       const [functionId] = resourceWhere(stack, 'aws_lambda_function', 'function_name', `${prefix(name)}-${fn}`);
       const [aliasId] = resourceWhere(stack, 'aws_lambda_alias', 'function_name', ref('aws_lambda_function', functionId, 'function_name'));
       const [, dataSource] = resourceWhere(stack, 'aws_appsync_datasource', 'name', `${fn}_lambda`);
@@ -338,6 +347,7 @@ describe('api', () => {
           },
         },
         { authentication_type: 'AWS_IAM' },
+        { authentication_type: 'AWS_LAMBDA', lambda_authorizer_config: { authorizer_uri: expect.stringMatching(/^\$\{aws_lambda_alias\./) } },
       ],
       xray_enabled: true,
       query_depth_limit: config.api.queryDepthLimit,
@@ -386,6 +396,78 @@ describe('api', () => {
     const json = requireStack(stacks, 'staging').json;
     expect(json).toHaveResourceWithProperties(AppsyncGraphqlApi, { name: 'storefront-staging', xrayEnabled: true });
     expect(json).toHaveResourceWithProperties(CognitoUserGroup, { name: api.adminGroup });
+  });
+});
+
+describe('lambda authorizer (AWS_LAMBDA)', () => {
+  const authorizer = api.lambdaAuthorizer;
+
+  /** The authorizer function, its live alias and the API, by logical id. */
+  function ids(stack: TerraformJson, name: string): { functionId: string; aliasId: string; graphqlId: string } {
+    const [functionId] = resourceWhere(stack, 'aws_lambda_function', 'function_name', `${prefix(name)}-${authorizer.function}`);
+    const [aliasId] = resourceWhere(stack, 'aws_lambda_alias', 'function_name', ref('aws_lambda_function', functionId, 'function_name'));
+    const [graphqlId] = resourceWhere(stack, 'aws_appsync_graphql_api', 'name', prefix(name));
+    return { functionId, aliasId, graphqlId };
+  }
+
+  it.each(each)('%s: the API authorizes AWS_LAMBDA with the authorizer\'s live alias, the declared TTL and token expression', (name) => {
+    const stack = parsed(name);
+    const { aliasId, graphqlId } = ids(stack, name);
+    const providers = stack.resource.aws_appsync_graphql_api?.[graphqlId]?.additional_authentication_provider as Array<Record<string, unknown>>;
+    expect(providers.filter((p) => p.authentication_type === 'AWS_LAMBDA')).toEqual([
+      {
+        authentication_type: 'AWS_LAMBDA',
+        lambda_authorizer_config: {
+          authorizer_uri: ref('aws_lambda_alias', aliasId, 'arn'),
+          authorizer_result_ttl_in_seconds: authorizer.resultTtlSeconds,
+          identity_validation_expression: authorizer.identityValidationExpression,
+        },
+      },
+    ]);
+  });
+
+  it.each(each)('%s: lets appsync.amazonaws.com invoke that alias, for this API only', (name) => {
+    const stack = parsed(name);
+    const { functionId, aliasId, graphqlId } = ids(stack, name);
+    expect(resources(stack, 'aws_lambda_permission').map(([, body]) => body)).toEqual([
+      {
+        statement_id: 'AppSyncLambdaAuthorizer',
+        action: 'lambda:InvokeFunction',
+        principal: 'appsync.amazonaws.com',
+        function_name: ref('aws_lambda_function', functionId, 'function_name'),
+        qualifier: ref('aws_lambda_alias', aliasId, 'name'),
+        source_arn: ref('aws_appsync_graphql_api', graphqlId, 'arn'),
+      },
+    ]);
+  });
+
+  it.each(each)('%s: the authorizer may only log and trace: no table, no key, no data source, no resolver', (name) => {
+    const stack = parsed(name);
+    const { functionId } = ids(stack, name);
+    const roleId = /^\$\{aws_iam_role\.([^.]+)\.arn\}$/.exec(String(stack.resource.aws_lambda_function?.[functionId]?.role))?.[1] ?? '';
+    expect(policyOf(stack, roleId).map((statement) => statement.Sid)).toEqual(['Logs', 'Tracing']);
+    expect(resources(stack, 'aws_appsync_datasource').filter(([, body]) => String(body.name).startsWith(authorizer.function))).toEqual([]);
+    expect(resources(stack, 'aws_appsync_resolver')).toHaveLength(fieldRoutes().size);
+  });
+
+  it.each(each)('%s: partner token hashes come from a sensitive Terraform variable, never from code', (name) => {
+    const stack = parsed(name);
+    const { functionId } = ids(stack, name);
+    const variableName = parameterVariableName(authorizer.function, 'PARTNER_TOKENS_SHA256');
+    expect(variableName).toBe('authorizer_partner_tokens_sha256');
+    expect(stack.variable?.[variableName]).toMatchObject({ type: 'string', sensitive: true, nullable: false, default: '' });
+    const variables = (stack.resource.aws_lambda_function?.[functionId]?.environment as { variables: Record<string, string> }).variables;
+    expect(variables.PARTNER_TOKENS_SHA256).toBe(`\${var.${variableName}}`);
+  });
+
+  it('refuses an authorizer that is not an authorizer function, and AWS_LAMBDA without an authorizer', () => {
+    const base = defaultDeclarations();
+    const resolverAsAuthorizer: StackDeclarations = { ...base, api: { ...api, lambdaAuthorizer: { ...api.lambdaAuthorizer, function: 'catalog' } } };
+    expect(() => synthStacks({ environments: [environments.dev], declarations: resolverAsAuthorizer, artifacts })).toThrow(/names catalog as the Lambda authorizer/);
+    const { lambdaAuthorizer: _omitted, ...withoutAuthorizer } = api;
+    expect(() => synthStacks({ environments: [environments.dev], declarations: { ...base, api: withoutAuthorizer }, artifacts })).toThrow(/declares no lambdaAuthorizer/);
+    const badTtl: StackDeclarations = { ...base, api: { ...api, lambdaAuthorizer: { ...api.lambdaAuthorizer, resultTtlSeconds: 7200 } } };
+    expect(() => synthStacks({ environments: [environments.dev], declarations: badTtl, artifacts })).toThrow(/0 to 3600/);
   });
 });
 

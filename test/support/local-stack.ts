@@ -2,6 +2,7 @@ import { print, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
+import type { FunctionName } from '../../resolvers/functions.js';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -27,6 +28,11 @@ export class ApiClient {
     return this.user('admin-user', ['admin']);
   }
 
+  /** The local partner's token (AWS_LAMBDA mode), as its integration would send it. */
+  get asPartner(): Auth {
+    return { token: this.stack.partner.token };
+  }
+
   async request<TData, TVariables>(
     document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
     variables: TVariables | Record<string, unknown> | undefined,
@@ -46,8 +52,8 @@ export class ApiClient {
     return { status: response.status, data: json.data ?? null, ...(json.errors ? { errors: json.errors } : {}) };
   }
 
-  /** Invocations a function has served so far (for BatchInvoke proofs). */
-  invocations(functionName: 'catalog' | 'orders' | 'reviews'): number {
+  /** Invocations a function has served so far (for BatchInvoke and authorizer-cache proofs). */
+  invocations(functionName: FunctionName): number {
     return this.stack.functions.get(functionName)!.stats().invocations;
   }
 }

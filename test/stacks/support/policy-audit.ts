@@ -103,6 +103,10 @@ export function auditStack(stack: TerraformJson): string[] {
         case 'aws_kms_key':
           if (body.enable_key_rotation !== true) findings.push(`${where}: key rotation disabled`);
           break;
+        case 'aws_lambda_permission':
+          // Without a source ARN, any account's resource of that service could invoke the function (confused deputy).
+          if (String(body.principal ?? '').endsWith('.amazonaws.com') && !body.source_arn) findings.push(`${where}: service principal without source_arn`);
+          break;
         case 'aws_appsync_api_key':
           if (typeof body.expires !== 'string' || Number.isNaN(Date.parse(body.expires))) findings.push(`${where}: API key without an explicit expiry`);
           break;

@@ -18,6 +18,7 @@ export interface TerraformJson {
   readonly resource: Record<string, Record<string, Record<string, unknown>>>;
   readonly output?: Record<string, { value: string; sensitive?: boolean; description?: string }>;
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly variable?: Record<string, Record<string, unknown>>;
 }
 
 export interface SynthesizedStack {
