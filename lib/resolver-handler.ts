@@ -13,7 +13,21 @@ type FieldResolverOf<C> = C extends `${infer T extends keyof Resolvers}.${infer 
     ? Extract<NonNullable<NonNullable<Resolvers[T]>[F]>, (...args: any[]) => any>
     : never
   : never;
+type SubscriptionFields = NonNullable<Resolvers['Subscription']>;
+type SubscriptionArgsOf<F> = F extends keyof SubscriptionFields
+  ? Parameters<Extract<NonNullable<SubscriptionFields[F]>, { subscribe: (...args: any[]) => any }>['subscribe']>[1]
+  : never;
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * A resolver on a subscription field runs when a client subscribes, as in
+ * AppSync: throwing refuses the subscription (e.g. another customer's
+ * orders); its value is not used.
+ */
+export type SubscribeResolverOf<F> = (
+  args: SubscriptionArgsOf<F>,
+  event: ResolverEvent<null, SubscriptionArgsOf<F>>,
+) => Promise<null> | null;
 
 /**
  * A BatchInvoke resolver: all events of a batch in, one result per event out,
@@ -25,9 +39,11 @@ export type BatchResolverOf<C> = (
 ) => Promise<Array<Awaited<ReturnType<FieldResolverOf<C>>>>>;
 
 export type FunctionResolvers<D extends ResolverFunctionDeclaration> = {
-  [C in keyof D['fields'] & FieldCoordinate]: D['fields'][C] extends { maxBatchSize: number }
-    ? BatchResolverOf<C>
-    : FieldResolverOf<C>;
+  [C in keyof D['fields'] & FieldCoordinate]: C extends `Subscription.${infer F}`
+    ? SubscribeResolverOf<F>
+    : D['fields'][C] extends { maxBatchSize: number }
+      ? BatchResolverOf<C>
+      : FieldResolverOf<C>;
 };
 
 export type ResolverHandler = (

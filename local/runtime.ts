@@ -12,7 +12,7 @@ import { issuePartnerToken, type PartnerCredentials } from '../lib/partner-token
 import type { TableName } from '../lib/tables.js';
 import { fieldRoutes, functionNames, functions, type FunctionName } from '../resolvers/functions.js';
 import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
-import { AppSyncExecutor, type Invoke } from './appsync/execute.js';
+import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
 import { LambdaAuthorizer } from './appsync/lambda-authorizer.js';
 import { createGraphiQLRoutes } from './appsync/graphiql.js';
@@ -277,6 +277,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authorization,
       // For IAM, AppSync's real-time handshake signs POST <graphql endpoint>/connect with body {}.
       authenticate: (headers, sourceIp) => authenticator.authenticate(headers, sourceIp, { method: 'POST', path: '/graphql/connect', body: '{}' }),
+      onSubscribe: ({ fieldName, arguments: args, variables, caller, identity, headers }) =>
+        executor.subscribe(fieldName, args, variables, { caller, identity: identity as RequestContext['identity'], headers }),
       log,
     });
     const port = await listen(server, options.port ?? 0);

@@ -98,6 +98,8 @@ export const functions = {
       'Mutation.placeOrder': {},
       'Mutation.cancelOrder': {},
       'Mutation.updateOrderStatus': {},
+      // Runs at subscribe time: a customer may only follow their own orders.
+      'Subscription.onOrderStatusChanged': {},
     },
   },
   reviews: {

@@ -115,6 +115,34 @@ export class AppSyncExecutor {
     return response;
   }
 
+  /**
+   * AppSync runs the resolver attached to a subscription field when a client
+   * subscribes; an error refuses the subscription. Null when the field has no
+   * resolver or it accepted, else the error to send back.
+   */
+  async subscribe(
+    fieldName: string,
+    args: Record<string, unknown>,
+    variables: Record<string, unknown>,
+    context: RequestContext,
+  ): Promise<{ errorType: string; message: string } | null> {
+    const route = this.#options.routes.get(`Subscription.${fieldName}`);
+    if (!route) return null;
+    const event: ResolverEvent = {
+      arguments: args,
+      identity: context.identity,
+      source: null,
+      request: { headers: { ...context.headers }, domainName: null },
+      info: { fieldName, parentTypeName: 'Subscription', variables, selectionSetList: [], selectionSetGraphQL: '' },
+      prev: null,
+      stash: {},
+    };
+    const invocation = await this.#options.invoke(route.functionName, event);
+    if (!invocation.ok) return { errorType: UNHANDLED_ERROR_TYPE, message: invocation.error.errorMessage };
+    const field = unwrapFieldResult(invocation.payload);
+    return field.ok ? null : { errorType: field.errorType, message: field.message };
+  }
+
   #document(query: string): DocumentNode | readonly GraphQLError[] {
     const cached = this.#documents.get(query);
     if (cached) return cached;

@@ -43,6 +43,16 @@ export interface ActiveSubscription extends HubEntry {
   readonly filter: SubscriptionFilter | null;
 }
 
+/** Runs the subscription field's resolver at subscribe time; an error refuses the subscription. */
+export type SubscribeHook = (request: {
+  readonly fieldName: string;
+  readonly arguments: Record<string, unknown>;
+  readonly variables: Record<string, unknown>;
+  readonly caller: Caller;
+  readonly identity: unknown;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}) => Promise<RealtimeError | null>;
+
 /** Close codes: 4xxx are application codes (RFC 6455 §7.4.2). */
 export const CLOSE_CODES = {
   unauthorized: 4401,
@@ -58,6 +68,7 @@ export interface ConnectionEnvironment {
   readonly documents: SubscriptionDocuments;
   readonly hub: SubscriptionHub<ActiveSubscription>;
   readonly subscriptionFilter: SubscriptionFilterProvider | undefined;
+  readonly onSubscribe: SubscribeHook | undefined;
   readonly connectionTimeoutMs: number;
   readonly connectionInitTimeoutMs: number;
   readonly maxBufferedBytes: number;
@@ -208,6 +219,8 @@ export class RealtimeConnection {
     const fieldName = request.prepared.fieldName;
     const typeName = this.#env.documents.subscriptionTypeName;
     if (!this.#env.authorization.allows(caller, typeName, fieldName)) return fail([errors.fieldUnauthorized(fieldName, typeName)]);
+    const refused = await this.#env.onSubscribe?.({ fieldName, arguments: request.args, variables: start.variables, caller, identity, headers: start.authorization });
+    if (refused) return fail([refused]);
     const filter = this.#env.subscriptionFilter?.({ fieldName, arguments: request.args, caller, identity }) ?? null;
     const problem = filter === null ? null : filterProblem(filter);
     if (problem) return fail([errors.validation(problem)]);

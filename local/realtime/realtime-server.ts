@@ -10,6 +10,7 @@ import {
   type ActiveSubscription,
   type Authenticate,
   type ConnectionEnvironment,
+  type SubscribeHook,
   type SubscriptionFilterProvider,
 } from './connection.js';
 import { matchesFilter } from './enhanced-filter.js';
@@ -42,6 +43,8 @@ export interface RealtimeOptions {
   readonly maxMessageBytes?: number;
   /** Enhanced filters, as a subscription resolver would set them with `extensions.setSubscriptionFilter`. */
   readonly subscriptionFilter?: SubscriptionFilterProvider;
+  /** The subscription field's resolver, run when a client subscribes (AppSync's subscription resolvers). */
+  readonly onSubscribe?: SubscribeHook;
   readonly log?: (line: string) => void;
 }
 
@@ -105,6 +108,7 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
     documents,
     hub,
     subscriptionFilter: options.subscriptionFilter,
+    onSubscribe: options.onSubscribe,
     connectionTimeoutMs: settings.connectionTimeoutMs,
     connectionInitTimeoutMs: settings.connectionInitTimeoutMs,
     maxBufferedBytes: settings.maxBufferedBytes,

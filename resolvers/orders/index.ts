@@ -236,6 +236,13 @@ export const handler = createResolverHandler(functions.orders, {
     return toOrder(stored ?? order);
   },
 
+  'Subscription.onOrderStatusChanged': ({ customerId }, event) => {
+    if (!isPrivileged(event.identity) && callerSub(event.identity) !== customerId) {
+      throw new DomainError('Unauthorized', 'You may only subscribe to your own orders');
+    }
+    return null;
+  },
+
   'Mutation.cancelOrder': async ({ id }, event) => {
     const order = await getOwnedOrder(id, event.identity);
     if (!CANCELLABLE.includes(order.status)) {

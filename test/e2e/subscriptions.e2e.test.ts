@@ -64,6 +64,22 @@ describe('subscriptions through the local runtime', () => {
     expect(event.payload).toEqual({ data: { onOrderStatusChanged: { id: placed.data!.placeOrder.id, status: 'PAID' } } });
   });
 
+  it("runs the subscription resolver at subscribe time: a customer cannot follow another customer's orders", async () => {
+    const mallory = local.api.user('mallory-sub') as { token: string };
+    const auth = { Authorization: mallory.token };
+    const client = await connect(auth);
+    const before = local.api.invocations('orders');
+    const query = 'subscription ($c: ID!) { onOrderStatusChanged(customerId: $c) { id status } }';
+    const refused = await client.start('spy', query, { c: 'alice-sub' }, auth);
+    expect(refused.type).toBe('error');
+    expect(JSON.stringify(refused.payload)).toContain('Unauthorized');
+    expect((await client.start('own', query, { c: 'mallory-sub' }, auth)).type).toBe('start_ack');
+    expect(local.api.invocations('orders') - before).toBe(2);
+    const admin = local.api.admin() as { token: string };
+    const adminClient = await connect({ Authorization: admin.token });
+    expect((await adminClient.start('any', query, { c: 'alice-sub' }, { Authorization: admin.token })).type).toBe('start_ack');
+  });
+
   it('refuses an API-key subscriber to a user-pool-only subscription', async () => {
     const apiKey = { 'x-api-key': local.stack.apiKey };
     const client = await connect(apiKey);
