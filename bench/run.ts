@@ -40,6 +40,10 @@ const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new 
 
 async function main(): Promise<number> {
   const started = Date.now();
+  // Connection set-up and idle memory per connection on a bare real-time server, first: RSS
+  // deltas are only meaningful in a process that has not yet grown and shrunk under load.
+  const realtime = await measureRealtime({ connections: 1000, fanOuts: [1], events: 5, memoryConnections: 1000 });
+  console.error('  real-time connection costs measured');
   const stack = await startLocalStack({});
   try {
     const data = await prepareData(stack, {
@@ -94,9 +98,6 @@ async function main(): Promise<number> {
       events: CONFIG.fanOutEvents,
     });
     console.error('  subscription fan-out measured');
-    // Connection set-up and idle memory per connection, on a bare real-time server (no stack).
-    const realtime = await measureRealtime({ connections: 1000, fanOuts: [1], events: 5, memoryConnections: 1000 });
-    console.error('  real-time connection costs measured');
 
     const missedEvents = fanOut.reduce((sum, f) => sum + f.missed, 0);
     const totalErrors = scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) + missedEvents;
