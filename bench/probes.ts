@@ -1,8 +1,9 @@
-import type { AppSyncAuthorizerEvent } from 'aws-lambda';
+import type { AppSyncAuthorizerEvent, DynamoDBStreamEvent } from 'aws-lambda';
 import type { ResolverEvent } from '../lib/appsync/resolver-event.js';
 import { unwrapFieldResult } from '../lib/lambda-response.js';
 import { toProduct } from '../lib/model.js';
 import type { LocalStack } from '../local/runtime.js';
+import { lambdaRecordFor } from '../local/streams/lambda-event.js';
 import { sampleProducts } from '../local/seed.js';
 import type { FunctionName } from '../resolvers/functions.js';
 import { GetOrderWithProductsDocument, GetProductDocument, ProductWithReviewsDocument } from '../generated/client/graphql.js';
@@ -17,8 +18,8 @@ import { cognitoIdentity, fieldEvent } from './events.js';
  */
 
 export interface Probe {
-  /** A resolver's field event, or the Lambda authorizer's request event. */
-  readonly event: ResolverEvent | AppSyncAuthorizerEvent;
+  /** A resolver's field event, the Lambda authorizer's request event, or a stream function's batch. */
+  readonly event: ResolverEvent | AppSyncAuthorizerEvent | DynamoDBStreamEvent;
   /** What the event exercises, for the report: `Type.field`, or `AWS_LAMBDA` for the authorizer. */
   readonly target: string;
   /** Checks the function's response payload; returns a problem description or null. */
@@ -113,6 +114,26 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
         isRecord(payload) && payload.isAuthorized === true && isRecord(payload.resolverContext) && payload.resolverContext.partnerId === stack.partner.partnerId
           ? null
           : `expected the local partner to be authorized, got ${JSON.stringify(payload)?.slice(0, 200)}`,
+    },
+    // One product change as its stream delivers it (the seeded item, re-put): the cache refresh path.
+    stream: {
+      event: {
+        Records: [
+          lambdaRecordFor({
+            streamArn: `arn:aws:dynamodb:ddblocal:${stack.accountId}:table/${stack.tables.products}/stream/bench`,
+            eventName: 'MODIFY',
+            keys: { id: product.id },
+            newImage: { ...product },
+            oldImage: { ...product },
+            sequenceNumber: '100000000000000000001',
+          }),
+        ],
+      },
+      target: 'DynamoDB stream',
+      check: (payload) =>
+        isRecord(payload) && Array.isArray(payload.batchItemFailures) && payload.batchItemFailures.length === 0
+          ? null
+          : `expected no batch item failures, got ${JSON.stringify(payload)?.slice(0, 200)}`,
     },
   };
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { FunctionMeasurement } from './cold-start.js';
 import type { LoadResult } from './load.js';
 import type { FanOutMeasurement } from './subscriptions.js';
+import type { ZipfReport } from './zipf.js';
 import type { RealtimeMeasurement } from '../local/realtime/bench.js';
 
 /** The results document (bench/results.json) and its console rendering. */
@@ -51,6 +52,8 @@ export interface BenchReport {
     readonly connectionSetup: RealtimeMeasurement['connectionSetup'];
     readonly memoryPerIdleConnection: RealtimeMeasurement['memoryPerIdleConnection'];
   };
+  /** The read-cache workload, cache off vs Redis on. */
+  readonly zipf: ZipfReport;
   readonly totalErrors: number;
   readonly ok: boolean;
 }
@@ -131,6 +134,25 @@ export function renderReport(report: BenchReport): string {
       ? `  memory per idle connection: ${(memory.rssBytes / 1024).toFixed(1)} KiB RSS, ${(memory.heapAndExternalBytes / 1024).toFixed(1)} KiB heap+external (${memory.connections} connections)`
       : '  memory per idle connection: not measured',
   ].join('\n');
+  const zipf = report.zipf;
+  const cache = formatTable(
+    ['backend', 'phase', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'hit ratio', 'cache errors', 'DynamoDB reads / 1,000 req'],
+    zipf.results.map((r) => [
+      r.backend,
+      r.phase,
+      r.requests,
+      r.errors,
+      round1(r.requestsPerSecond),
+      ms(r.latencyMs.p50),
+      ms(r.latencyMs.p99),
+      r.hitRatio === null ? '-' : `${(r.hitRatio * 100).toFixed(1)}%`,
+      r.cacheErrors,
+      round1(r.dynamoDbReadCallsPer1000Requests),
+    ]),
+  );
+  const warm = zipf.warmComparison;
+  const reduction = warm && (Number.isFinite(warm.readCallReduction) ? `${warm.readCallReduction.toFixed(1)}x fewer DynamoDB read calls` : 'no DynamoDB read calls at all');
+  const comparison = warm ? `Warm, Redis vs no cache: ${reduction}; p99 ${ms(warm.p99RedisMs)} ms vs ${ms(warm.p99NoneMs)} ms` : '';
   return [
     header,
     '',
@@ -144,5 +166,9 @@ export function renderReport(report: BenchReport): string {
     fanOut,
     '',
     connections,
+    '',
+    `Read cache: ${zipf.config.description} (cold: from an empty cache; warm: after one read of every product)`,
+    cache,
+    comparison,
   ].join('\n');
 }

@@ -6,7 +6,9 @@
  * after still writing the report, so a broken run cannot pass for a slow one.
  *
  * Budget: on 2 cores, DynamoDB Local start ~5-10 s, 4 load runs of at most
- * 15 s each, ~3 × (5 cold starts + 220 warm calls) — well under 3 minutes.
+ * 15 s each, ~3 × (5 cold starts + 220 warm calls), then the Zipf read-cache
+ * workload on two fresh stacks (no cache, Redis; ~40 s each) — about 4 minutes.
+ * The main stack runs with the Redis cache, as `npm run dev` does.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ import { orderWithProductsScenario, productScenario, runScenario } from './scena
 import { prepareData } from './setup.js';
 import { measureSubscriptionFanOut } from './subscriptions.js';
 import { measureRealtime } from '../local/realtime/bench.js';
+import { measureZipf, zipfReport, type ZipfConfig, type ZipfReport, type ZipfResult } from './zipf.js';
 
 const CONFIG = {
   products: 200,
@@ -34,6 +37,25 @@ const CONFIG = {
   fanOutSubscribers: [1, 100, 1000],
   fanOutEvents: 10,
 } as const;
+
+/** The read-cache comparison (bench/zipf.ts): same sequence, cache off then Redis on. */
+const ZIPF: ZipfConfig = {
+  products: 10_000,
+  exponent: 1.0,
+  writeFraction: 0.05,
+  concurrency: 16,
+  coldRequests: 2_000,
+  warmRequests: 4_000,
+  seed: 20_261_124,
+};
+
+async function runZipf(): Promise<ZipfReport> {
+  const results: ZipfResult[] = [];
+  for (const backend of ['none', 'redis'] as const) {
+    results.push(...(await measureZipf(backend, ZIPF, () => startLocalStack({ cache: backend }), (line) => console.error(line))));
+  }
+  return zipfReport(ZIPF, results);
+}
 
 const { values: args } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
 const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new URL('./results.json', import.meta.url));
@@ -98,9 +120,13 @@ async function main(): Promise<number> {
       events: CONFIG.fanOutEvents,
     });
     console.error('  subscription fan-out measured');
+    // The Zipf runs start stacks of their own, which must not share the two cores with this one.
+    await stack.stop();
+    const zipf = await runZipf();
 
     const missedEvents = fanOut.reduce((sum, f) => sum + f.missed, 0);
-    const totalErrors = scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) + missedEvents;
+    const totalErrors =
+      scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) + missedEvents + zipf.results.reduce((sum, r) => sum + r.errors, 0);
     const report: BenchReport = {
       timestamp: new Date().toISOString(),
       machine: machineInfo(),
@@ -118,6 +144,7 @@ async function main(): Promise<number> {
         connectionSetup: realtime.connectionSetup,
         memoryPerIdleConnection: realtime.memoryPerIdleConnection,
       },
+      zipf,
       totalErrors,
       ok: totalErrors === 0,
     };
@@ -130,6 +157,7 @@ async function main(): Promise<number> {
       for (const s of scenarioResults) {
         for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples])) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
       }
+      for (const r of zipf.results) for (const sample of r.errorSamples) console.error(`  [zipf ${r.backend} ${r.phase}] ${sample}`);
       return 1;
     }
     return 0;

@@ -11,12 +11,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * chunked by 100, `UnprocessedKeys` retried with jittered exponential backoff
  * (DynamoDB returns them under throttling or the 16 MB response cap).
  * Returns a map from key value to item; absent items are simply missing.
+ * `consistentRead` for reads that fill a cache (see lib/cache/entity-cache.ts).
  */
 export async function batchGetByKey<T extends object>(
   client: DynamoDBDocumentClient,
   table: string,
   keyName: string,
   keyValues: readonly string[],
+  options: { readonly consistentRead?: boolean } = {},
 ): Promise<Map<string, T>> {
   const found = new Map<string, T>();
   const unique = [...new Set(keyValues)];
@@ -25,7 +27,7 @@ export async function batchGetByKey<T extends object>(
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await sleep(Math.random() * 25 * 2 ** attempt);
-      const response = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
+      const response = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ...(options.consistentRead ? { ConsistentRead: true } : {}) } } }));
       for (const item of response.Responses?.[table] ?? []) found.set(String(item[keyName]), item as unknown as T);
       keys = response.UnprocessedKeys?.[table]?.Keys ?? [];
     }

@@ -6,6 +6,7 @@ import type { FieldCoordinate, ResolverFunctionDeclaration } from '../resolvers/
 import type { ResolverEvent } from './appsync/resolver-event.js';
 import { DomainError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
+import { flushMetrics } from './metrics.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- type-level extraction only */
 type FieldResolverOf<C> = C extends `${infer T extends keyof Resolvers}.${infer F}`
@@ -63,7 +64,8 @@ type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;
  * carried out of the router here and rethrown: Lambda records a function error
  * and AppSync reports `Lambda:Unhandled`, as for any other crashing function.
  * One invocation runs at a time per execution environment, so a module-level
- * slot is enough.
+ * slot is enough. Each invocation ends with one EMF line of its counters
+ * (DynamoDB calls, cache hits and misses: lib/metrics.ts).
  */
 export function createResolverHandler<D extends ResolverFunctionDeclaration>(
   declaration: D,
@@ -110,10 +112,14 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
 
   return async (event, context) => {
     unhandled = undefined;
-    const result = (await app.resolve(event, context)) as FieldResult | FieldResult[];
-    // Assigned inside routes during resolve(); TS cannot see that through the closure.
-    const failure = unhandled as { error: unknown } | undefined;
-    if (failure) throw failure.error;
-    return result;
+    try {
+      const result = (await app.resolve(event, context)) as FieldResult | FieldResult[];
+      // Assigned inside routes during resolve(); TS cannot see that through the closure.
+      const failure = unhandled as { error: unknown } | undefined;
+      if (failure) throw failure.error;
+      return result;
+    } finally {
+      flushMetrics();
+    }
   };
 }

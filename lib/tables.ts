@@ -20,16 +20,53 @@ export interface GlobalSecondaryIndex {
   readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
+/** Entities with a cache policy; `entityCache(entity)` in lib/cache/ serves them. */
+export type CacheEntity = 'product';
+
+/**
+ * How a table's items are cached (lib/cache/, README "Caching"): declared once,
+ * next to the table. Entries are versioned by the item's `version` attribute,
+ * which every write of the table must bump.
+ */
+export interface CachePolicy {
+  readonly entity: CacheEntity;
+  /** Prefix of every key; bump its `v1` when the cached shape changes, so old entries are never read. */
+  readonly keyPrefix: string;
+  /** Lifetime of an entry: the backstop bound, since nothing cached outlives it whatever else fails. */
+  readonly ttlSeconds: number;
+  /** Lifetime of a "no such item" entry; 0 caches no absence. */
+  readonly negativeTtlSeconds: number;
+  /** An item whose cached form is larger is not cached: it is read from DynamoDB every time. */
+  readonly maxValueBytes: number;
+  /**
+   * The staleness bound. A write through the API is written through (or fenced off) before
+   * the mutation answers, so reads after it never see the old value. Any other write (a
+   * script, the console, a write-through that failed while the cache was unreachable) is
+   * visible within this many milliseconds: the stream function puts the new image
+   * (its `freshnessBoundSeconds` must not exceed it); in DAX mode, the cluster's item TTL must not.
+   */
+  readonly maxStalenessMs: number;
+  /**
+   * List pages of the table's main query (e.g. `products(category)`), cached as ids plus
+   * nextToken and resolved through the entity cache, so they never carry stale item fields.
+   * Keyed by partition + limit + token; a write that adds an item to a partition drops its
+   * pages; `ttlSeconds` bounds membership staleness otherwise (GSI reads are eventual anyway).
+   */
+  readonly pages?: { readonly keyPrefix: string; readonly ttlSeconds: number };
+}
+
 export interface TableDeclaration {
   /** Logical name, also the suffix of the physical table name. */
   readonly name: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   readonly globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
-  /** Stream view type; the cache-coherence function (later) needs both images. */
+  /** Stream view type; the stream function (`resolvers/stream`, declared event sources) needs both images. */
   readonly stream?: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'KEYS_ONLY';
   /** Attribute holding an epoch-seconds expiry, if items expire. */
   readonly ttlAttribute?: string;
+  /** Read caching of this table's items, if any. */
+  readonly cache?: CachePolicy;
 }
 
 export const tables = {
@@ -45,6 +82,15 @@ export const tables = {
       },
     ],
     stream: 'NEW_AND_OLD_IMAGES',
+    cache: {
+      entity: 'product',
+      keyPrefix: 'product:v1:',
+      ttlSeconds: 300,
+      negativeTtlSeconds: 30,
+      maxValueBytes: 32_768,
+      maxStalenessMs: 10_000,
+      pages: { keyPrefix: 'products-page:v1:', ttlSeconds: 10 },
+    },
   },
   orders: {
     name: 'orders',

@@ -47,6 +47,7 @@ const stack = await startLocalStack({
   userPoolKeyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem'),
   log: values.quiet ? undefined : (line) => console.log(line),
   https: values.https,
+  deadLetterDir: join(repositoryRoot, '.local', 'dlq'),
 });
 
 if (values.seed) {
@@ -61,6 +62,8 @@ Local AppSync stack ready in ${Date.now() - started} ms
   Real-time   ${stack.realtimeUrl}   (AppSync WebSocket protocol, subprotocol graphql-ws)
   GraphiQL    ${stack.url}/
   Health      ${stack.url}/health
+  Streams     ${stack.eventSourceMappings().map((m) => `${m.table} → ${m.functionName}`).join(', ')}
+              dead letters: GET ${stack.url}/dev/dlq (also .local/dlq/<function>.jsonl)
   API key     ${stack.apiKey}            (header x-api-key)
   Admin token ${adminToken}
               (header Authorization; mint others: npm run token -- --username alice [--group admin])
@@ -69,6 +72,7 @@ Local AppSync stack ready in ${Date.now() - started} ms
   Partner     ${stack.partner.token}
               (header Authorization; AWS_LAMBDA authorizer: catalog reads, stock denied; new secret every start)
   DynamoDB    ${stack.dynamoDbEndpoint} ${values.persist ? `(persisted in ${values.persist})` : '(in memory)'}
+  Cache       ${stack.redis ? `${stack.redis.url} (redis-server, in memory; counters in /health)` : 'none (no redis-server installed)'}
   Functions   ${stack.bundles.map((b) => `${b.name} ${(b.bytes / 1024).toFixed(0)} KiB`).join(', ')}${trustHint()}
 Press Ctrl+C to stop.`);
 

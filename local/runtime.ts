@@ -24,6 +24,10 @@ import { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
 import { attachRealtime, type RealtimeEndpoint } from './realtime/realtime-server.js';
+import { DeadLetterStore, type DeadLetter } from './streams/dead-letters.js';
+import type { EventSourceMappingStats } from './streams/event-source-mapping.js';
+import { startStreamMappings } from './streams/start.js';
+import { startRedisServer, type RedisServerHandle } from './redis/redis-server.js';
 import { isObjectType } from 'graphql';
 
 export interface LocalStackOptions {
@@ -53,6 +57,13 @@ export interface LocalStackOptions {
    * `http://` endpoint, so their subscriptions need this.
    */
   readonly https?: { readonly certificateDir?: string } | boolean;
+  /** Also append stream dead letters as JSON lines to `<dir>/<function>.jsonl` (e.g. `.local/dlq`); in memory only when unset. */
+  readonly deadLetterDir?: string;
+  /**
+   * `redis` (default): a real redis-server on a free loopback port backs the functions' read cache
+   * (without the binary: said once, then as `none`); `none`: no cache, every read goes to DynamoDB.
+   */
+  readonly cache?: 'redis' | 'none';
 }
 
 export interface LocalStack {
@@ -83,6 +94,12 @@ export interface LocalStack {
   readonly caCertificatePem?: string;
   /** With `https`: the CA certificate's file, for `NODE_EXTRA_CA_CERTS` or a trust store. */
   readonly caFile?: string;
+  /** Stream batches that exhausted their retries (the on-failure destination; also `GET /dev/dlq`). */
+  deadLetters(): readonly DeadLetter[];
+  /** The cache's redis-server (undefined when running without the cache); stop()/start() simulate an outage. */
+  readonly redis?: RedisServerHandle;
+  /** The running DynamoDB stream event source mappings, with their counters (also in `GET /health`). */
+  eventSourceMappings(): readonly EventSourceMappingStats[];
   stop(): Promise<void>;
 }
 
@@ -155,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const dynamodb: DynamoDBLocalHandle = await startDynamoDBLocal({ persistDir: options.persistDir });
     cleanups.push(() => dynamodb.stop());
+    const redis = options.cache === 'none' ? undefined : await startRedisServer({ log: (line) => console.warn(line) });
+    if (redis) cleanups.push(() => redis.stop());
     const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
     cleanups.push(async () => client.destroy());
     const tables = await createTables(client, options.tablePrefix ?? 'storefront-local');
@@ -170,7 +189,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const log = options.log ?? (() => undefined);
     // Values of the functions' declared parameters: locally, one partner whose token we hand out.
     const partner = issuePartnerToken(options.partner?.partnerId ?? 'local-partner', options.partner?.secret);
-    const parameterValues = { PARTNER_TOKENS_SHA256: partner.hashEntry };
+    const parameterValues = {
+      PARTNER_TOKENS_SHA256: partner.hashEntry,
+      // Functions reading a cached table get these (lib/function-environment.ts). The command timeout is
+      // looser than AWS's 50 ms: here the whole stack (and often a test suite) shares two cores, where a
+      // thread starved for a few hundred ms is scheduling, not a slow Redis.
+      ...(redis ? { CACHE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000' } : {}),
+    };
     const environments = {} as Record<FunctionName, Record<string, string>>;
     const localFunctions = new Map<FunctionName, LocalFunction>();
     for (const bundle of bundles) {
@@ -195,6 +220,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       localFunctions.set(bundle.name, fn);
       cleanups.push(() => fn.close());
     }
+
+    // Event source mappings on the declared streams; stopped (by the reversed cleanups) before the functions they invoke.
+    const deadLetters = new DeadLetterStore(options.deadLetterDir);
+    const streamMappings = await startStreamMappings({
+      dynamoDbEndpoint: dynamodb.endpoint,
+      dynamodb: client,
+      tables,
+      functions: localFunctions,
+      deadLetters,
+      region: String(clientConfig.region),
+      accountId: LOCAL_ACCOUNT_ID,
+      log,
+    });
+    cleanups.push(async () => {
+      await streamMappings.stop();
+      await deadLetters.flush();
+    });
 
     const invoke: Invoke = async (functionName, payload) => {
       const fn = localFunctions.get(functionName as FunctionName);
@@ -230,7 +272,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const devRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
       if (req.method === 'GET' && url.pathname === '/health') {
         const stats = Object.fromEntries([...localFunctions].map(([name, fn]) => [name, fn.stats()]));
-        sendJson(res, 200, { status: 'ok', functions: stats });
+        sendJson(res, 200, { status: 'ok', functions: stats, eventSourceMappings: streamMappings.stats() });
+        return true;
+      }
+      if (req.method === 'GET' && url.pathname === '/dev/dlq') {
+        sendJson(res, 200, { deadLetters: deadLetters.list() });
         return true;
       }
       if (req.method === 'GET' && url.pathname === '/.well-known/jwks.json') {
@@ -310,6 +356,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bundles,
       clientEnvironment,
       functionEnvironments: environments,
+      deadLetters: () => deadLetters.list(),
+      eventSourceMappings: () => streamMappings.stats(),
+      ...(redis ? { redis } : {}),
       stop,
     };
   } catch (error) {

@@ -3,9 +3,11 @@ import type { TableName } from '../lib/tables.js';
 
 /**
  * The function map: which Lambda function serves which `Type.field`, with the
- * tables it may touch and its sizing, plus the API's Lambda authorizer.
- * Declared once; the local runtime routes fields from it and the stacks create
- * functions, data sources, resolvers, IAM grants and environment variables from it.
+ * tables it may touch and its sizing, plus the API's Lambda authorizer and the
+ * stream function with its event sources (DynamoDB streams). Declared once;
+ * the local runtime routes fields and runs event source mappings from it, and
+ * the stacks create functions, data sources, resolvers, IAM grants and
+ * environment variables from it.
  */
 
 type ObjectTypeName = {
@@ -64,9 +66,69 @@ export interface AuthorizerFunctionDeclaration extends FunctionBase {
   readonly tables: Partial<Record<TableName, never>>;
 }
 
-export type FunctionDeclaration = ResolverFunctionDeclaration | AuthorizerFunctionDeclaration;
+/**
+ * One DynamoDB stream feeding a stream function: the parameters of Lambda's
+ * event source mapping (CreateEventSourceMapping, same names in camelCase), so
+ * the stacks provision the mapping and its dead-letter queue, and the local
+ * runtime (`local/streams/`) emulates it, from the same values.
+ */
+export interface StreamEventSource {
+  /** The table whose stream is read; it must declare a stream in `lib/tables.ts`. */
+  readonly table: TableName;
+  /** Where reading starts when the mapping is created: TRIM_HORIZON (oldest retained record) or LATEST. */
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Most records per invocation (Lambda: 1 to 10,000). */
+  readonly batchSize: number;
+  /** How long to gather records before invoking with fewer than `batchSize` (Lambda: 0 to 300). */
+  readonly maximumBatchingWindowInSeconds: number;
+  /** Retries of a failing batch before its records go to the dead letters (Lambda: -1 = until the records expire, else 0 to 10,000). */
+  readonly maximumRetryAttempts: number;
+  /** Split a batch in two when the function errors, to isolate a poison record. */
+  readonly bisectBatchOnFunctionError: boolean;
+  /** `ReportBatchItemFailures`: the function answers `{ batchItemFailures }` and only the failed part is retried. */
+  readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
+  /**
+   * Send what exhausts its retries to a dead-letter destination (an SQS queue
+   * on AWS, the on-failure destination; a local store locally) instead of
+   * dropping it. The message describes the batch (shard, sequence range), not its data.
+   */
+  readonly deadLetter: boolean;
+}
+
+/**
+ * A function fed by DynamoDB streams through event source mappings, not by
+ * AppSync: it serves no field. `tables` is the data it reads and writes like
+ * any function; reading the streams of `eventSources` is granted separately.
+ */
+export interface StreamFunctionDeclaration extends FunctionBase {
+  readonly kind: 'stream';
+  readonly tables: Partial<Record<TableName, TableAccess>>;
+  readonly eventSources: readonly StreamEventSource[];
+  /**
+   * The promise made about lag: a committed write's effects (refreshed cache
+   * entry, rating summary) are visible within this many seconds, as long as no
+   * record ahead of it in its shard is failing (a failing record holds its
+   * shard back through its retries, as on Lambda).
+   */
+  readonly freshnessBoundSeconds: number;
+}
+
+export type FunctionDeclaration = ResolverFunctionDeclaration | AuthorizerFunctionDeclaration | StreamFunctionDeclaration;
 
 export type FunctionKind = FunctionDeclaration['kind'];
+
+/** Event source settings shared by the stream function's tables (see StreamEventSource). */
+const streamSourceDefaults = {
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 100,
+  // Lambda's default: invoke with what each poll (four a second per shard) found, no extra wait.
+  // Freshness is the point; the polls themselves batch bursts, so invocations stay at most 4/s per shard.
+  maximumBatchingWindowInSeconds: 0,
+  maximumRetryAttempts: 3,
+  bisectBatchOnFunctionError: true,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  deadLetter: true,
+} as const satisfies Omit<StreamEventSource, 'table'>;
 
 export const functions = {
   catalog: {
@@ -104,11 +166,12 @@ export const functions = {
   },
   reviews: {
     kind: 'resolver',
-    description: 'Reviews: listing per product and adding a review with its rating summary',
+    description: 'Reviews: listing per product and adding a review (the stream function then updates the rating summary)',
     entry: 'resolvers/reviews/index.ts',
     memoryMb: 256,
     timeoutSeconds: 10,
-    tables: { reviews: 'readwrite', products: 'readwrite' },
+    // products: only a ConditionCheck that the product exists; its counters are the stream function's.
+    tables: { reviews: 'readwrite', products: 'read' },
     fields: {
       'Product.reviews': {},
       'Mutation.addReview': {},
@@ -128,6 +191,21 @@ export const functions = {
       },
     },
   },
+  stream: {
+    kind: 'stream',
+    description: 'DynamoDB streams: keeps cached products coherent with every write (API or not) and maintains rating summaries from new reviews',
+    entry: 'resolvers/stream/index.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    tables: { products: 'readwrite', reviews: 'readwrite' },
+    // TRIM_HORIZON: nothing written before the mapping first reads is skipped (the handler is
+    // idempotent, so a replay costs time, never correctness).
+    eventSources: [
+      { table: 'products', ...streamSourceDefaults },
+      { table: 'reviews', ...streamSourceDefaults },
+    ],
+    freshnessBoundSeconds: 10,
+  },
 } as const satisfies Record<string, FunctionDeclaration>;
 
 export type FunctionName = keyof typeof functions;
@@ -138,11 +216,16 @@ type FunctionNameOfKind<K extends FunctionKind> = {
 
 export type ResolverFunctionName = FunctionNameOfKind<'resolver'>;
 export type AuthorizerFunctionName = FunctionNameOfKind<'authorizer'>;
+export type StreamFunctionName = FunctionNameOfKind<'stream'>;
 
 export const functionNames = Object.keys(functions) as FunctionName[];
 
 export function isResolverFunction(name: FunctionName): name is ResolverFunctionName {
   return functions[name].kind === 'resolver';
+}
+
+export function isStreamFunction(name: FunctionName): name is StreamFunctionName {
+  return functions[name].kind === 'stream';
 }
 
 export interface ResolvedField {

@@ -19,13 +19,29 @@ export interface FunctionConcurrency {
   readonly provisioned?: number;
 }
 
-/** Consumed by the monitoring slice (alarms, dashboard); typed here so every environment states them. */
+/**
+ * Alarm thresholds (stacks/constructs/observability.ts); typed here so every
+ * environment states them. Counts are per 5-minute period.
+ */
 export interface AlarmThresholds {
+  /** Errors as a percentage of invocations, per function. */
   readonly lambdaErrorRatePercent: number;
   readonly lambdaThrottles: number;
+  /** p99 of `Duration`, per function; must stay below every function's timeout. */
+  readonly lambdaDurationP99Ms: number;
   readonly appsyncServerErrors: number;
   readonly appsyncLatencyP99Ms: number;
+  /** Read plus write throttle events, per table. */
   readonly dynamodbThrottledRequests: number;
+}
+
+/**
+ * Canary release of one function through its `live` alias: `weight` (0..1,
+ * exclusive) of invocations go to the version this apply publishes, the rest
+ * stay on `stable_version`, a Terraform variable (stacks/constructs/canary.ts).
+ */
+export interface CanaryConfig {
+  readonly weight: number;
 }
 
 export type FieldLogLevel = 'NONE' | 'ERROR' | 'INFO' | 'DEBUG' | 'ALL';
@@ -63,6 +79,10 @@ export interface EnvironmentConfig {
   readonly deletionProtection: boolean;
   readonly concurrency: Readonly<Partial<Record<FunctionName, FunctionConcurrency>>>;
   readonly alarms: AlarmThresholds;
+  /** Subscribed to the alarm topic (SNS sends a confirmation mail first); none = no subscription. */
+  readonly alarmEmail?: string;
+  /** Functions being released gradually; absent = every alias points at the version just published. */
+  readonly canary?: Readonly<Partial<Record<FunctionName, CanaryConfig>>>;
   readonly api: ApiSettings;
   readonly backend: BackendConfig;
 }
@@ -85,7 +105,7 @@ export const environments = {
     logRetentionDays: 14,
     deletionProtection: false,
     concurrency: {},
-    alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
+    alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, lambdaDurationP99Ms: 3000, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
     api: { ...apiDefaults, fieldLogLevel: 'ALL', introspection: true },
     backend: { kind: 'local' },
   },
@@ -95,7 +115,7 @@ export const environments = {
     logRetentionDays: 30,
     deletionProtection: false,
     concurrency: {},
-    alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
+    alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, lambdaDurationP99Ms: 2000, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: true },
     backend: { kind: 'local' },
   },
@@ -106,7 +126,7 @@ export const environments = {
     deletionProtection: true,
     // The catalog serves every product read and the batched order lines: keep it warm.
     concurrency: { catalog: { provisioned: 2 } },
-    alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
+    alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, lambdaDurationP99Ms: 1000, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
     backend: { kind: 'local' },
   },
@@ -138,6 +158,14 @@ export function validateEnvironment(config: EnvironmentConfig): void {
     const { reserved, provisioned } = concurrency ?? {};
     if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) problems.push(`${name}: reserved concurrency must be a non-negative integer`);
     if (provisioned !== undefined && (!Number.isInteger(provisioned) || provisioned < 1)) problems.push(`${name}: provisioned concurrency must be a positive integer`);
+  }
+  for (const [name, threshold] of Object.entries(config.alarms)) {
+    if (!Number.isFinite(threshold) || threshold < 0) problems.push(`alarms.${name} must be a non-negative number`);
+  }
+  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) problems.push(`alarmEmail ${config.alarmEmail} is not an email address`);
+  for (const [name, canary] of Object.entries(config.canary ?? {}) as [string, CanaryConfig | undefined][]) {
+    // 0 or 1 would leave one version with no traffic: drop the canary (promote) instead.
+    if (canary && !(canary.weight > 0 && canary.weight < 1)) problems.push(`${name}: canary weight must be between 0 and 1 (exclusive)`);
   }
   if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
 }

@@ -7,6 +7,7 @@ import {
   type AuthorizerFunctionDeclaration,
   type FieldRoute,
   type ResolverFunctionDeclaration,
+  type StreamFunctionDeclaration,
 } from '../resolvers/functions.js';
 
 /**
@@ -21,7 +22,12 @@ export type StackResolverFunctionDeclaration = Omit<ResolverFunctionDeclaration,
   readonly fields: Readonly<Partial<Record<string, FieldRoute>>>;
 };
 
-export type StackFunctionDeclaration = StackResolverFunctionDeclaration | AuthorizerFunctionDeclaration;
+/**
+ * A stream function is provisioned like any function plus, per entry of its `eventSources`,
+ * an event source mapping on that table's stream (with an SQS on-failure queue when
+ * `deadLetter`); its role may read those streams (`streamReadStatements`).
+ */
+export type StackFunctionDeclaration = StackResolverFunctionDeclaration | AuthorizerFunctionDeclaration | StreamFunctionDeclaration;
 
 export interface StackDeclarations {
   readonly functions: Readonly<Record<string, StackFunctionDeclaration>>;

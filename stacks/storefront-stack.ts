@@ -5,6 +5,7 @@ import { environmentNames, environments, resourcePrefix, validateEnvironment, ty
 import { Api } from './constructs/api.js';
 import { AccountContext } from './constructs/account.js';
 import { Functions } from './constructs/functions.js';
+import { Observability } from './constructs/observability.js';
 import { Tables } from './constructs/tables.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from './declarations.js';
 import type { FunctionArtifact } from './lib/artifacts.js';
@@ -21,6 +22,7 @@ export class StorefrontStack extends TerraformStack {
   readonly tables: Tables;
   readonly functions: Functions;
   readonly api: Api;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: StorefrontStackProps) {
     super(scope, id);
@@ -59,6 +61,20 @@ export class StorefrontStack extends TerraformStack {
       schemaSDL: declarations.schemaSDL,
       routes,
       functions: this.functions.functions,
+    });
+    this.observability = new Observability(this, 'observability', {
+      account,
+      prefix,
+      config,
+      functions: [...this.functions.functions.values()].map((fn) => ({
+        name: fn.name,
+        physicalName: fn.physicalName,
+        timeoutSeconds: declarations.functions[fn.name]?.timeoutSeconds ?? 0,
+      })),
+      api: { id: this.api.api.id, name: prefix },
+      tables: Object.values(this.tables.tables),
+      // Dead-letter queues go here as the stack gains them (e.g. `{ name, queueName: queue.name }`).
+      queues: [],
     });
   }
 }

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
+import { parseEmfLine } from '../../lib/metrics.js';
 
 /**
  * Local emulation of Lambda execution environments. Each environment is a
@@ -62,6 +63,14 @@ export interface LocalFunctionStats {
   /** Environments initializing for, or running, an invocation. */
   readonly busy: number;
   readonly queued: number;
+  /**
+   * Sums of the metrics the function published as EMF lines on stdout (what
+   * CloudWatch would extract, e.g. DynamoDBReadCalls, CacheHits), and how many
+   * such lines arrived: resolvers publish one per invocation, so a caller that
+   * needs every invocation's figures waits until `metricReports` catches up.
+   */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly metricReports: number;
 }
 
 /**
@@ -137,6 +146,8 @@ export class LocalFunction {
   private invocations = 0;
   private coldStarts = 0;
   private closed = false;
+  private readonly metrics: Record<string, number> = {};
+  private metricReports = 0;
 
   constructor(options: LocalFunctionOptions) {
     if (!path.isAbsolute(options.bundlePath)) throw new TypeError(`bundlePath must be absolute: ${options.bundlePath}`);
@@ -200,6 +211,8 @@ export class LocalFunction {
       environments: this.environments.size,
       busy: this.environments.size - this.idle.length,
       queued: this.queue.length,
+      metrics: { ...this.metrics },
+      metricReports: this.metricReports,
     };
   }
 
@@ -270,6 +283,7 @@ export class LocalFunction {
     }, INIT_TIMEOUT_MS);
 
     worker.on('message', (message: WorkerMessage) => this.onMessage(environment, message));
+    this.readStdout(worker);
     worker.on('error', (error) => {
       environment.workerError = error;
     });
@@ -283,6 +297,8 @@ export class LocalFunction {
       env: { ...this.baseEnvironment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
       // The parent's flags (tsx's loader, vitest's) are not part of Lambda's Node.
       execArgv: [],
+      // Read by readStdout(): EMF lines become metrics, the rest goes to our stdout as before.
+      stdout: true,
       resourceLimits: {
         // Young generation, code space and native memory count against the
         // same function memory, so the old generation gets ~90% of it.
@@ -298,6 +314,28 @@ export class LocalFunction {
         logGroupName: `/aws/lambda/${this.name}`,
         logStreamName,
       },
+    });
+  }
+
+  /** Plays CloudWatch Logs' part for EMF: metric lines are summed into stats(), every other line is passed through. */
+  private readStdout(worker: Worker): void {
+    let partial = '';
+    worker.stdout.setEncoding('utf8');
+    worker.stdout.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const values = parseEmfLine(line);
+        if (!values) {
+          process.stdout.write(`${line}\n`);
+          continue;
+        }
+        this.metricReports += 1;
+        for (const [name, value] of Object.entries(values)) this.metrics[name] = (this.metrics[name] ?? 0) + value;
+      }
+    });
+    worker.stdout.on('end', () => {
+      if (partial) process.stdout.write(`${partial}\n`);
     });
   }
 

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetByKey } from '../../lib/batch-get.js';
+import { cacheBackendFromEnv, documentClientForReads, entityCache, pageCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
 import { requirePrivileged } from '../../lib/identity.js';
@@ -16,13 +17,28 @@ import type { UpdateProductInput } from '../../generated/graphql.js';
 // Init once per execution environment, outside the handler.
 const db = createDocumentClient();
 const PRODUCTS = tableName('products');
+// Item reads go through the product cache (policy in lib/tables.ts); in DAX mode they go to DAX.
+const reads = await documentClientForReads(db, cacheBackendFromEnv());
+const products = entityCache<ProductItem>('product');
+const productPages = pageCache('product');
 
 const MAX_PRICE_CENTS = 100_000_000;
 const MAX_STOCK = 1_000_000_000;
 
-async function getProduct(id: string): Promise<ProductItem | undefined> {
-  const { Item } = await db.send(new GetCommand({ TableName: PRODUCTS, Key: { id } }));
+/** The loaders behind the cache; consistent when they fill Redis, so a fill never predates an acknowledged write. */
+async function readProduct(id: string): Promise<ProductItem | undefined> {
+  const { Item } = await reads.send(new GetCommand({ TableName: PRODUCTS, Key: { id }, ...(products.consistentLoads ? { ConsistentRead: true } : {}) }));
   return Item as ProductItem | undefined;
+}
+const readProducts = (ids: string[]) => batchGetByKey<ProductItem>(reads, PRODUCTS, 'id', ids, { consistentRead: products.consistentLoads });
+
+const getProduct = (id: string): Promise<ProductItem | undefined> => products.get(id, () => readProduct(id));
+
+/** A cached page's products, or undefined when one is gone or has left the category since (the page is stale then). */
+async function cachedPageItems(ids: readonly string[], category: string): Promise<ProductItem[] | undefined> {
+  const found = await products.getMany(ids, readProducts);
+  const items = ids.map((id) => found.get(id));
+  return items.every((item): item is ProductItem => item?.category === category) ? items : undefined;
 }
 
 /** Tells a failed conditional write on a product apart: missing item vs failed business condition. */
@@ -58,21 +74,33 @@ export const handler = createResolverHandler(functions.catalog, {
     return item ? toProduct(item) : null;
   },
 
+  // Pages are cached as ids + nextToken and their products read through the product cache, so a
+  // cached page shows current stock and prices; only which products it lists can lag (page TTL).
   'Query.products': async ({ category, limit, nextToken }) => {
+    const size = pageSize(limit);
+    const exclusiveStartKey = decodeNextToken(nextToken, {
+      attributes: ['id', 'category', 'createdAt'],
+      partition: { name: 'category', value: category },
+    });
+    const cached = await productPages?.lookup(category, `${size}:${nextToken ?? ''}`);
+    if (cached?.page) {
+      const items = await cachedPageItems(cached.page.ids, category);
+      if (items) return { items: items.map(toProduct), nextToken: cached.page.nextToken };
+    }
     const { Items, LastEvaluatedKey } = await db.send(
       new QueryCommand({
         TableName: PRODUCTS,
         IndexName: 'byCategory',
         KeyConditionExpression: 'category = :category',
         ExpressionAttributeValues: { ':category': category },
-        Limit: pageSize(limit),
-        ExclusiveStartKey: decodeNextToken(nextToken, {
-          attributes: ['id', 'category', 'createdAt'],
-          partition: { name: 'category', value: category },
-        }),
+        Limit: size,
+        ExclusiveStartKey: exclusiveStartKey,
       }),
     );
-    return { items: (Items as ProductItem[] | undefined ?? []).map(toProduct), nextToken: encodeNextToken(LastEvaluatedKey) };
+    const items = (Items ?? []) as ProductItem[];
+    const page = { ids: items.map((item) => item.id), nextToken: encodeNextToken(LastEvaluatedKey) ?? null };
+    await cached?.fill(page);
+    return { items: items.map(toProduct), nextToken: page.nextToken };
   },
 
   'Mutation.createProduct': async ({ input }, event) => {
@@ -94,6 +122,8 @@ export const handler = createResolverHandler(functions.catalog, {
       ratingTotal: 0,
     };
     await db.send(new PutCommand({ TableName: PRODUCTS, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
+    // Write-through (replaces a cached "no such product"), and the category's pages now list one more.
+    await Promise.all([products.put(item.id, item), productPages?.invalidate(item.category)]);
     return toProduct(item);
   },
 
@@ -113,7 +143,10 @@ export const handler = createResolverHandler(functions.catalog, {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return toProduct(Attributes as ProductItem);
+      const item = Attributes as ProductItem;
+      // A product moving category joins the new category's pages; the old ones drop it when read (cachedPageItems).
+      await Promise.all([products.put(item.id, item), input.category != null ? productPages?.invalidate(item.category) : undefined]);
+      return toProduct(item);
     } catch (error) {
       throw productConditionError(error, input.id, (current) =>
         new DomainError('ConditionFailed', `Product ${input.id} is at version ${current.version}, not ${input.expectedVersion}`, {
@@ -139,7 +172,9 @@ export const handler = createResolverHandler(functions.catalog, {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return toProduct(Attributes as ProductItem);
+      const item = Attributes as ProductItem;
+      await products.put(item.id, item);
+      return toProduct(item);
     } catch (error) {
       throw productConditionError(error, id, (current) =>
         new DomainError('InsufficientStock', `Product ${id} has ${current.stock} in stock; cannot remove ${-delta}`, {
@@ -149,10 +184,10 @@ export const handler = createResolverHandler(functions.catalog, {
     }
   },
 
-  // BatchInvoke: one BatchGetItem round for every order line of the request.
+  // BatchInvoke: one MGET for every order line of the request, one BatchGetItem round for the misses.
   'OrderItem.product': async (events) => {
     const ids = events.map((event) => event.source.productId);
-    const items = await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', ids);
+    const items = await products.getMany(ids, readProducts);
     return ids.map((id) => {
       const item = items.get(id);
       return item ? toProduct(item) : null;

@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AppSyncIdentity } from 'aws-lambda';
 import { batchGetByKey } from '../../lib/batch-get.js';
+import { entityCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
 import { callerSub, isPrivileged } from '../../lib/identity.js';
@@ -16,6 +17,34 @@ import type { OrderItemInput, OrderStatus } from '../../generated/graphql.js';
 const db = createDocumentClient();
 const ORDERS = tableName('orders');
 const PRODUCTS = tableName('products');
+const products = entityCache<ProductItem>('product');
+
+/**
+ * Stock changes made by an order transaction reach the product cache before
+ * the mutation answers. TransactWriteItems returns no items, so the products
+ * are read back (consistently: at least the versions just committed) and
+ * written through, version-checked like any put. Writing the new items rather
+ * than dropping the entries keeps hot products cached, and leaves no empty key
+ * for a lagging change feed to refill with an older image. If that read fails,
+ * the entries are invalidated instead (fenced, so no earlier read refills them).
+ */
+async function writeThroughProducts(lines: readonly Line[]): Promise<void> {
+  if (!products.enabled) return;
+  const ids = lines.map((line) => line.productId);
+  let current: Map<string, ProductItem>;
+  try {
+    current = await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', ids, { consistentRead: true });
+  } catch {
+    await Promise.all(ids.map((id) => products.invalidate(id)));
+    return;
+  }
+  await Promise.all(
+    ids.map((id) => {
+      const item = current.get(id);
+      return item ? products.put(id, item) : products.invalidate(id);
+    }),
+  );
+}
 
 /** An order holds at most 100 lines; lines may repeat a product. */
 export const MAX_ORDER_LINES = 100;
@@ -228,10 +257,13 @@ export const handler = createResolverHandler(functions.orders, {
         }
         throw new DomainError('ConditionFailed', `The order could not be committed (${reasons.join(', ')})`);
       },
-    ).catch((error: unknown) => {
-      if (error instanceof ReplayedOrder) return;
-      throw error;
-    });
+    ).then(
+      () => writeThroughProducts(demand),
+      (error: unknown) => {
+        if (error instanceof ReplayedOrder) return;
+        throw error;
+      },
+    );
     const stored = await getOrder(id);
     return toOrder(stored ?? order);
   },
@@ -268,6 +300,7 @@ export const handler = createResolverHandler(functions.orders, {
         throw new DomainError('ConditionFailed', `Order ${id} changed while it was being cancelled; read it and retry`);
       },
     );
+    await writeThroughProducts(stockDemand(order.items));
     return toOrder({ ...order, status: 'CANCELLED', updatedAt: now });
   },
 

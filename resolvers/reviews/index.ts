@@ -49,20 +49,15 @@ export const handler = createResolverHandler(functions.reviews, {
       createdAt,
     };
     try {
-      // The review and the product's rating counters move together or not at all.
+      // Only the review is written, and only for a product that exists. The rating summary
+      // follows from its stream record (resolvers/stream): eventually consistent, within the
+      // stream function's freshnessBoundSeconds, and the product item is not a hot spot every
+      // review of it must contend for.
       await db.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: REVIEWS, Item: review, ConditionExpression: 'attribute_not_exists(id)' } },
-            {
-              Update: {
-                TableName: PRODUCTS,
-                Key: { id: input.productId },
-                UpdateExpression: 'ADD ratingCount :one, ratingTotal :rating',
-                ConditionExpression: 'attribute_exists(id)',
-                ExpressionAttributeValues: { ':one': 1, ':rating': review.rating },
-              },
-            },
+            { ConditionCheck: { TableName: PRODUCTS, Key: { id: input.productId }, ConditionExpression: 'attribute_exists(id)' } },
           ],
         }),
       );

@@ -11,7 +11,8 @@ import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { FunctionArtifact } from '../lib/artifacts.js';
 import type { AccountContext } from './account.js';
-import { functionStatements, ServiceRole, type TableGrant } from './iam.js';
+import { canaryOf, liveAliasTarget } from './canary.js';
+import { functionStatements, ServiceRole, streamReadStatements, type TableGrant } from './iam.js';
 import { cloudwatchLogsKeyStatement, EncryptionKey } from './keys.js';
 import type { Tables } from './tables.js';
 
@@ -86,6 +87,10 @@ export class Functions extends Construct {
         service: 'lambda.amazonaws.com',
         statements: functionStatements({ grants, logGroupArn: logGroup.arn, region: config.region }),
       });
+      // A stream function also reads its event sources' streams (the mappings themselves come with the DLQs).
+      if (declaration.kind === 'stream') {
+        role.addStatements(streamReadStatements(declaration.eventSources.map((source) => props.tables.tables[source.table])));
+      }
 
       const parameterValues: Record<string, string> = {};
       for (const [parameter, { description }] of Object.entries(declaration.parameters ?? {})) {
@@ -132,7 +137,8 @@ export class Functions extends Construct {
         name: LIVE_ALIAS,
         description: 'The version AppSync invokes',
         functionName: fn.functionName,
-        functionVersion: fn.version,
+        // The version just published, or a stable version plus the new one when a canary is configured.
+        ...liveAliasTarget(functionScope, name, fn, canaryOf(config, name)),
       });
       if (provisioned !== undefined) {
         new LambdaProvisionedConcurrencyConfig(functionScope, 'provisioned', {

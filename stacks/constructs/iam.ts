@@ -96,6 +96,21 @@ export function functionStatements(options: { grants: readonly TableGrant[]; log
   return statements;
 }
 
+/** What a Lambda event source mapping on a DynamoDB stream needs from the function's role, per stream read. */
+export const streamReadActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'] as const;
+
+/**
+ * Reading the streams of a stream function's event sources: exactly those
+ * streams' ARNs. (Records are decrypted with the table's key, which the
+ * function's declared access to the same table already grants.)
+ */
+export function streamReadStatements(streams: readonly ProvisionedTable[]): PolicyStatement[] {
+  return streams.map((table) => {
+    if (!table.streamArn) throw new Error(`Table ${table.name} declares no stream to read`);
+    return { Sid: `${sidPart(table.name)}Stream`, Effect: 'Allow', Action: streamReadActions, Resource: [table.streamArn] };
+  });
+}
+
 function sidPart(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9]/g, '');
   return cleaned.charAt(0).toUpperCase() + cleaned.slice(1);

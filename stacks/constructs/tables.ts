@@ -18,6 +18,8 @@ export interface ProvisionedTable {
   readonly arn: string;
   readonly indexArns: readonly string[];
   readonly keyArn: string;
+  /** The table's stream, when it declares one (what stream functions are granted to read). */
+  readonly streamArn?: string;
 }
 
 /**
@@ -66,6 +68,7 @@ export class Tables extends Construct {
         arn: table.arn,
         indexArns: declaration.globalSecondaryIndexes.map((index) => `${table.arn}/index/${index.name}`),
         keyArn: key.arn,
+        ...(declaration.stream ? { streamArn: table.streamArn } : {}),
       };
     }
     this.tables = tables;

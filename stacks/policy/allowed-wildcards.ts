@@ -41,6 +41,13 @@ export const cloudwatchLogsKeyActions = [
   'kms:DescribeKey',
 ] as const;
 
+/**
+ * What CloudWatch needs on a key to publish alarm notifications to a topic it
+ * encrypts (SNS encrypts on the publisher's behalf). The AWS-managed SNS key
+ * cannot be used: its policy cannot be extended to CloudWatch.
+ */
+export const alarmTopicKeyActions = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+
 export const allowedWildcards: readonly AllowedWildcard[] = [
   {
     policyKind: 'identity',
@@ -67,5 +74,12 @@ export const allowedWildcards: readonly AllowedWildcard[] = [
     resource: 'any',
     principal: 'service',
     why: 'CloudWatch Logs encrypting the stack\'s log groups, limited by an encryption-context condition to their exact ARNs. In a key policy, Resource "*" means this key.',
+  },
+  {
+    policyKind: 'key',
+    actions: alarmTopicKeyActions,
+    resource: 'any',
+    principal: 'service',
+    why: 'CloudWatch alarms publishing to the alarm topic this key encrypts (the key serves no other resource; the topic policy admits only this account\'s alarms). In a key policy, Resource "*" means this key.',
   },
 ];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
-import { AdjustStockDocument, CreateProductDocument, PlaceOrderDocument, UpdateOrderStatusDocument } from '../../generated/client/graphql.js';
+import { AdjustStockDocument, CreateProductDocument, PlaceOrderDocument, UpdateOrderStatusDocument, UpdateProductDocument } from '../../generated/client/graphql.js';
 import { RealtimeClient } from '../../local/realtime/client.js';
 import { signRequest } from '../../local/identity/sigv4.js';
 import { useLocalStack } from '../support/local-stack.js';
@@ -49,6 +49,20 @@ describe('subscriptions through the local runtime', () => {
     await local.api.request(AdjustStockDocument, { id: watched, delta: 1 }, local.api.admin());
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(subscriber.pending.filter((m) => m.type === 'data')).toEqual([]);
+  });
+
+  it('publishes updateProduct with the post-write state: the new name and the bumped version', async () => {
+    const id = await newProduct();
+    const apiKey = { 'x-api-key': local.stack.apiKey };
+    const subscriber = await connect(apiKey);
+    const query = 'subscription ($id: ID) { onProductUpdated(id: $id) { id name version stock } }';
+    expect((await subscriber.start('u1', query, { id }, apiKey)).type).toBe('start_ack');
+
+    const res = await local.api.request(UpdateProductDocument, { input: { id, expectedVersion: 1, name: 'Renamed' } }, local.api.admin());
+    expect(res.data?.updateProduct).toMatchObject({ name: 'Renamed', version: 2 });
+    const event = await subscriber.next((m) => m.type === 'data' && m.id === 'u1');
+    // What was written (the mutation's ALL_NEW result), not what the caller sent: version 2 was never in the input.
+    expect(event.payload).toEqual({ data: { onProductUpdated: { id, name: 'Renamed', version: 2, stock: 5 } } });
   });
 
   it('delivers order status changes to a signed-in subscriber filtered by customerId', async () => {

@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
   ListTablesCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../lib/tables.js';
 import { createTables, ensureTable, tableEnvironment } from '../../local/dynamodb/create-tables.js';
@@ -27,16 +27,6 @@ import {
 } from '../../local/dynamodb/dynamodb-local.js';
 
 const PREFIX = 'itest';
-const STREAMS_PACKAGE = '@aws-sdk/client-dynamodb-streams';
-
-function isInstalled(specifier: string): boolean {
-  try {
-    createRequire(import.meta.url).resolve(specifier);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** First non-loopback IPv4 address of this machine, if it has one. */
 function externalIPv4(): string | undefined {
@@ -249,37 +239,26 @@ describe('DynamoDB Local', () => {
     expect((await doc.send(new GetCommand({ TableName: orders, Key: { id: 'o2' } }))).Item).toBeUndefined();
   });
 
-  // The streams client is not a dependency of this project; only check records when it happens to be installed.
-  it.skipIf(!isInstalled(STREAMS_PACKAGE))('delivers stream records with new and old images', async () => {
-    interface StreamsModule {
-      DynamoDBStreamsClient: new (config: object) => { send(command: unknown): Promise<any>; destroy(): void };
-      DescribeStreamCommand: new (input: object) => unknown;
-      GetShardIteratorCommand: new (input: object) => unknown;
-      GetRecordsCommand: new (input: object) => unknown;
-    }
-    const streams = (await import(/* @vite-ignore */ STREAMS_PACKAGE)) as StreamsModule;
+  it('delivers stream records with new and old images', async () => {
     const reviews = physicalTableName(PREFIX, 'reviews');
     await doc.send(new PutCommand({ TableName: reviews, Item: { productId: 'p1', id: 'r1', rating: 5 } }));
     await doc.send(new PutCommand({ TableName: reviews, Item: { productId: 'p1', id: 'r1', rating: 4 } }));
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: reviews }));
-    const streamsClient = new streams.DynamoDBStreamsClient(dynamoDbClientConfig(ddb.endpoint));
+    const streamsClient = new DynamoDBStreamsClient(dynamoDbClientConfig(ddb.endpoint));
     try {
-      const { StreamDescription } = await streamsClient.send(
-        new streams.DescribeStreamCommand({ StreamArn: Table?.LatestStreamArn }),
-      );
-      const shardId = StreamDescription.Shards[0].ShardId;
+      const { StreamDescription } = await streamsClient.send(new DescribeStreamCommand({ StreamArn: Table?.LatestStreamArn }));
       const { ShardIterator } = await streamsClient.send(
-        new streams.GetShardIteratorCommand({
+        new GetShardIteratorCommand({
           StreamArn: Table?.LatestStreamArn,
-          ShardId: shardId,
+          ShardId: StreamDescription?.Shards?.[0]?.ShardId,
           ShardIteratorType: 'TRIM_HORIZON',
         }),
       );
-      const { Records } = await streamsClient.send(new streams.GetRecordsCommand({ ShardIterator }));
-      const modify = (Records as Array<{ eventName: string; dynamodb: any }>).find((r) => r.eventName === 'MODIFY');
-      expect(modify?.dynamodb.OldImage.rating).toEqual({ N: '5' });
-      expect(modify?.dynamodb.NewImage.rating).toEqual({ N: '4' });
+      const { Records } = await streamsClient.send(new GetRecordsCommand({ ShardIterator }));
+      const modify = Records?.find((r) => r.eventName === 'MODIFY');
+      expect(modify?.dynamodb?.OldImage?.rating).toEqual({ N: '5' });
+      expect(modify?.dynamodb?.NewImage?.rating).toEqual({ N: '4' });
     } finally {
       streamsClient.destroy();
     }

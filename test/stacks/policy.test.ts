@@ -13,7 +13,7 @@ afterAll(removeTempDirs);
 
 describe('policy audit of the synthesized stacks', () => {
   it.each(environmentNames.map((name) => [name] as const))(
-    '%s: no unlisted IAM wildcard, nothing unencrypted, every log group with retention, the API key with an expiry',
+    '%s: no unlisted IAM wildcard, nothing unencrypted, every log group with retention, the API key with an expiry, every alarm heard',
     (name) => {
       expect(auditStack(requireStack(stacks, name).parsed)).toEqual([]);
     },
@@ -44,6 +44,12 @@ describe('policy audit of the synthesized stacks', () => {
         aws_cloudwatch_log_group: { forever: { name: '/x' } },
         aws_appsync_api_key: { eternal: {} },
         aws_lambda_permission: { anyApi: { action: 'lambda:InvokeFunction', principal: 'appsync.amazonaws.com', function_name: 'f' } },
+        aws_sns_topic: { plain: { name: 'alarms' } },
+        aws_cloudwatch_metric_alarm: {
+          silent: { alarm_name: 'a' },
+          muted: { alarm_name: 'b', actions_enabled: false, alarm_actions: ['${aws_sns_topic.plain.arn}'] },
+          elsewhere: { alarm_name: 'c', alarm_actions: ['arn:aws:sns:eu-west-1:1:other'] },
+        },
       },
     };
     const findings = auditStack(bad);
@@ -63,6 +69,10 @@ describe('policy audit of the synthesized stacks', () => {
       'aws_cloudwatch_log_group.forever: keeps logs forever',
       'aws_appsync_api_key.eternal: API key without an explicit expiry',
       'aws_lambda_permission.anyApi: service principal without source_arn',
+      'aws_sns_topic.plain: not encrypted with a KMS key',
+      'aws_cloudwatch_metric_alarm.silent: alarm has no action',
+      'aws_cloudwatch_metric_alarm.muted: alarm actions disabled',
+      'aws_cloudwatch_metric_alarm.elsewhere: alarm action arn:aws:sns:eu-west-1:1:other is not an SNS topic of this stack',
     ]) {
       expect(findings.some((finding) => finding.startsWith(expected)), `${expected}\nin\n${findings.join('\n')}`).toBe(true);
     }

@@ -79,7 +79,7 @@ describe('LocalFunction: environment lifecycle', () => {
     expect(b.count).toBe(2);
     expect(b.instanceId).toBe(a.instanceId);
     expect(a.someVar).toBe('configured');
-    expect(fn.stats()).toEqual({ invocations: 2, coldStarts: 1, environments: 1, busy: 0, queued: 0 });
+    expect(fn.stats()).toMatchObject({ invocations: 2, coldStarts: 1, environments: 1, busy: 0, queued: 0 });
   });
 
   it('gives each environment its own module state and process.env, leaving the server env alone', async () => {
@@ -196,7 +196,7 @@ describe('LocalFunction: concurrency', () => {
       expect(maxBusy).toBe(2);
       expect(new Set(results.map((r) => payloadOf(r).instanceId)).size).toBe(2);
       expect(results.filter((r) => r.report.coldStart)).toHaveLength(2);
-      expect(fn.stats()).toEqual({ invocations: 5, coldStarts: 2, environments: 2, busy: 0, queued: 0 });
+      expect(fn.stats()).toMatchObject({ invocations: 5, coldStarts: 2, environments: 2, busy: 0, queued: 0 });
 
       // Queued invocations start in arrival order (the first two wait on
       // their own cold starts, which may finish in either order).
@@ -392,5 +392,14 @@ describe('LocalFunction: close', () => {
       heartbeat.close();
     }
     await expect(fn.invoke({ mode: 'ok' })).rejects.toBeInstanceOf(LocalFunctionClosedError);
+  });
+});
+
+describe('LocalFunction: EMF metrics on stdout', () => {
+  it('sums the metric lines an environment prints, as CloudWatch would extract them, and counts the reports', async () => {
+    const { fn } = makeFunction('emf', { maxConcurrency: 2 });
+    await Promise.all([fn.invoke({ hits: 2 }), fn.invoke({ hits: 3 }), fn.invoke({ hits: 0 })]);
+    await waitFor(() => fn.stats().metricReports === 3);
+    expect(fn.stats()).toMatchObject({ invocations: 3, metricReports: 3, metrics: { CacheHits: 5, DynamoDBReadCalls: 3 } });
   });
 });

@@ -4,7 +4,8 @@ import type { TerraformJson } from './synth.js';
 
 /**
  * Audits a synthesized stack the way a platform team's policy check would:
- * every IAM and key policy statement, every table, log group and API key.
+ * every IAM and key policy statement, every table, log group and API key,
+ * every SNS topic and alarm.
  * Returns findings rather than asserting, so the test can also prove that the
  * audit catches what it should.
  */
@@ -13,6 +14,18 @@ const asList = (value: string | readonly string[] | undefined): readonly string[
   value === undefined ? [] : typeof value === 'string' ? [value] : value;
 
 const LOG_GROUP_STREAMS = /^\$\{aws_cloudwatch_log_group\.[A-Za-z0-9_-]+\.arn\}:\*$/;
+const TOPIC_ARN = /^\$\{aws_sns_topic\.([A-Za-z0-9_-]+)\.arn\}$/;
+
+/** An alarm nobody hears is no alarm: it must notify a topic this stack creates. */
+function alarmFindings(where: string, body: Record<string, unknown>, stack: TerraformJson): string[] {
+  if (body.actions_enabled === false) return [`${where}: alarm actions disabled`];
+  const actions = Array.isArray(body.alarm_actions) ? (body.alarm_actions as unknown[]) : [];
+  if (actions.length === 0) return [`${where}: alarm has no action`];
+  const topics = stack.resource.aws_sns_topic ?? {};
+  return actions
+    .filter((action) => !(typeof action === 'string' && (TOPIC_ARN.exec(action)?.[1] ?? '') in topics))
+    .map((action) => `${where}: alarm action ${String(action)} is not an SNS topic of this stack`);
+}
 
 function resourceMatches(resource: string, kind: WildcardResource): boolean {
   return kind === 'any' ? resource === '*' : LOG_GROUP_STREAMS.test(resource);
@@ -102,6 +115,12 @@ export function auditStack(stack: TerraformJson): string[] {
           break;
         case 'aws_kms_key':
           if (body.enable_key_rotation !== true) findings.push(`${where}: key rotation disabled`);
+          break;
+        case 'aws_sns_topic':
+          if (!body.kms_master_key_id) findings.push(`${where}: not encrypted with a KMS key`);
+          break;
+        case 'aws_cloudwatch_metric_alarm':
+          findings.push(...alarmFindings(where, body, stack));
           break;
         case 'aws_lambda_permission':
           // Without a source ARN, any account's resource of that service could invoke the function (confused deputy).

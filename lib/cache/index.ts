@@ -1,0 +1,57 @@
+/**
+ * Read caching for resolvers (README "Caching"). The policy of each cached
+ * entity is declared on its table in lib/tables.ts; the backend comes from
+ * the environment (`cacheBackendFromEnv`). One store (one ioredis client) per
+ * execution environment, created on the first `entityCache()` call, which
+ * resolvers make at module load, outside the handler.
+ */
+import { countMetric } from '../metrics.js';
+import { tables, type CacheEntity, type CachePolicy } from '../tables.js';
+import { cacheBackendFromEnv } from './config.js';
+import { createEntityCache, type EntityCache } from './entity-cache.js';
+import { createPageCache, type PageCache } from './page-cache.js';
+import { RedisStore, type CacheStore } from './redis-store.js';
+
+export { cacheBackendFromEnv, cacheEnvironmentVariables, type CacheBackendConfig } from './config.js';
+export { createEntityCache, type CacheStats, type CacheWriteOutcome, type EntityCache } from './entity-cache.js';
+export { createPageCache, type CachedPage, type PageCache } from './page-cache.js';
+export { RedisStore, type CacheStore } from './redis-store.js';
+export { documentClientForReads } from './dax.js';
+
+/** The declared policy of an entity; every entity has exactly one cached table. */
+export function cachePolicy(entity: CacheEntity): CachePolicy {
+  const declared: Array<CachePolicy | undefined> = Object.values(tables).map((table) => ('cache' in table ? table.cache : undefined));
+  const policy = declared.find((candidate) => candidate?.entity === entity);
+  if (!policy) throw new Error(`No table in lib/tables.ts declares a cache policy for ${entity}`);
+  return policy;
+}
+
+let store: { value: CacheStore | undefined } | undefined;
+
+/** This environment's store: a Redis client in redis mode; none for dax (DAX caches inside the read client) and none. */
+export function defaultCacheStore(): CacheStore | undefined {
+  if (!store) {
+    const backend = cacheBackendFromEnv(process.env);
+    store = { value: backend.kind === 'redis' ? new RedisStore(backend) : undefined };
+  }
+  return store.value;
+}
+
+const entityCaches = new Map<CacheEntity, EntityCache<{ version: number }>>();
+
+/** The read-through cache of one entity, shared by every caller in this environment. */
+export function entityCache<T extends { version: number }>(entity: 'product'): EntityCache<T> {
+  let cache = entityCaches.get(entity);
+  if (!cache) {
+    cache = createEntityCache(cachePolicy(entity), defaultCacheStore());
+    entityCaches.set(entity, cache);
+  }
+  // One instance per entity whatever T the caller names; T only types the values it hands in and gets back.
+  return cache as unknown as EntityCache<T>;
+}
+
+/** Cached list pages of an entity's table (its policy's `pages`), or undefined when none are declared. */
+export function pageCache(entity: 'product'): PageCache | undefined {
+  const policy = cachePolicy(entity).pages;
+  return policy && createPageCache(policy, defaultCacheStore(), () => countMetric('CacheErrors'));
+}
