@@ -60,7 +60,7 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
       await productCache.invalidate(id);
       throw error;
     }
-    await productCache.put(id, item);
+    await productCache.refresh(id, item);
     return;
   }
   if (table === 'reviews' && record.eventName === 'INSERT') {
