@@ -71,6 +71,35 @@ export type BackendConfig =
       readonly dynamodbTable: string;
     };
 
+/**
+ * The cache the functions reading a cached table use (README "Caching"). `none`
+ * creates no network at all: the functions run outside any VPC, as before.
+ * Anything else creates a private VPC (stacks/constructs/network.ts) and puts
+ * exactly the cache-using functions in it.
+ */
+export type CacheConfig =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'elasticache';
+      /**
+       * `serverless`: scales itself, always TLS and encrypted at rest; access is
+       * the security group (no AUTH token). `replication-group`: fixed nodes, a
+       * primary and a replica in another AZ, AUTH token from Secrets Manager.
+       */
+      readonly mode: 'serverless' | 'replication-group';
+      /** Replication group only, e.g. `cache.t4g.small`. */
+      readonly nodeType?: string;
+      /** Serverless only: caps what a runaway workload can cost. */
+      readonly maxDataStorageGb?: number;
+      readonly maxEcpuPerSecond?: number;
+    }
+  | {
+      readonly kind: 'dax';
+      readonly nodeType: string;
+      /** Nodes in the cluster; 3 or more spreads them over AZs for availability. */
+      readonly replicationFactor: number;
+    };
+
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   readonly region: string;
@@ -85,6 +114,7 @@ export interface EnvironmentConfig {
   readonly canary?: Readonly<Partial<Record<FunctionName, CanaryConfig>>>;
   readonly api: ApiSettings;
   readonly backend: BackendConfig;
+  readonly cache: CacheConfig;
 }
 
 /**
@@ -108,6 +138,8 @@ export const environments = {
     alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, lambdaDurationP99Ms: 3000, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
     api: { ...apiDefaults, fieldLogLevel: 'ALL', introspection: true },
     backend: { kind: 'local' },
+    // No cache in dev: no VPC, no hourly cache charge; the functions read DynamoDB directly.
+    cache: { kind: 'none' },
   },
   staging: {
     name: 'staging',
@@ -118,6 +150,8 @@ export const environments = {
     alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, lambdaDurationP99Ms: 2000, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: true },
     backend: { kind: 'local' },
+    // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
+    cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 1, maxEcpuPerSecond: 5000 },
   },
   prod: {
     name: 'prod',
@@ -129,6 +163,8 @@ export const environments = {
     alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, lambdaDurationP99Ms: 1000, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
     backend: { kind: 'local' },
+    // Serverless Valkey: no node sizing to get wrong, TLS and encryption at rest always on, pay per use.
+    cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 5, maxEcpuPerSecond: 50_000 },
   },
 } as const satisfies Record<EnvironmentName, EnvironmentConfig>;
 
@@ -167,5 +203,10 @@ export function validateEnvironment(config: EnvironmentConfig): void {
     // 0 or 1 would leave one version with no traffic: drop the canary (promote) instead.
     if (canary && !(canary.weight > 0 && canary.weight < 1)) problems.push(`${name}: canary weight must be between 0 and 1 (exclusive)`);
   }
+  const cache = config.cache;
+  if (cache.kind === 'dax' && !(Number.isInteger(cache.replicationFactor) && cache.replicationFactor >= 1 && cache.replicationFactor <= 10)) {
+    problems.push('cache.replicationFactor must be 1 to 10');
+  }
+  if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType) problems.push('cache.nodeType is required for a replication group');
   if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
 }

@@ -5,10 +5,14 @@ import { environmentNames, environments, resourcePrefix, validateEnvironment, ty
 import { Api } from './constructs/api.js';
 import { AccountContext } from './constructs/account.js';
 import { Functions } from './constructs/functions.js';
+import { Cache } from './constructs/cache.js';
+import { Events } from './constructs/events.js';
+import { Network } from './constructs/network.js';
 import { Observability } from './constructs/observability.js';
 import { Tables } from './constructs/tables.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from './declarations.js';
 import type { FunctionArtifact } from './lib/artifacts.js';
+import type { TableName } from '../lib/tables.js';
 
 export interface StorefrontStackProps {
   readonly config: EnvironmentConfig;
@@ -21,7 +25,11 @@ export interface StorefrontStackProps {
 export class StorefrontStack extends TerraformStack {
   readonly tables: Tables;
   readonly functions: Functions;
+  /** Present unless `config.cache` is `none`. */
+  readonly network?: Network;
+  readonly cache?: Cache;
   readonly api: Api;
+  readonly events: Events;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: StorefrontStackProps) {
@@ -45,6 +53,26 @@ export class StorefrontStack extends TerraformStack {
       declarations: declarations.tables,
       deletionProtection: config.deletionProtection,
     });
+    const cacheConfig = config.cache;
+    if (cacheConfig.kind !== 'none') {
+      this.network = new Network(this, 'network', {
+        prefix,
+        region: config.region,
+        // Only the replication group's AUTH token lives in Secrets Manager.
+        secretsManagerEndpoint: cacheConfig.kind === 'elasticache' && cacheConfig.mode === 'replication-group',
+      });
+      this.cache = new Cache(this, 'cache', {
+        account,
+        prefix,
+        config: cacheConfig,
+        network: this.network,
+        protectFromDeletion: config.deletionProtection,
+        cachedTables: (Object.keys(declarations.tables) as TableName[]).flatMap((name) => {
+          const policy = declarations.tables[name].cache;
+          return policy ? [{ table: this.tables.tables[name], maxStalenessMs: policy.maxStalenessMs }] : [];
+        }),
+      });
+    }
     this.functions = new Functions(this, 'functions', {
       account,
       prefix,
@@ -52,6 +80,7 @@ export class StorefrontStack extends TerraformStack {
       declarations: declarations.functions,
       artifacts: props.artifacts,
       tables: this.tables,
+      ...(this.network && this.cache ? { cache: { network: this.network, access: this.cache.access } } : {}),
     });
     this.api = new Api(this, 'api', {
       account,
@@ -61,6 +90,16 @@ export class StorefrontStack extends TerraformStack {
       schemaSDL: declarations.schemaSDL,
       routes,
       functions: this.functions.functions,
+    });
+    this.events = new Events(this, 'events', {
+      account,
+      prefix,
+      region: config.region,
+      protectFromDeletion: config.deletionProtection,
+      declarations: declarations.functions,
+      tableDeclarations: declarations.tables,
+      functions: this.functions.functions,
+      tables: this.tables,
     });
     this.observability = new Observability(this, 'observability', {
       account,
@@ -73,8 +112,8 @@ export class StorefrontStack extends TerraformStack {
       })),
       api: { id: this.api.api.id, name: prefix },
       tables: Object.values(this.tables.tables),
-      // Dead-letter queues go here as the stack gains them (e.g. `{ name, queueName: queue.name }`).
-      queues: [],
+      // Every dead-letter queue: a depth alarm and its dashboard graphs.
+      queues: this.events.deadLetterQueues,
     });
   }
 }

@@ -4,13 +4,16 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
 import { AssetType, TerraformAsset, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
-import { functionEnvironment } from '../../lib/function-environment.js';
+import { functionEnvironment, usesCache } from '../../lib/function-environment.js';
 import type { TableName } from '../../lib/tables.js';
 import type { FunctionKind } from '../../resolvers/functions.js';
 import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { FunctionArtifact } from '../lib/artifacts.js';
+import { lambdaVpcAccessActions } from '../policy/allowed-wildcards.js';
 import type { AccountContext } from './account.js';
+import type { CacheAccess } from './cache.js';
+import type { Network } from './network.js';
 import { canaryOf, liveAliasTarget } from './canary.js';
 import { functionStatements, ServiceRole, streamReadStatements, type TableGrant } from './iam.js';
 import { cloudwatchLogsKeyStatement, EncryptionKey } from './keys.js';
@@ -25,6 +28,8 @@ export interface FunctionsProps {
   readonly declarations: Readonly<Record<string, StackFunctionDeclaration>>;
   readonly artifacts: readonly FunctionArtifact[];
   readonly tables: Tables;
+  /** The cache and its network, when the environment has one (`config.cache`). */
+  readonly cache?: { readonly network: Network; readonly access: CacheAccess };
 }
 
 export interface DeployedFunction {
@@ -35,6 +40,8 @@ export interface DeployedFunction {
   readonly function: LambdaFunction;
   /** What callers invoke: a published version, so a deploy switches all traffic at once. */
   readonly alias: LambdaAlias;
+  /** Its role, so constructs created later (event sources, caches) can grant what they add. */
+  readonly role: ServiceRole;
 }
 
 /**
@@ -92,7 +99,18 @@ export class Functions extends Construct {
         role.addStatements(streamReadStatements(declaration.eventSources.map((source) => props.tables.tables[source.table])));
       }
 
-      const parameterValues: Record<string, string> = {};
+      // Only functions that read a cached table join the VPC: the others keep their direct path to AWS.
+      const cache = props.cache && usesCache(declaration) ? props.cache : undefined;
+      if (cache) {
+        role.addStatements([
+          { Sid: 'VpcNetworkInterfaces', Effect: 'Allow', Action: lambdaVpcAccessActions, Resource: '*' },
+          ...cache.access.statements,
+        ]);
+      }
+
+      // Cache endpoints go through the same parameter mechanism as declared parameters;
+      // functionEnvironment takes them only for functions that use a cached table.
+      const parameterValues: Record<string, string> = { ...cache?.access.environment };
       for (const [parameter, { description }] of Object.entries(declaration.parameters ?? {})) {
         const variable = new TerraformVariable(functionScope, parameter, {
           type: 'string',
@@ -130,6 +148,9 @@ export class Functions extends Construct {
         },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
         tracingConfig: { mode: 'Active' },
+        ...(cache
+          ? { vpcConfig: { subnetIds: [...cache.network.subnetIds], securityGroupIds: [cache.network.functionsSecurityGroup.id] } }
+          : {}),
         // Provisioned environments start at once and must be able to log and reach their tables.
         dependsOn: [role.policy],
       });
@@ -147,7 +168,7 @@ export class Functions extends Construct {
           provisionedConcurrentExecutions: provisioned,
         });
       }
-      deployed.set(name, { name, kind: declaration.kind, physicalName: physicalName(name), function: fn, alias });
+      deployed.set(name, { name, kind: declaration.kind, physicalName: physicalName(name), function: fn, alias, role });
     }
     this.functions = deployed;
   }

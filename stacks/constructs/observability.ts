@@ -43,7 +43,7 @@ export interface ObservabilityProps {
   readonly functions: readonly MonitoredFunction[];
   readonly api: MonitoredApi;
   readonly tables: readonly MonitoredTable[];
-  /** Dead-letter queues; none yet: the stream processing adds its own. */
+  /** Dead-letter queues (constructs/events.ts: one per event source mapping with `deadLetter`). */
   readonly queues?: readonly MonitoredQueue[];
 }
 

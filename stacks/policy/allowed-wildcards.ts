@@ -48,6 +48,19 @@ export const cloudwatchLogsKeyActions = [
  */
 export const alarmTopicKeyActions = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
 
+/**
+ * What Lambda needs from a function's role to attach it to a VPC (the actions of
+ * AWS's AWSLambdaVPCAccessExecutionRole, without its logs grant).
+ */
+export const lambdaVpcAccessActions = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
 export const allowedWildcards: readonly AllowedWildcard[] = [
   {
     policyKind: 'identity',
@@ -60,6 +73,12 @@ export const allowedWildcards: readonly AllowedWildcard[] = [
     actions: logStreamWriteActions,
     resource: 'streams-of-one-log-group',
     why: 'Lambda and AppSync name log streams at run time; the grant stays inside the one log group the stack created.',
+  },
+  {
+    policyKind: 'identity',
+    actions: lambdaVpcAccessActions,
+    resource: 'any',
+    why: 'Lambda creates and deletes the network interfaces of a function in a VPC; EC2 supports no resource-level permission for the Describe actions and Lambda names interfaces at run time, so AWS\'s own AWSLambdaVPCAccessExecutionRole grants these on Resource "*". Only cache-using functions get it.',
   },
   {
     policyKind: 'key',

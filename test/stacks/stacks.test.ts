@@ -8,7 +8,7 @@ import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../../lib/api.js';
 import { buildAppSyncSchema, loadSchemaSDL } from '../../lib/appsync/schema.js';
-import { functionEnvironment } from '../../lib/function-environment.js';
+import { functionEnvironment, usesCache } from '../../lib/function-environment.js';
 import { physicalTableName, tables, tableNames, type TableName } from '../../lib/tables.js';
 import { fieldRoutes, functionNames, functions, isResolverFunction, type FunctionDeclaration, type FunctionName } from '../../resolvers/functions.js';
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
@@ -36,6 +36,12 @@ const resolverFunctionNames = functionNames.filter(isResolverFunction);
 function parameterRefs(fn: FunctionName): Record<string, string> {
   const declaration: FunctionDeclaration = functions[fn];
   return Object.fromEntries(Object.keys(declaration.parameters ?? {}).map((parameter) => [parameter, `\${var.${parameterVariableName(fn, parameter)}}`]));
+}
+/** The cache variables a cache-using function gets where the environment has a cache (staging/prod: serverless Valkey). */
+function cacheRefs(env: keyof typeof environments, declaration: FunctionDeclaration): Record<string, string> {
+  if (environments[env].cache.kind === 'none' || !usesCache(declaration)) return {};
+  return { CACHE_BACKEND: 'redis', REDIS_TLS: 'true', // An asymmetric matcher standing in for the reference string, which toMatchObject accepts.
+    REDIS_CLUSTER_NODES: expect.stringMatching(/^\$\{aws_elasticache_serverless_cache\.[^.]+\.endpoint\[0\]\.address\}:\$\{/) as unknown as string };
 }
 const parsed = (name: string): TerraformJson => requireStack(stacks, name).parsed;
 const prefix = (name: string): string => `storefront-${name}`;
@@ -65,14 +71,19 @@ describe('environments', () => {
     expect([...stacks.keys()]).toEqual(['dev', 'staging', 'prod']);
   });
 
-  it('gives every environment the same resources, apart from config-driven provisioned concurrency', () => {
-    const addresses = (name: string): string[] =>
+  it('gives every environment the same resources, apart from config-driven provisioned concurrency and the cache with its network', () => {
+    // The cache and network constructs (config.cache) are the only other per-environment difference.
+    const cacheFamily = (address: string): boolean => address.includes('.network_') || address.includes('.cache_') || /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address);
+    const addresses = (name: string, withCache = false): string[] =>
       Object.entries(parsed(name).resource)
         .filter(([type]) => type !== 'aws_lambda_provisioned_concurrency_config')
         .flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`))
+        .filter((address) => withCache || !cacheFamily(address))
         .sort();
     expect(addresses('staging')).toEqual(addresses('dev'));
     expect(addresses('prod')).toEqual(addresses('dev'));
+    // Staging and prod pick the same kind of cache: the same resources, sizes aside.
+    expect(addresses('prod', true)).toEqual(addresses('staging', true));
   });
 
   it.each(each)('%s: configures the AWS provider for its region with default tags', (name) => {
@@ -180,7 +191,7 @@ describe('functions', () => {
         publish: true,
         source_code_hash: artifact?.sourceCodeHash,
         tracing_config: { mode: 'Active' },
-        environment: { variables: { ...functionEnvironment(fn, declaration, physicalNames, parameterRefs(fn)), NODE_OPTIONS: '--enable-source-maps' } },
+        environment: { variables: { ...functionEnvironment(fn, declaration, physicalNames, { ...parameterRefs(fn), ...cacheRefs(name, declaration) }), NODE_OPTIONS: '--enable-source-maps' } },
       });
       expect(String(body.filename)).toMatch(new RegExp(`^assets/.+/${fn}\\.zip$`));
       expect(body.reserved_concurrent_executions).toBeUndefined();

@@ -82,8 +82,62 @@ function parsePolicy(where: string, text: unknown, findings: string[]): PolicyDo
   }
 }
 
+const OPEN_CIDRS = new Set(['0.0.0.0/0', '::/0']);
+const SUBNET_REF = /^\$\{aws_subnet\.([A-Za-z0-9_-]+)\.id\}$/;
+const ROUTE_TABLE_REF = /^\$\{aws_route_table\.([A-Za-z0-9_-]+)\.id\}$/;
+
+/** Ingress open to the internet, in any of Terraform's three ways of writing a rule. */
+function openIngressFindings(where: string, type: string, body: Record<string, unknown>): string[] {
+  const open = (values: unknown): boolean => (Array.isArray(values) ? values : [values]).some((value) => typeof value === 'string' && OPEN_CIDRS.has(value));
+  switch (type) {
+    case 'aws_security_group': {
+      const ingress = Array.isArray(body.ingress) ? (body.ingress as Record<string, unknown>[]) : [];
+      return ingress.some((rule) => open(rule.cidr_blocks) || open(rule.ipv6_cidr_blocks)) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
+    }
+    case 'aws_vpc_security_group_ingress_rule':
+      return open(body.cidr_ipv4) || open(body.cidr_ipv6) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
+    case 'aws_security_group_rule':
+      return body.type === 'ingress' && (open(body.cidr_blocks) || open(body.ipv6_cidr_blocks)) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Subnets from which a resource could be reached from (or reach) the internet:
+ * those that hand out public addresses, or whose route table routes to an
+ * internet gateway (inline route or `aws_route`).
+ */
+function publicSubnets(stack: TerraformJson): Set<string> {
+  const toIgw = (route: unknown): boolean => typeof (route as { gateway_id?: unknown }).gateway_id === 'string' && String((route as { gateway_id: string }).gateway_id).includes('aws_internet_gateway');
+  const publicTables = new Set<string>();
+  for (const [id, table] of Object.entries(stack.resource.aws_route_table ?? {})) {
+    if (Array.isArray(table.route) && table.route.some(toIgw)) publicTables.add(id);
+  }
+  for (const route of Object.values(stack.resource.aws_route ?? {})) {
+    const table = ROUTE_TABLE_REF.exec(String(route.route_table_id))?.[1];
+    if (table && toIgw(route)) publicTables.add(table);
+  }
+  const subnets = new Set<string>();
+  for (const [id, subnet] of Object.entries(stack.resource.aws_subnet ?? {})) if (subnet.map_public_ip_on_launch === true) subnets.add(id);
+  for (const association of Object.values(stack.resource.aws_route_table_association ?? {})) {
+    const table = ROUTE_TABLE_REF.exec(String(association.route_table_id))?.[1];
+    const subnet = SUBNET_REF.exec(String(association.subnet_id))?.[1];
+    if (table && subnet && publicTables.has(table)) subnets.add(subnet);
+  }
+  return subnets;
+}
+
+/** The cache types and where their subnets are named. */
+const CACHE_SUBNETS: Readonly<Record<string, string>> = {
+  aws_elasticache_serverless_cache: 'subnet_ids',
+  aws_elasticache_subnet_group: 'subnet_ids',
+  aws_dax_subnet_group: 'subnet_ids',
+};
+
 export function auditStack(stack: TerraformJson): string[] {
   const findings: string[] = [];
+  const exposed = publicSubnets(stack);
   for (const [type, byId] of Object.entries(stack.resource)) {
     for (const [id, body] of Object.entries(byId)) {
       const where = `${type}.${id}`;
@@ -94,7 +148,42 @@ export function auditStack(stack: TerraformJson): string[] {
         const kind = attribute === 'assume_role_policy' ? 'trust' : type === 'aws_kms_key' ? 'key' : 'identity';
         findings.push(...auditStatements(where, document, kind));
       }
+      findings.push(...openIngressFindings(where, type, body));
+      const subnetAttribute = CACHE_SUBNETS[type];
+      if (subnetAttribute) {
+        const subnets = Array.isArray(body[subnetAttribute]) ? (body[subnetAttribute] as unknown[]) : [];
+        for (const subnet of subnets) {
+          const id = SUBNET_REF.exec(String(subnet))?.[1];
+          if (id === undefined) findings.push(`${where}: subnet ${String(subnet)} is not one of this stack's (cannot tell whether it is private)`);
+          else if (exposed.has(id)) findings.push(`${where}: cache in public subnet aws_subnet.${id}`);
+        }
+      }
       switch (type) {
+        case 'aws_sqs_queue':
+          if (!body.kms_master_key_id && body.sqs_managed_sse_enabled !== true) findings.push(`${where}: queue not encrypted`);
+          break;
+        case 'aws_elasticache_serverless_cache':
+          // Serverless caches always encrypt in transit and at rest; the key must be ours.
+          if (!body.kms_key_id) findings.push(`${where}: cache not encrypted with a customer-managed key`);
+          break;
+        case 'aws_elasticache_replication_group':
+          if (String(body.at_rest_encryption_enabled) !== 'true') findings.push(`${where}: cache not encrypted at rest`);
+          if (body.transit_encryption_enabled !== true || body.transit_encryption_mode === 'preferred') findings.push(`${where}: cache not encrypted in transit`);
+          break;
+        case 'aws_elasticache_cluster':
+          // A standalone Redis/Valkey cluster cannot encrypt at rest: only replication groups or serverless may hold data.
+          findings.push(`${where}: standalone cache cluster (use a replication group or serverless cache, which encrypt)`);
+          break;
+        case 'aws_dax_cluster':
+          if ((body.server_side_encryption as { enabled?: boolean } | undefined)?.enabled !== true) findings.push(`${where}: cache not encrypted at rest`);
+          if (body.cluster_endpoint_encryption_type !== 'TLS') findings.push(`${where}: cache not encrypted in transit`);
+          break;
+        case 'aws_lambda_event_source_mapping': {
+          // Lambda without a DLQ/destination where async: a failing batch would be dropped silently after its retries.
+          const onFailure = (body.destination_config as { on_failure?: { destination_arn?: string } } | undefined)?.on_failure;
+          if (!onFailure?.destination_arn) findings.push(`${where}: event source mapping without an on-failure destination`);
+          break;
+        }
         case 'aws_iam_role_policy_attachment':
         case 'aws_iam_policy_attachment':
         case 'aws_iam_role_policies_exclusive':
