@@ -1,3 +1,4 @@
+import { tables } from '../lib/tables.js';
 import type { FunctionName } from '../resolvers/functions.js';
 
 /**
@@ -46,7 +47,19 @@ export interface CanaryConfig {
 
 export type FieldLogLevel = 'NONE' | 'ERROR' | 'INFO' | 'DEBUG' | 'ALL';
 
+/**
+ * AppSync's own response cache. Off by default: the Redis/DAX read cache
+ * already serves hot items coherently, while AppSync's cache is only expired
+ * by TTL, so its TTL must stay within the products' declared staleness bound.
+ */
+export interface AppSyncCacheConfig {
+  readonly type: 'SMALL' | 'MEDIUM' | 'LARGE' | 'XLARGE' | 'LARGE_2X' | 'LARGE_4X' | 'LARGE_8X' | 'LARGE_12X';
+  readonly behavior: 'FULL_REQUEST_CACHING' | 'PER_RESOLVER_CACHING';
+  readonly ttlSeconds: number;
+}
+
 export interface ApiSettings {
+  readonly cache?: AppSyncCacheConfig;
   readonly queryDepthLimit: number;
   readonly resolverCountLimit: number;
   readonly fieldLogLevel: FieldLogLevel;
@@ -190,6 +203,11 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   const { queryDepthLimit, resolverCountLimit } = config.api;
   if (!Number.isInteger(queryDepthLimit) || queryDepthLimit < 1 || queryDepthLimit > 75) problems.push('api.queryDepthLimit must be 1 to 75');
   if (!Number.isInteger(resolverCountLimit) || resolverCountLimit < 1 || resolverCountLimit > 10_000) problems.push('api.resolverCountLimit must be 1 to 10000');
+  const apiCache = config.api.cache;
+  const stalenessSeconds = tables.products.cache.maxStalenessMs / 1000;
+  if (apiCache && (!Number.isInteger(apiCache.ttlSeconds) || apiCache.ttlSeconds < 1 || apiCache.ttlSeconds > stalenessSeconds)) {
+    problems.push(`api.cache.ttlSeconds must be 1 to ${stalenessSeconds} (the products' declared staleness bound)`);
+  }
   for (const [name, concurrency] of Object.entries(config.concurrency) as [string, FunctionConcurrency | undefined][]) {
     const { reserved, provisioned } = concurrency ?? {};
     if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) problems.push(`${name}: reserved concurrency must be a non-negative integer`);

@@ -1,3 +1,4 @@
+import { AppsyncApiCache } from '@cdktf/provider-aws/lib/appsync-api-cache/index.js';
 import { AppsyncApiKey } from '@cdktf/provider-aws/lib/appsync-api-key/index.js';
 import { AppsyncDatasource } from '@cdktf/provider-aws/lib/appsync-datasource/index.js';
 import {
@@ -117,6 +118,17 @@ export class Api extends Construct {
       { Sid: 'LogGroup', Effect: 'Allow', Action: ['logs:CreateLogGroup'], Resource: [logGroup.arn] },
       { Sid: 'LogStreams', Effect: 'Allow', Action: logStreamWriteActions, Resource: [`${logGroup.arn}:*`] },
     ]);
+
+    if (config.api.cache) {
+      new AppsyncApiCache(this, 'response-cache', {
+        apiId: this.api.id,
+        type: config.api.cache.type,
+        apiCachingBehavior: config.api.cache.behavior,
+        ttl: config.api.cache.ttlSeconds,
+        atRestEncryptionEnabled: true,
+        transitEncryptionEnabled: true,
+      });
+    }
 
     if (modes.includes('API_KEY')) {
       const apiKey = new AppsyncApiKey(this, 'api-key', {

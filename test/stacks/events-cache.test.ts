@@ -204,3 +204,13 @@ describe('cache network', () => {
     });
   });
 });
+
+describe('AppSync response cache (optional)', () => {
+  it('is absent by default and, when configured, encrypted with a TTL within the staleness bound', () => {
+    expect(resources(staging, 'aws_appsync_api_cache')).toEqual([]);
+    const cached = synthOne({ ...environments.staging, api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 } } });
+    const [[, body]] = resources(cached, 'aws_appsync_api_cache') as [[string, Record<string, unknown>]];
+    expect(body).toMatchObject({ type: 'SMALL', api_caching_behavior: 'PER_RESOLVER_CACHING', ttl: 5, at_rest_encryption_enabled: true, transit_encryption_enabled: true });
+    expect(() => synthOne({ ...environments.staging, api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'FULL_REQUEST_CACHING', ttlSeconds: 60 } } })).toThrow(/staleness bound/);
+  });
+});
