@@ -1,16 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { api } from '../../lib/api.js';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
 import { repositoryRoot } from '../../lib/paths.js';
-import { RequestAuthenticator } from '../appsync/authentication.js';
-import { FieldAuthorization } from '../appsync/field-authorization.js';
 import { RealtimeClient, type ServerMessage } from './client.js';
-import { attachRealtime, type RealtimeEndpoint } from './realtime-server.js';
+import type { RealtimeEndpoint } from './realtime-server.js';
+import { startStandaloneRealtime } from './standalone.js';
 
 /**
  * Real-time endpoint figures on loopback, for `npm run bench`: connection
@@ -89,17 +84,8 @@ export async function measureRealtime(options: RealtimeBenchOptions = {}): Promi
   const log = options.log ?? (() => undefined);
   if (fanOuts.some((n) => n > connections)) throw new Error('Each fan-out must be at most the number of connections');
 
-  const schema = buildAppSyncSchema();
-  const authenticator = new RequestAuthenticator({ api, apiKeys: [{ id: API_KEY, expires: Math.floor(Date.now() / 1000) + 3600 }] });
-  const server = createServer((_req, res) => res.writeHead(404).end());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const realtime = attachRealtime({
-    server,
-    schema,
-    authenticate: (headers, ip) => authenticator.authenticate(headers, ip),
-    authorization: new FieldAuthorization(schema, api.defaultAuthMode),
-  });
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/realtime`;
+  const standalone = await startStandaloneRealtime(API_KEY);
+  const { url, realtime } = standalone;
   const clients: RealtimeClient[] = [];
   try {
     const memoryPerIdleConnection = memoryConnections > 0 ? await measureIdleMemory(url, memoryConnections) : null;
@@ -146,8 +132,7 @@ export async function measureRealtime(options: RealtimeBenchOptions = {}): Promi
     };
   } finally {
     await Promise.all(clients.map((client) => client.close()));
-    await realtime.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await standalone.close();
   }
 }
 

@@ -3,16 +3,10 @@
  * concurrent subscribers, bursts of publishes. Every subscriber must receive
  * exactly its matching events; the figures are printed for the record.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { api } from '../../lib/api.js';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
-import { RequestAuthenticator } from '../../local/appsync/authentication.js';
-import { FieldAuthorization } from '../../local/appsync/field-authorization.js';
 import { measureRealtime } from '../../local/realtime/bench.js';
 import { RealtimeClient } from '../../local/realtime/client.js';
-import { attachRealtime } from '../../local/realtime/realtime-server.js';
+import { startStandaloneRealtime } from '../../local/realtime/standalone.js';
 
 describe('real-time endpoint under load', () => {
   it('fans out to 1, 100 and 1,000 of 1,000 connected subscribers without losing or duplicating an event', async () => {
@@ -42,18 +36,9 @@ describe('real-time endpoint under load', () => {
   }, 120_000);
 
   it('filters 1,000 subscribers with different arguments (4 per socket) exactly: none missed, none extra', async () => {
-    const schema = buildAppSyncSchema();
     const key = 'da2-realtimeloadtestkey';
-    const authenticator = new RequestAuthenticator({ api, apiKeys: [{ id: key, expires: Math.floor(Date.now() / 1000) + 600 }] });
-    const server = createServer((_req, res) => res.writeHead(404).end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const realtime = attachRealtime({
-      server,
-      schema,
-      authenticate: (headers, ip) => authenticator.authenticate(headers, ip),
-      authorization: new FieldAuthorization(schema, api.defaultAuthMode),
-    });
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/realtime`;
+    const standalone = await startStandaloneRealtime(key, 600);
+    const { url, realtime } = standalone;
     const auth = { 'x-api-key': key };
     const query = 'subscription ($p: ID) { onReviewAdded(productId: $p) { id productId rating } }';
     // Subscriber n: productId p(n % 10), except every 10th, which gives no argument and must see everything.
@@ -107,8 +92,7 @@ describe('real-time endpoint under load', () => {
       for (let n = 0; n < 1000; n += 1) expect(received.get(n) ?? [], `subscriber ${n}`).toEqual(expected.get(n));
     } finally {
       await Promise.all(clients.map((client) => client.close()));
-      await realtime.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await standalone.close();
     }
   }, 60_000);
 });
