@@ -5,7 +5,7 @@ import type { FunctionMeasurement } from './cold-start.js';
 import type { LoadResult } from './load.js';
 import type { FanOutMeasurement } from './subscriptions.js';
 import type { ZipfReport } from './zipf.js';
-import type { RealtimeMeasurement } from '../local/realtime/bench.js';
+import type { RealtimeMeasurement } from './realtime.js';
 
 /** The results document (bench/results.json) and its console rendering. */
 

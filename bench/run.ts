@@ -20,7 +20,7 @@ import { machineInfo, renderReport, writeReport, type BenchReport, type Scenario
 import { orderWithProductsScenario, productScenario, runScenario } from './scenarios.js';
 import { prepareData } from './setup.js';
 import { measureSubscriptionFanOut } from './subscriptions.js';
-import { measureRealtime } from '../local/realtime/bench.js';
+import { measureRealtime } from './realtime.js';
 import { measureZipf, zipfReport, type ZipfConfig, type ZipfReport, type ZipfResult } from './zipf.js';
 
 const CONFIG = {

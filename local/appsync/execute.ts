@@ -6,6 +6,7 @@ import {
   parse,
   validate,
   type DocumentNode,
+  type FieldNode,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -74,6 +75,7 @@ interface PendingBatchItem {
 export class AppSyncExecutor {
   readonly #options: ExecutorOptions;
   readonly #documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  readonly #selections = new WeakMap<readonly FieldNode[], Selection>();
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
@@ -128,15 +130,14 @@ export class AppSyncExecutor {
   ): Promise<{ errorType: string; message: string } | null> {
     const route = this.#options.routes.get(`Subscription.${fieldName}`);
     if (!route) return null;
-    const event: ResolverEvent = {
-      arguments: args,
-      identity: context.identity,
+    const event = resolverEvent(context, {
       source: null,
-      request: { headers: { ...context.headers }, domainName: null },
-      info: { fieldName, parentTypeName: 'Subscription', variables, selectionSetList: [], selectionSetGraphQL: '' },
-      prev: null,
-      stash: {},
-    };
+      args,
+      fieldName,
+      parentTypeName: 'Subscription',
+      variables,
+      selection: { list: [], graphql: '' },
+    });
     const invocation = await this.#options.invoke(route.functionName, event);
     if (!invocation.ok) return { errorType: UNHANDLED_ERROR_TYPE, message: invocation.error.errorMessage };
     const field = unwrapFieldResult(invocation.payload);
@@ -178,22 +179,23 @@ export class AppSyncExecutor {
   };
 
   #event(source: unknown, args: Record<string, unknown>, request: RequestContext, info: GraphQLResolveInfo): ResolverEvent {
-    return {
-      arguments: args,
-      identity: request.identity,
-      source: (source ?? null) as ResolverEvent['source'],
-      request: { headers: { ...request.headers }, domainName: null },
-      info: {
-        fieldName: info.fieldName,
-        parentTypeName: info.parentType.name,
-        variables: info.variableValues,
-        selectionSetList: selectionSetList(info.fieldNodes, info.fragments),
-        selectionSetGraphQL: selectionSetGraphQL(info.fieldNodes),
-      },
-      prev: null,
-      stash: {},
-    };
+    // graphql-js hands every item of a list the same fieldNodes array, so a
+    // batched field's selection set is derived once, not once per item.
+    let selection = this.#selections.get(info.fieldNodes);
+    if (!selection) {
+      selection = { list: selectionSetList(info.fieldNodes, info.fragments), graphql: selectionSetGraphQL(info.fieldNodes) };
+      this.#selections.set(info.fieldNodes, selection);
+    }
+    return resolverEvent(request, {
+      source,
+      args,
+      fieldName: info.fieldName,
+      parentTypeName: info.parentType.name,
+      variables: info.variableValues,
+      selection,
+    });
   }
+
 
   async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo): Promise<unknown> {
     const invocation = await this.#options.invoke(route.functionName, event);
@@ -246,6 +248,41 @@ export class AppSyncExecutor {
       }),
     );
   }
+}
+
+interface Selection {
+  readonly list: string[];
+  readonly graphql: string;
+}
+
+/** AppSync's direct Lambda resolver event for one field. */
+function resolverEvent(
+  request: RequestContext,
+  field: {
+    source: unknown;
+    args: Record<string, unknown>;
+    fieldName: string;
+    parentTypeName: string;
+    variables: Record<string, unknown>;
+    selection: Selection;
+  },
+): ResolverEvent {
+  return {
+    arguments: field.args,
+    identity: request.identity,
+    source: (field.source ?? null) as ResolverEvent['source'],
+    request: { headers: { ...request.headers }, domainName: null },
+    info: {
+      fieldName: field.fieldName,
+      parentTypeName: field.parentTypeName,
+      variables: field.variables,
+      // Shared across a batch's events: they are serialized to the function, never mutated here.
+      selectionSetList: field.selection.list,
+      selectionSetGraphQL: field.selection.graphql,
+    },
+    prev: null,
+    stash: {},
+  };
 }
 
 function fieldValue(payload: unknown, info: GraphQLResolveInfo): unknown {

@@ -4,7 +4,7 @@
  * exactly its matching events; the figures are printed for the record.
  */
 import { describe, expect, it } from 'vitest';
-import { measureRealtime } from '../../local/realtime/bench.js';
+import { measureRealtime } from '../../bench/realtime.js';
 import { RealtimeClient } from '../../local/realtime/client.js';
 import { startStandaloneRealtime } from '../../local/realtime/standalone.js';
 

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { repositoryRoot } from '../../lib/paths.js';
-import { RealtimeClient, type ServerMessage } from './client.js';
-import type { RealtimeEndpoint } from './realtime-server.js';
-import { startStandaloneRealtime } from './standalone.js';
+import { repositoryRoot } from '../lib/paths.js';
+import { RealtimeClient, type ServerMessage } from '../local/realtime/client.js';
+import { summarize } from './load.js';
+import type { RealtimeEndpoint } from '../local/realtime/realtime-server.js';
+import { startStandaloneRealtime } from '../local/realtime/standalone.js';
 
 /**
  * Real-time endpoint figures on loopback, for `npm run bench`: connection
@@ -300,10 +301,10 @@ function exposeGc(): (() => void) | undefined {
   }
 }
 
+/** The load generator's nearest-rank summary, trimmed to what this report shows. */
 function distribution(values: readonly number[]): Distribution {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p: number): number => (sorted.length === 0 ? Number.NaN : round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!));
-  return { samples: sorted.length, p50: rank(50), p99: rank(99), max: sorted.length ? round(sorted[sorted.length - 1]!) : Number.NaN };
+  const { count, p50, p99, max } = summarize(values);
+  return { samples: count, p50: round(p50), p99: round(p99), max: round(max) };
 }
 
 function round(value: number): number {
