@@ -13,9 +13,13 @@
  *   took under FENCE_MS / 2: a read made before the invalidated write therefore
  *   lands while the fence stands, or not at all.
  * Stampedes: one load per key per execution environment (a map of promises),
- * and across environments a short Redis lock (SET NX PX) whose waiters poll
- * the entry with backoff and load directly if the holder hasn't delivered in
- * WAIT_MS.
+ * and across environments a Redis lock (SET NX PX) held as a lease: the holder
+ * renews it while its load runs, so it lapses only when the holder is gone
+ * (crashed, frozen, timed out). Waiters poll the entry with backoff and load
+ * themselves only when the lease has lapsed without a fill, or after WAIT_MS.
+ * Hence exactly one load per cold key across all environments whenever Redis
+ * answers, the holder's load finishes within WAIT_MS, and its event loop is
+ * never blocked for LOCK_TTL_MS - LEASE_RENEW_MS at a stretch.
  * Failures: any cache error means a DynamoDB read (counted as a miss), never a
  * failed request. A put/invalidate that failed leaves its id "unsettled": this
  * environment bypasses the cache for it and fences it once Redis answers again.
@@ -75,10 +79,15 @@ export interface EntityCache<T extends { version: number }> {
  * writer that cannot name the new item), so a generous one costs little, and it lets slow loads fill.
  */
 export const FENCE_MS = 5_000;
-/** Lifetime of a loader's lock: a crashed holder blocks no one longer than this. */
+/** Lifetime of a loader's lease without renewal: a crashed holder blocks no one longer than this. */
 export const LOCK_TTL_MS = 3_000;
-/** How long a reader waits for another environment's load before loading itself: as long as a lock may stand. */
-export const WAIT_MS = LOCK_TTL_MS;
+/** The holder renews its lease this often while loading; a slow load on a busy machine keeps its lock. */
+export const LEASE_RENEW_MS = LOCK_TTL_MS / 3;
+/**
+ * Longest a reader waits behind a live lease before loading itself: a holder alive but stuck this long
+ * is treated as lost. Half the catalog function's 10 s timeout, so the waiter still has time to load.
+ */
+export const WAIT_MS = 5_000;
 const BACKOFF_MS = [2, 4, 8, 16, 25] as const;
 /** Ids whose write-through failed, kept per environment until Redis answers; beyond this, the oldest are dropped (TTL still bounds them). */
 const MAX_UNSETTLED = 1_000;
@@ -105,7 +114,21 @@ export function entryKey(policy: Pick<CachePolicy, 'keyPrefix'>, id: string): st
   return `${policy.keyPrefix}{${id}}`;
 }
 
-export function createEntityCache<T extends { version: number }>(policy: CachePolicy, store: CacheStore | undefined): EntityCache<T> {
+/** How the cross-environment lock behaves; the defaults are the constants above (tests shorten them). */
+export interface LockTiming {
+  readonly lockTtlMs: number;
+  readonly leaseRenewMs: number;
+  readonly waitMs: number;
+}
+
+const DEFAULT_LOCK_TIMING: LockTiming = { lockTtlMs: LOCK_TTL_MS, leaseRenewMs: LEASE_RENEW_MS, waitMs: WAIT_MS };
+
+export function createEntityCache<T extends { version: number }>(
+  policy: CachePolicy,
+  store: CacheStore | undefined,
+  lockTiming: Partial<LockTiming> = {},
+): EntityCache<T> {
+  const { lockTtlMs, leaseRenewMs, waitMs } = { ...DEFAULT_LOCK_TIMING, ...lockTiming };
   let hits = 0;
   let misses = 0;
   let errors = 0;
@@ -164,17 +187,29 @@ export function createEntityCache<T extends { version: number }>(policy: CachePo
     return Buffer.byteLength(encoded) <= policy.maxValueBytes ? { encoded, ttlMs: ttlMs() } : undefined;
   };
 
+  /** Keeps a held lock alive while its load runs; a lost lease only means another reader may load too. */
+  const renewLease = (cacheStore: CacheStore, lock: { key: string; token: string }): NodeJS.Timeout => {
+    const timer = setInterval(() => {
+      cacheStore.extendLock(lock.key, lock.token, lockTtlMs).catch(failed);
+    }, leaseRenewMs);
+    timer.unref();
+    return timer;
+  };
+
   /** Loads, then fills unless the load was too slow to be trusted against a fence; releases `lock` either way. */
   const loadAndFill = async (id: string, load: () => Promise<T | undefined>, lock?: { key: string; token: string }): Promise<T | undefined> => {
     const started = Date.now();
     miss();
     loaded();
+    const lease = lock && store ? renewLease(store, lock) : undefined;
     let value: T | undefined;
     try {
       value = await load();
     } catch (error) {
       if (lock) await store?.releaseLock(lock.key, lock.token).catch(failed);
       throw error;
+    } finally {
+      if (lease) clearInterval(lease);
     }
     const entry = Date.now() - started < FENCE_MS / 2 ? entryFor(value) : undefined;
     if (store && (entry || lock)) {
@@ -245,11 +280,11 @@ export function createEntityCache<T extends { version: number }>(policy: CachePo
     if (entry.kind === 'fenced') return direct();
 
     const token = randomUUID();
-    const deadline = Date.now() + WAIT_MS;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       let acquired: boolean;
       try {
-        acquired = await store.tryLock(lockKey, token, LOCK_TTL_MS);
+        acquired = await store.tryLock(lockKey, token, lockTtlMs);
       } catch (error) {
         return direct(error);
       }

@@ -63,6 +63,11 @@ const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+// Renews a loader's lease only while the caller still holds it: a lapsed lock may already be someone else's.
+const EXTEND_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 const BUMP_GENERATION = `
 local generation = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -71,6 +76,7 @@ return generation`;
 interface ScriptCommands {
   storeVersioned(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   releaseLock(lockKey: string, token: string): Promise<number>;
+  extendLock(lockKey: string, token: string, ttlMs: number): Promise<number>;
   bumpGeneration(key: string, ttlSeconds: number): Promise<number>;
 }
 
@@ -97,6 +103,8 @@ export interface CacheStore {
   /** SET NX PX: true when this caller now holds the lock. */
   tryLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>;
   releaseLock(lockKey: string, token: string): Promise<void>;
+  /** Renews a held lock for another `ttlMs`: false when the caller no longer holds it. */
+  extendLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>;
   /** Replaces the entry with a fence for `ttlMs`: no fill or put lands until it expires. */
   fence(key: string, ttlMs: number): Promise<void>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
@@ -107,6 +115,7 @@ export interface CacheStore {
 function defineScripts(client: Redis | Cluster): Client {
   client.defineCommand('storeVersioned', { lua: STORE_VERSIONED });
   client.defineCommand('releaseLock', { lua: RELEASE_LOCK, numberOfKeys: 1 });
+  client.defineCommand('extendLock', { lua: EXTEND_LOCK, numberOfKeys: 1 });
   client.defineCommand('bumpGeneration', { lua: BUMP_GENERATION, numberOfKeys: 1 });
   return client as Client;
 }
@@ -187,6 +196,10 @@ export class RedisStore implements CacheStore {
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
     await this.#run('write', (client) => client.releaseLock(lockKey, token));
+  }
+
+  async extendLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.#run('write', (client) => client.extendLock(lockKey, token, ttlMs))) === 1;
   }
 
   async fence(key: string, ttlMs: number): Promise<void> {

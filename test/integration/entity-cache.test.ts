@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEntityCache, createPageCache, RedisStore, type EntityCache } from '../../lib/cache/index.js';
-import { entryKey, FENCE_MS } from '../../lib/cache/entity-cache.js';
+import { entryKey, FENCE_MS, type LockTiming } from '../../lib/cache/entity-cache.js';
 import { BREAKER_OPEN_MS } from '../../lib/cache/redis-store.js';
 import type { CachePolicy } from '../../lib/tables.js';
 import { startRedisServer, type RedisServerHandle } from '../../local/redis/redis-server.js';
@@ -53,10 +53,10 @@ afterAll(async () => {
 });
 
 /** One execution environment's cache. Generous timeout: these tests are about outcomes, not speed. */
-function environment(commandTimeoutMs = 1_000): { cache: EntityCache<Item>; store: RedisStore } {
+function environment(commandTimeoutMs = 1_000, lockTiming: Partial<LockTiming> = {}): { cache: EntityCache<Item>; store: RedisStore } {
   const store = new RedisStore({ kind: 'redis', url: server.url, tls: false, commandTimeoutMs });
   stores.push(store);
-  return { cache: createEntityCache<Item>(policy, store), store };
+  return { cache: createEntityCache<Item>(policy, store, lockTiming), store };
 }
 
 const item = (id: string, version: number, name = `v${version}`): Item => ({ id, version, name });
@@ -190,6 +190,47 @@ describe('entity cache on redis-server', () => {
     expect(loads).toBe(1);
     expect(environments.reduce((sum, cache) => sum + cache.stats().loads, 0)).toBe(1);
     expect(await admin.exists(`${entryKey(policy, 'hot')}:lock`)).toBe(0);
+  });
+
+  it('a load that outlasts the lock TTL keeps its lease: still one load, however slow', async () => {
+    // A 150 ms lease renewed every 50 ms; waiters would wait up to 60 s. The load is held open
+    // until the lock has outlived three TTLs, as a DynamoDB read on a starved machine might.
+    const timing = { lockTtlMs: 150, leaseRenewMs: 50, waitMs: 60_000 };
+    const [holder, waiter] = [environment(1_000, timing).cache, environment(1_000, timing).cache];
+    let loads = 0;
+    const release = gate();
+    const load = async (): Promise<Item> => {
+      loads += 1;
+      await release.wait;
+      return item('slow', 3);
+    };
+    const lockKey = `${entryKey(policy, 'slow')}:lock`;
+    const first = holder.get('slow', load);
+    await vi.waitFor(async () => expect(await admin.exists(lockKey)).toBe(1));
+    const second = waiter.get('slow', load);
+    const lockSeen = Date.now();
+    await vi.waitFor(
+      async () => {
+        expect(Date.now() - lockSeen).toBeGreaterThan(3 * timing.lockTtlMs);
+        expect(await admin.exists(lockKey)).toBe(1);
+      },
+      { timeout: 10_000, interval: 25 },
+    );
+    expect(loads).toBe(1);
+    release.open();
+    expect((await Promise.all([first, second])).map((value) => value?.version)).toEqual([3, 3]);
+    expect(loads).toBe(1);
+    expect(waiter.stats()).toMatchObject({ loads: 0, hits: 1 });
+  });
+
+  it('a holder that disappears lets its lease lapse, and a waiter loads in its place', async () => {
+    const timing = { lockTtlMs: 150, leaseRenewMs: 50, waitMs: 60_000 };
+    const waiter = environment(1_000, timing).cache;
+    // A crashed holder: its lock exists, nobody renews it.
+    await admin.set(`${entryKey(policy, 'orphan')}:lock`, 'crashed-holder', 'PX', timing.lockTtlMs);
+    const loader = countingLoader(item('orphan', 2));
+    expect((await waiter.get('orphan', loader.load))?.version).toBe(2);
+    expect(loader.calls()).toBe(1);
   });
 
   it('getMany: one MGET, one batched load for the misses, and fills for next time', async () => {
