@@ -5,7 +5,8 @@ import { DomainError } from './errors.js';
  * for each event of the batch, in order). It is AppSync's documented shape for
  * returning per-item errors from Lambda: a field's value, or an error with its
  * `errorType`. A thrown (unhandled) error is not enveloped: AppSync reports it
- * as `Lambda:Unhandled`.
+ * as `Lambda:Unhandled` with the thrown message, which createResolverHandler
+ * makes a generic one carrying only the request id (lib/errors.ts InternalError).
  *
  * Direct Lambda resolvers would turn any thrown error into `Lambda:Unhandled`,
  * losing the domain errorType, so the deployed resolvers unwrap this envelope

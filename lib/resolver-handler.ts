@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Resolvers } from '../generated/graphql.js';
 import type { FieldCoordinate, ResolverFunctionDeclaration } from '../resolvers/functions.js';
 import type { ResolverEvent } from './appsync/resolver-event.js';
-import { DomainError } from './errors.js';
+import { DomainError, InternalError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
 import { flushMetrics } from './metrics.js';
 
@@ -61,8 +61,13 @@ type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;
  * FieldResult envelope so domain errors reach the client with their errorType.
  *
  * Powertools turns any error a route throws into data, so unexpected errors are
- * carried out of the router here and rethrown: Lambda records a function error
+ * carried out of the router here and thrown: Lambda records a function error
  * and AppSync reports `Lambda:Unhandled`, as for any other crashing function.
+ * What is thrown is an InternalError whose message is only the request id:
+ * Lambda hands a thrown error's message to AppSync, which shows it to the
+ * client, and an SDK error's message names internals (`connect ECONNREFUSED
+ * <endpoint>`, DynamoDB's validation wording, table names). The original error
+ * is logged at ERROR, with its stack, under the same request id.
  * One invocation runs at a time per execution environment, so a module-level
  * slot is enough. Each invocation ends with one EMF line of its counters
  * (DynamoDB calls, cache hits and misses: lib/metrics.ts).
@@ -73,16 +78,29 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
   logger: Logger = new Logger({ serviceName: 'storefront' }),
 ): ResolverHandler {
   const app = new AppSyncGraphQLResolver({ logger });
-  let unhandled: { error: unknown } | undefined;
+  let unhandled: { error: unknown; field: string } | undefined;
 
-  const settle = async <T>(work: () => Promise<T>, onDomainError: (error: DomainError) => T): Promise<T> => {
+  const settle = async <T>(field: string, work: () => Promise<T>, onDomainError: (error: DomainError) => T): Promise<T> => {
     try {
       return await work();
     } catch (error) {
       if (error instanceof DomainError) return onDomainError(error);
-      unhandled = { error };
+      unhandled = { error, field };
+      // A placeholder the router returns; the invocation throws instead (below).
       return onDomainError(new DomainError('InvalidState', 'unhandled'));
     }
+  };
+
+  /** Logs the full error for the function's log and returns what the client may see. */
+  const conceal = (error: unknown, field: string | undefined, context: Context): InternalError => {
+    if (error instanceof InternalError) return error;
+    const concealed = new InternalError(context?.awsRequestId);
+    logger.error('Unhandled error; the client was given only the request id', {
+      requestId: concealed.requestId,
+      ...(field ? { field } : {}),
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
+    return concealed;
   };
 
   const routes = resolvers as unknown as Record<string, AnyFieldResolver | AnyBatchResolver>;
@@ -95,6 +113,7 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
       app.batchResolver(
         async (events: ResolverEvent[]) =>
           settle(
+            coordinate,
             async () => (await batch(events)).map(fieldData),
             (error) => events.map(() => fieldError(error)),
           ),
@@ -104,7 +123,7 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
       const single = implementation as AnyFieldResolver;
       app.resolver(
         async (args: Record<string, unknown>, { event }: { event: ResolverEvent }) =>
-          settle(async () => fieldData(await single(args, event)), fieldError),
+          settle(coordinate, async () => fieldData(await single(args, event)), fieldError),
         { typeName, fieldName },
       );
     }
@@ -115,9 +134,12 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
     try {
       const result = (await app.resolve(event, context)) as FieldResult | FieldResult[];
       // Assigned inside routes during resolve(); TS cannot see that through the closure.
-      const failure = unhandled as { error: unknown } | undefined;
-      if (failure) throw failure.error;
+      const failure = unhandled as { error: unknown; field: string } | undefined;
+      if (failure) throw conceal(failure.error, failure.field, context);
       return result;
+    } catch (error) {
+      // Also the router's own failures (no route for the field, a malformed batch answer).
+      throw conceal(error, undefined, context);
     } finally {
       flushMetrics();
     }

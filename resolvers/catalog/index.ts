@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetByKey } from '../../lib/batch-get.js';
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_PRICE_CENTS, MAX_SKU_LENGTH, MAX_STOCK } from '../../lib/bounds.js';
 import { cacheBackendFromEnv, documentClientForReads, entityCache, pageCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
@@ -10,7 +11,7 @@ import { requirePrivileged } from '../../lib/identity.js';
 import { toProduct, type ProductItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
-import { optionalText, pageSize, requireInt, requireText } from '../../lib/validation.js';
+import { isId, optionalText, pageSize, requireCategory, requireId, requireInt, requireText } from '../../lib/validation.js';
 import { functions } from '../functions.js';
 import type { UpdateProductInput } from '../../generated/graphql.js';
 
@@ -21,9 +22,6 @@ const PRODUCTS = tableName('products');
 const reads = await documentClientForReads(db, cacheBackendFromEnv());
 const products = entityCache<ProductItem>('product');
 const productPages = pageCache('product');
-
-const MAX_PRICE_CENTS = 100_000_000;
-const MAX_STOCK = 1_000_000_000;
 
 /** The loaders behind the cache; consistent when they fill Redis, so a fill never predates an acknowledged write. */
 async function readProduct(id: string): Promise<ProductItem | undefined> {
@@ -51,12 +49,12 @@ function productConditionError(error: unknown, id: string, onExisting: (item: Pr
 
 function updateExpression(input: UpdateProductInput): { set: string[]; values: Record<string, unknown>; names: Record<string, string> } {
   const fields: Array<[keyof UpdateProductInput, unknown]> = [];
-  if (input.name !== undefined && input.name !== null) fields.push(['name', requireText('name', input.name, 200)]);
-  if (input.description !== undefined) fields.push(['description', optionalText('description', input.description, 5000)]);
+  if (input.name !== undefined && input.name !== null) fields.push(['name', requireText('name', input.name, MAX_NAME_LENGTH)]);
+  if (input.description !== undefined) fields.push(['description', optionalText('description', input.description, MAX_DESCRIPTION_LENGTH)]);
   if (input.priceCents !== undefined && input.priceCents !== null) {
     fields.push(['priceCents', requireInt('priceCents', input.priceCents, 0, MAX_PRICE_CENTS)]);
   }
-  if (input.category !== undefined && input.category !== null) fields.push(['category', requireText('category', input.category, 64)]);
+  if (input.category !== undefined && input.category !== null) fields.push(['category', requireCategory('category', input.category)]);
   if (fields.length === 0) throw validationError('updateProduct needs at least one field to change');
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -70,14 +68,16 @@ function updateExpression(input: UpdateProductInput): { set: string[]; values: R
 
 export const handler = createResolverHandler(functions.catalog, {
   'Query.product': async ({ id }) => {
-    const item = await getProduct(id);
+    const item = await getProduct(requireId('id', id));
     return item ? toProduct(item) : null;
   },
 
   // Pages are cached as ids + nextToken and their products read through the product cache, so a
   // cached page shows current stock and prices; only which products it lists can lag (page TTL).
-  'Query.products': async ({ category, limit, nextToken }) => {
-    const size = pageSize(limit);
+  'Query.products': async (args) => {
+    const category = requireCategory('category', args.category);
+    const { nextToken } = args;
+    const size = pageSize(args.limit);
     const exclusiveStartKey = decodeNextToken(nextToken, {
       attributes: ['id', 'category', 'createdAt'],
       partition: { name: 'category', value: category },
@@ -108,12 +108,12 @@ export const handler = createResolverHandler(functions.catalog, {
     const now = new Date().toISOString();
     const item: ProductItem = {
       id: randomUUID(),
-      sku: requireText('sku', input.sku, 64),
-      name: requireText('name', input.name, 200),
-      description: optionalText('description', input.description, 5000),
+      sku: requireText('sku', input.sku, MAX_SKU_LENGTH),
+      name: requireText('name', input.name, MAX_NAME_LENGTH),
+      description: optionalText('description', input.description, MAX_DESCRIPTION_LENGTH),
       priceCents: requireInt('priceCents', input.priceCents, 0, MAX_PRICE_CENTS),
       currency: input.currency,
-      category: requireText('category', input.category, 64),
+      category: requireCategory('category', input.category),
       stock: requireInt('stock', input.stock, 0, MAX_STOCK),
       version: 1,
       createdAt: now,
@@ -129,6 +129,7 @@ export const handler = createResolverHandler(functions.catalog, {
 
   'Mutation.updateProduct': async ({ input }, event) => {
     requirePrivileged(event.identity);
+    requireId('id', input.id);
     const { set, values, names } = updateExpression(input);
     try {
       const { Attributes } = await db.send(
@@ -158,16 +159,21 @@ export const handler = createResolverHandler(functions.catalog, {
 
   'Mutation.adjustStock': async ({ id, delta }, event) => {
     requirePrivileged(event.identity);
+    requireId('id', id);
     requireInt('delta', delta, -MAX_STOCK, MAX_STOCK);
     if (delta === 0) throw validationError('delta must not be 0', { field: 'delta' });
+    // The new stock must land in [0, MAX_STOCK]; checked in the condition, so a concurrent
+    // adjustment cannot carry it past either end between our read and our write.
+    const floor = Math.max(0, -delta);
+    const ceiling = Math.min(MAX_STOCK, MAX_STOCK - delta);
     try {
       const { Attributes } = await db.send(
         new UpdateCommand({
           TableName: PRODUCTS,
           Key: { id },
           UpdateExpression: 'SET stock = stock + :delta, version = version + :one, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(id) AND stock >= :floor',
-          ExpressionAttributeValues: { ':delta': delta, ':one': 1, ':now': new Date().toISOString(), ':floor': Math.max(0, -delta) },
+          ConditionExpression: 'attribute_exists(id) AND stock >= :floor AND stock <= :ceiling',
+          ExpressionAttributeValues: { ':delta': delta, ':one': 1, ':now': new Date().toISOString(), ':floor': floor, ':ceiling': ceiling },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -177,9 +183,15 @@ export const handler = createResolverHandler(functions.catalog, {
       return toProduct(item);
     } catch (error) {
       throw productConditionError(error, id, (current) =>
-        new DomainError('InsufficientStock', `Product ${id} has ${current.stock} in stock; cannot remove ${-delta}`, {
-          stock: current.stock,
-        }),
+        current.stock > ceiling
+          ? validationError(`Product ${id} has ${current.stock} in stock; adding ${delta} would exceed the maximum of ${MAX_STOCK}`, {
+              field: 'delta',
+              stock: current.stock,
+              maxStock: MAX_STOCK,
+            })
+          : new DomainError('InsufficientStock', `Product ${id} has ${current.stock} in stock; cannot remove ${-delta}`, {
+              stock: current.stock,
+            }),
       );
     }
   },
@@ -187,9 +199,10 @@ export const handler = createResolverHandler(functions.catalog, {
   // BatchInvoke: one MGET for every order line of the request, one BatchGetItem round for the misses.
   'OrderItem.product': async (events) => {
     const ids = events.map((event) => event.source.productId);
-    const items = await products.getMany(ids, readProducts);
+    // Order lines were validated when placed; anything else is answered as a missing product, not sent to DynamoDB.
+    const items = await products.getMany(ids.filter(isId), readProducts);
     return ids.map((id) => {
-      const item = items.get(id);
+      const item = isId(id) ? items.get(id) : undefined;
       return item ? toProduct(item) : null;
     });
   },

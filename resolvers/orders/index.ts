@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AppSyncIdentity } from 'aws-lambda';
 import { batchGetByKey } from '../../lib/batch-get.js';
+import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY, MAX_STOCK } from '../../lib/bounds.js';
 import { entityCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
@@ -10,7 +11,7 @@ import { callerSub, isPrivileged } from '../../lib/identity.js';
 import { toOrder, type OrderItemModel, type OrderRecord, type ProductItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
-import { pageSize, requireInt, requireToken } from '../../lib/validation.js';
+import { optionalEmail, orderTotal, pageSize, requireId, requireInt, requireToken } from '../../lib/validation.js';
 import { functions } from '../functions.js';
 import type { OrderItemInput, OrderStatus } from '../../generated/graphql.js';
 
@@ -46,13 +47,8 @@ async function writeThroughProducts(lines: readonly Line[]): Promise<void> {
   );
 }
 
-/** An order holds at most 100 lines; lines may repeat a product. */
-export const MAX_ORDER_LINES = 100;
-/** TransactWriteItems takes at most 100 actions: the order put plus one stock update per distinct product. */
-export const MAX_DISTINCT_PRODUCTS = 99;
-const MAX_QUANTITY = 1000;
 const MAX_TRANSACTION_ATTEMPTS = 10;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EXPECTED_CANCELLATIONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
 
 const NEXT_STATUS: Partial<Record<OrderStatus, OrderStatus>> = { PLACED: 'PAID', PAID: 'SHIPPED', SHIPPED: 'DELIVERED' };
 const CANCELLABLE: readonly OrderStatus[] = ['PLACED', 'PAID'];
@@ -74,10 +70,10 @@ type Line = { productId: string; quantity: number };
 export function validateLines(items: readonly OrderItemInput[]): Line[] {
   if (items.length === 0) throw validationError('An order needs at least one item', { field: 'items' });
   if (items.length > MAX_ORDER_LINES) throw validationError(`An order may hold at most ${MAX_ORDER_LINES} items`, { field: 'items' });
-  return items.map((line, index) => {
-    if (line.productId.length === 0) throw validationError(`items[${index}].productId must not be empty`, { field: `items[${index}].productId` });
-    return { productId: line.productId, quantity: requireInt(`items[${index}].quantity`, line.quantity, 1, MAX_QUANTITY) };
-  });
+  return items.map((line, index) => ({
+    productId: requireId(`items[${index}].productId`, line.productId),
+    quantity: requireInt(`items[${index}].quantity`, line.quantity, 1, MAX_QUANTITY),
+  }));
 }
 
 /** One stock decrement per product: a transaction may touch an item only once. */
@@ -128,6 +124,9 @@ async function transact(input: TransactWriteCommandInput, onCancelled: (reasons:
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      // Anything but a failed condition or a conflict (e.g. DynamoDB's ValidationError) is not the
+      // caller's doing: rethrown as is, it is logged in full and reaches the client as an internal error.
+      if (reasons.some((code) => code !== undefined && !EXPECTED_CANCELLATIONS.has(code))) throw error;
       const conflictOnly = reasons.every((code) => code === 'None' || code === 'TransactionConflict' || code === undefined);
       if (conflictOnly && attempt < MAX_TRANSACTION_ATTEMPTS) {
         await sleep(Math.random() * 10 * 2 ** Math.min(attempt, 6));
@@ -155,6 +154,7 @@ function statusTransition(order: OrderRecord, next: OrderStatus, now: string) {
 
 export const handler = createResolverHandler(functions.orders, {
   'Query.order': async ({ id }, event) => {
+    requireId('id', id);
     try {
       return toOrder(await getOwnedOrder(id, event.identity));
     } catch (error) {
@@ -187,7 +187,7 @@ export const handler = createResolverHandler(functions.orders, {
     const clientToken = requireToken('clientToken', input.clientToken);
     const lines = validateLines(input.items);
     const demand = stockDemand(lines);
-    if (input.contactEmail != null && !EMAIL.test(input.contactEmail)) throw validationError('contactEmail is not an email address');
+    const contactEmail = optionalEmail('contactEmail', input.contactEmail);
     const id = orderIdFor(customerId, clientToken);
 
     const existing = await getOrder(id);
@@ -199,6 +199,8 @@ export const handler = createResolverHandler(functions.orders, {
     const priced = demand.map((line) => ({ ...line, product: products.get(line.productId) as ProductItem }));
     const currencies = new Set(priced.map((line) => line.product.currency));
     if (currencies.size > 1) throw validationError('All items of an order must share one currency', { field: 'items' });
+    const items = lines.map((line) => ({ productId: line.productId, quantity: line.quantity, unitPriceCents: products.get(line.productId)!.priceCents }));
+    const totalCents = orderTotal(items);
     const short = priced.find((line) => line.product.stock < line.quantity);
     if (short) {
       throw new DomainError('InsufficientStock', `Product ${short.productId} has ${short.product.stock} in stock`, {
@@ -212,11 +214,11 @@ export const handler = createResolverHandler(functions.orders, {
       id,
       customerId,
       status: 'PLACED',
-      items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity, unitPriceCents: products.get(line.productId)!.priceCents })),
-      totalCents: priced.reduce((sum, line) => sum + line.quantity * line.product.priceCents, 0),
+      items,
+      totalCents,
       currency: priced[0]!.product.currency,
       clientToken,
-      contactEmail: input.contactEmail ?? null,
+      contactEmail,
       createdAt: now,
       updatedAt: now,
     };
@@ -255,7 +257,7 @@ export const handler = createResolverHandler(functions.orders, {
             stock: current.stock,
           });
         }
-        throw new DomainError('ConditionFailed', `The order could not be committed (${reasons.join(', ')})`);
+        throw new DomainError('ConditionFailed', 'The order could not be committed; read it and retry');
       },
     ).then(
       () => writeThroughProducts(demand),
@@ -276,38 +278,53 @@ export const handler = createResolverHandler(functions.orders, {
   },
 
   'Mutation.cancelOrder': async ({ id }, event) => {
-    const order = await getOwnedOrder(id, event.identity);
+    const order = await getOwnedOrder(requireId('id', id), event.identity);
     if (!CANCELLABLE.includes(order.status)) {
       throw new DomainError('InvalidState', `Order ${id} is ${order.status} and can no longer be cancelled`);
     }
     const now = new Date().toISOString();
+    const restock = stockDemand(order.items);
     await transact(
       {
         TransactItems: [
           statusTransition(order, 'CANCELLED', now),
-          ...stockDemand(order.items).map((line) => ({
+          // Restoring stock must not carry it past MAX_STOCK (Product.stock is an Int); in the
+          // condition, so concurrent restocks cannot cross it between a read and this write.
+          ...restock.map((line) => ({
             Update: {
               TableName: PRODUCTS,
               Key: { id: line.productId },
               UpdateExpression: 'SET stock = stock + :quantity, version = version + :one, updatedAt = :now',
-              ConditionExpression: 'attribute_exists(id)',
-              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now },
+              ConditionExpression: 'attribute_exists(id) AND stock <= :ceiling',
+              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now, ':ceiling': MAX_STOCK - line.quantity },
             },
           })),
         ],
       },
-      async () => {
+      async (reasons) => {
+        const failedLine = reasons[0] === 'ConditionalCheckFailed' ? -1 : reasons.slice(1).findIndex((code) => code === 'ConditionalCheckFailed');
+        const line = failedLine >= 0 ? restock[failedLine] : undefined;
+        if (line) {
+          const current = (await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', [line.productId])).get(line.productId);
+          if (current && current.stock + line.quantity > MAX_STOCK) {
+            throw new DomainError(
+              'ConditionFailed',
+              `Product ${line.productId} has ${current.stock} in stock; restoring ${line.quantity} would exceed the maximum of ${MAX_STOCK}`,
+              { productId: line.productId, stock: current.stock, maxStock: MAX_STOCK },
+            );
+          }
+        }
         throw new DomainError('ConditionFailed', `Order ${id} changed while it was being cancelled; read it and retry`);
       },
     );
-    await writeThroughProducts(stockDemand(order.items));
+    await writeThroughProducts(restock);
     return toOrder({ ...order, status: 'CANCELLED', updatedAt: now });
   },
 
   'Mutation.updateOrderStatus': async ({ id, status }, event) => {
     if (!isPrivileged(event.identity)) throw new DomainError('Unauthorized', 'Only administrators may change an order status');
     if (status === 'CANCELLED') throw validationError('Use cancelOrder to cancel an order: it restores stock', { field: 'status' });
-    const order = await getOrder(id);
+    const order = await getOrder(requireId('id', id));
     if (!order) throw notFound('Order', id);
     if (NEXT_STATUS[order.status] !== status) {
       throw new DomainError('InvalidState', `Order ${id} cannot move from ${order.status} to ${status}`);

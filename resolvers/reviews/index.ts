@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_RATING, MAX_REVIEW_BODY_LENGTH, MAX_REVIEW_TITLE_LENGTH, MIN_RATING } from '../../lib/bounds.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { notFound } from '../../lib/errors.js';
 import { callerSub } from '../../lib/identity.js';
 import type { ReviewItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
-import { optionalText, pageSize, requireInt } from '../../lib/validation.js';
+import { optionalText, pageSize, requireId, requireInt } from '../../lib/validation.js';
 import { functions } from '../functions.js';
 
 const db = createDocumentClient();
@@ -40,12 +41,12 @@ export const handler = createResolverHandler(functions.reviews, {
     const authorId = callerSub(event.identity);
     const createdAt = new Date().toISOString();
     const review: ReviewItem = {
-      productId: input.productId,
+      productId: requireId('productId', input.productId),
       id: reviewId(createdAt),
       authorId,
-      rating: requireInt('rating', input.rating, 1, 5),
-      title: optionalText('title', input.title, 200),
-      body: optionalText('body', input.body, 5000),
+      rating: requireInt('rating', input.rating, MIN_RATING, MAX_RATING),
+      title: optionalText('title', input.title, MAX_REVIEW_TITLE_LENGTH),
+      body: optionalText('body', input.body, MAX_REVIEW_BODY_LENGTH),
       createdAt,
     };
     try {

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as EventAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { Currency } from '../../generated/graphql.js';
+import { GRAPHQL_INT_MAX, MAX_PRICE_CENTS, MAX_RATING, MAX_RATING_COUNT, MAX_STOCK, MIN_RATING } from '../../lib/bounds.js';
 import type { ProductItem, ReviewItem } from '../../lib/model.js';
 
 /**
@@ -49,10 +50,15 @@ const text: Check = (v) => typeof v === 'string' && v.length > 0;
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const optionalText: Check = (v) => v === undefined || v === null || typeof v === 'string';
 
+/** Values quoted in an error (it is logged, and lands in dead letters) are cut short: an attribute may hold 400 KB. */
+const MAX_QUOTED_LENGTH = 80;
+const clip = (text: string): string => (text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}… (${text.length} characters)` : text);
+const quote = (value: unknown): string => clip(JSON.stringify(value) ?? String(value));
+
 function check<T>(what: string, image: Record<string, unknown> | undefined, shape: Record<keyof T & string, Check>): T {
   if (!image) throw new InvalidImageError(`${what}: the record has no new image`);
-  const wrong = Object.entries<Check>(shape).filter(([field, valid]) => !valid(image[field])).map(([field]) => `${field}=${JSON.stringify(image[field])}`);
-  if (wrong.length > 0) throw new InvalidImageError(`${what} ${String(image.id)} is not a valid item: ${wrong.join(', ')}`);
+  const wrong = Object.entries<Check>(shape).filter(([field, valid]) => !valid(image[field])).map(([field]) => `${field}=${quote(image[field])}`);
+  if (wrong.length > 0) throw new InvalidImageError(`${what} ${clip(String(image.id))} is not a valid item: ${wrong.join(', ')}`);
   return image as T;
 }
 
@@ -61,19 +67,21 @@ const currencies = ['USD', 'EUR', 'GBP'] as const satisfies readonly Currency[];
 type Exhaustive<Missing extends never> = Missing;
 export type CurrenciesChecked = Exhaustive<Exclude<Currency, (typeof currencies)[number]>>;
 
+// Numbers the API returns as GraphQL Ints are held to the API's bounds (lib/bounds.ts): an image
+// outside them, written around the API, must not be cached and served, since it cannot be returned.
 const productShape: Record<keyof ProductItem, Check> = {
   id: text,
   sku: text,
   name: text,
   description: optionalText,
-  priceCents: integer(0),
+  priceCents: integer(0, MAX_PRICE_CENTS),
   currency: (v) => (currencies as readonly unknown[]).includes(v),
   category: text,
-  stock: integer(0),
-  version: integer(1),
+  stock: integer(0, MAX_STOCK),
+  version: integer(1, GRAPHQL_INT_MAX),
   createdAt: text,
   updatedAt: text,
-  ratingCount: integer(0),
+  ratingCount: integer(0, MAX_RATING_COUNT),
   ratingTotal: integer(0),
 };
 
@@ -88,7 +96,7 @@ export function reviewImage(record: DynamoDBRecord): Pick<ReviewItem, 'productId
     productId: text,
     id: text,
     authorId: text,
-    rating: integer(1, 5),
+    rating: integer(MIN_RATING, MAX_RATING),
     title: optionalText,
     body: optionalText,
     createdAt: text,
