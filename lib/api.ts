@@ -29,7 +29,38 @@ export interface ApiDeclaration<F extends string = string> {
   readonly adminGroup: string;
   /** Present exactly when AWS_LAMBDA is one of the modes (checked by `lambdaAuthorizerOf`). */
   readonly lambdaAuthorizer?: LambdaAuthorizerDeclaration<F>;
+  /** What one request may ask for; checked by `apiLimitsOf`. */
+  readonly limits: ApiLimits;
 }
+
+/**
+ * AppSync's per-API request limits ("Configuring GraphQL run complexity, query
+ * depth, and introspection"), provisioned by the stacks and enforced by the
+ * local runtime (local/appsync/query-limits.ts) from this one declaration.
+ */
+export interface ApiLimits {
+  /**
+   * Nested field levels a query may select: 1 to 75, or 0 for none. A field
+   * past it is null with a `QueryDepthLimitReached` error (bubbling to its
+   * first nullable parent); the fields within it still resolve.
+   */
+  readonly queryDepthLimit: number;
+  /**
+   * Resolver executions per request: 1 to 10,000, or 0 for AppSync's default
+   * (10,000). Resolvers past it fail with `ResolverExecutionLimitReached`.
+   */
+  readonly resolverCountLimit: number;
+  /** `__schema`/`__type` answered; off, they are validation errors. An environment may override it (stacks/config.ts). */
+  readonly introspection: boolean;
+  /** Largest request body, in bytes; AppSync's fixed quota is 1 MB. Larger bodies get HTTP 413. */
+  readonly maxRequestBytes: number;
+}
+
+/** AppSync's bounds on the per-API limits (CreateGraphqlApi: queryDepthLimit 0–75, resolverCountLimit 0–10,000). */
+export const MAX_QUERY_DEPTH_LIMIT = 75;
+export const MAX_RESOLVER_COUNT_LIMIT = 10_000;
+/** AppSync's request size quota. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export const api = {
   name: 'storefront',
@@ -39,10 +70,46 @@ export const api = {
   adminGroup: 'admin',
   // Partner integrations (see resolvers/authorizer): they may read the catalog, never stock levels.
   lambdaAuthorizer: { function: 'authorizer', resultTtlSeconds: 300, identityValidationExpression: PARTNER_TOKEN_EXPRESSION },
+  limits: {
+    // The deepest query the schema allows has 7 levels (myOrders → items → items → product → reviews →
+    // items → id): 10 leaves room for the schema to grow. A field past it is never resolved.
+    queryDepthLimit: 10,
+    // AppSync's maximum: a page of 100 products with their reviews is 101 resolvers, a page of n
+    // orders with every line's product up to 1 + 100n (counted as in local/appsync/query-limits.ts).
+    resolverCountLimit: 10_000,
+    // On by default (GraphiQL and codegen need it); prod turns it off in stacks/config.ts.
+    introspection: true,
+    maxRequestBytes: MAX_REQUEST_BYTES,
+  },
 } as const satisfies ApiDeclaration<AuthorizerFunctionName>;
 
 export function authModes(declaration: Pick<ApiDeclaration, 'defaultAuthMode' | 'additionalAuthModes'>): readonly AuthMode[] {
   return [declaration.defaultAuthMode, ...declaration.additionalAuthModes];
+}
+
+/**
+ * The API's limits, checked against AppSync's ranges so the stacks and the
+ * local runtime fail at start rather than at apply time.
+ */
+export function apiLimitsOf(declaration: Pick<ApiDeclaration, 'limits'>): ApiLimits {
+  const { queryDepthLimit, resolverCountLimit, maxRequestBytes } = declaration.limits;
+  const problems: string[] = [];
+  if (!isIntegerIn(queryDepthLimit, 0, MAX_QUERY_DEPTH_LIMIT)) problems.push(`queryDepthLimit must be 0 (none) or 1 to ${MAX_QUERY_DEPTH_LIMIT}, not ${queryDepthLimit}`);
+  if (!isIntegerIn(resolverCountLimit, 0, MAX_RESOLVER_COUNT_LIMIT)) {
+    problems.push(`resolverCountLimit must be 0 (AppSync's default) or 1 to ${MAX_RESOLVER_COUNT_LIMIT}, not ${resolverCountLimit}`);
+  }
+  if (!isIntegerIn(maxRequestBytes, 1, MAX_REQUEST_BYTES)) problems.push(`maxRequestBytes must be 1 to ${MAX_REQUEST_BYTES} (AppSync's quota), not ${maxRequestBytes}`);
+  if (problems.length > 0) throw new Error(`lib/api.ts limits: ${problems.join('; ')}`);
+  return declaration.limits;
+}
+
+/** The resolver count a request may reach: AppSync reads 0 (unset) as its default, 10,000. */
+export function effectiveResolverCountLimit(limits: Pick<ApiLimits, 'resolverCountLimit'>): number {
+  return limits.resolverCountLimit === 0 ? MAX_RESOLVER_COUNT_LIMIT : limits.resolverCountLimit;
+}
+
+function isIntegerIn(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
 }
 
 /** AppSync's bound on an authorizer's result TTL. */

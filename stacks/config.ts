@@ -58,12 +58,15 @@ export interface AppSyncCacheConfig {
   readonly ttlSeconds: number;
 }
 
+/**
+ * The API's request limits (query depth, resolver count, body size) are not
+ * here: they are declared once in lib/api.ts, which the local runtime enforces.
+ */
 export interface ApiSettings {
   readonly cache?: AppSyncCacheConfig;
-  readonly queryDepthLimit: number;
-  readonly resolverCountLimit: number;
   readonly fieldLogLevel: FieldLogLevel;
-  readonly introspection: boolean;
+  /** Overrides lib/api.ts's `limits.introspection` for this environment (e.g. off in prod). */
+  readonly introspection?: boolean;
   /**
    * The API key expires `apiKeyTtlDays` (lib/api.ts) after this UTC date.
    * A fixed date rather than "now" keeps synth output stable; rotating the key
@@ -130,14 +133,7 @@ export interface EnvironmentConfig {
   readonly cache: CacheConfig;
 }
 
-/**
- * Depth 10 fits the deepest useful query (myOrders → items → product →
- * reviews → items → field) with room to spare. The resolver count is AppSync's
- * maximum: a page of 100 orders of 100 lines resolves 10,000 `OrderItem.product`s.
- */
 const apiDefaults = {
-  queryDepthLimit: 10,
-  resolverCountLimit: 10_000,
   apiKeyIssuedOn: '2026-11-24',
 } as const satisfies Partial<ApiSettings>;
 
@@ -149,7 +145,7 @@ export const environments = {
     deletionProtection: false,
     concurrency: {},
     alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, lambdaDurationP99Ms: 3000, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
-    api: { ...apiDefaults, fieldLogLevel: 'ALL', introspection: true },
+    api: { ...apiDefaults, fieldLogLevel: 'ALL' },
     backend: { kind: 'local' },
     // No cache in dev: no VPC, no hourly cache charge; the functions read DynamoDB directly.
     cache: { kind: 'none' },
@@ -161,7 +157,7 @@ export const environments = {
     deletionProtection: false,
     concurrency: {},
     alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, lambdaDurationP99Ms: 2000, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
-    api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: true },
+    api: { ...apiDefaults, fieldLogLevel: 'ERROR' },
     backend: { kind: 'local' },
     // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
     cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 1, maxEcpuPerSecond: 5000 },
@@ -174,6 +170,7 @@ export const environments = {
     // The catalog serves every product read and the batched order lines: keep it warm.
     concurrency: { catalog: { provisioned: 2 } },
     alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, lambdaDurationP99Ms: 1000, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
+    // The schema is not a public document: production clients use generated operations.
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
     backend: { kind: 'local' },
     // Serverless Valkey: no node sizing to get wrong, TLS and encryption at rest always on, pay per use.
@@ -200,9 +197,6 @@ export function apiKeyExpiry(issuedOn: string, ttlDays: number): string {
 export function validateEnvironment(config: EnvironmentConfig): void {
   const problems: string[] = [];
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region)) problems.push(`region ${config.region} is not an AWS region name`);
-  const { queryDepthLimit, resolverCountLimit } = config.api;
-  if (!Number.isInteger(queryDepthLimit) || queryDepthLimit < 1 || queryDepthLimit > 75) problems.push('api.queryDepthLimit must be 1 to 75');
-  if (!Number.isInteger(resolverCountLimit) || resolverCountLimit < 1 || resolverCountLimit > 10_000) problems.push('api.resolverCountLimit must be 1 to 10000');
   const apiCache = config.api.cache;
   const stalenessSeconds = tables.products.cache.maxStalenessMs / 1000;
   if (apiCache && (!Number.isInteger(apiCache.ttlSeconds) || apiCache.ttlSeconds < 1 || apiCache.ttlSeconds > stalenessSeconds)) {

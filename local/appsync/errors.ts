@@ -1,5 +1,15 @@
 import { GraphQLError, type ASTNode } from 'graphql';
 
+/**
+ * AppSync's errorTypes for a request it refuses or cuts short ("Configuring
+ * GraphQL run complexity, query depth, and introspection"): a document it
+ * cannot run is a `ValidationError` (data null); a field past the depth limit
+ * and a resolver past the count limit are field errors (that field null).
+ */
+export const VALIDATION_ERROR = 'ValidationError';
+export const QUERY_DEPTH_LIMIT_REACHED = 'QueryDepthLimitReached';
+export const RESOLVER_EXECUTION_LIMIT_REACHED = 'ResolverExecutionLimitReached';
+
 /** One entry of `errors[]` as AppSync writes it. */
 export interface AppSyncError {
   path: ReadonlyArray<string | number> | null;

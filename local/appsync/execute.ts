@@ -3,9 +3,6 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
-  parse,
-  validate,
-  type DocumentNode,
   type FieldNode,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
@@ -15,8 +12,11 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import type { ResolvedField } from '../../resolvers/functions.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { resolverError, toAppSyncError, type AppSyncError } from './errors.js';
+import { api, apiLimitsOf, type ApiLimits } from '../../lib/api.js';
+import { DocumentCache } from './document-cache.js';
+import { resolverError, toAppSyncError, VALIDATION_ERROR, type AppSyncError } from './errors.js';
 import type { Caller, FieldAuthorization } from './field-authorization.js';
+import { admitOperation, depthLimitError, fieldLevel, prepareQuery, resolverLimitError, type ListBounds, type Preparation } from './query-limits.js';
 import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
 import { mutationPublications } from '../realtime/publisher.js';
 
@@ -49,13 +49,30 @@ export interface ExecutorOptions {
   readonly routes: ReadonlyMap<string, ResolvedField>;
   readonly authorization: FieldAuthorization;
   readonly invoke: Invoke;
-  /** Documents are parsed once per distinct query text. */
+  /** Query depth, resolver count, introspection: lib/api.ts's `limits` by default. */
+  readonly limits?: ApiLimits;
+  /** How many items each list can hold, for the resolver count bound (lib/bounds.ts's by default). */
+  readonly listBounds?: ListBounds;
+  /** Documents are prepared (parsed, checked, validated) once per distinct query text, refusals included. */
   readonly documentCacheSize?: number;
+  /** Bound on the total length of the cached query texts (16 MB by default). */
+  readonly documentCacheChars?: number;
   /**
    * Called with each root mutation field that succeeded, and its value as the
    * mutation selected it: what AppSync publishes to `@aws_subscribe` subscribers.
    */
   readonly onMutationResult?: (mutationField: string, result: Record<string, unknown>) => void;
+}
+
+/** What every field resolution of one request shares. */
+interface ExecutionContext {
+  readonly request: RequestContext;
+  readonly batches: Map<string, PendingBatchItem[]>;
+  /** Set when the operation selects fields past the depth limit; they fail without resolving. */
+  readonly depthLimit: number | undefined;
+  readonly resolverLimit: number;
+  /** Resolver executions so far: AppSync's running count, a backstop behind the static bound. */
+  resolvers: number;
 }
 
 interface PendingBatchItem {
@@ -74,32 +91,36 @@ interface PendingBatchItem {
  */
 export class AppSyncExecutor {
   readonly #options: ExecutorOptions;
-  readonly #documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  readonly #limits: ApiLimits;
+  readonly #documents: DocumentCache<Preparation>;
   readonly #selections = new WeakMap<readonly FieldNode[], Selection>();
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
+    this.#limits = apiLimitsOf({ limits: options.limits ?? api.limits });
+    this.#documents = new DocumentCache({ maxEntries: options.documentCacheSize, maxChars: options.documentCacheChars });
   }
 
   async execute(request: GraphQLRequest, context: RequestContext): Promise<ExecutionResponse> {
-    const document = this.#document(request.query);
-    if (!('kind' in document)) {
-      return { data: null, errors: document.map((error) => toAppSyncError(error, 'ValidationError')) };
-    }
+    const prepared = this.#document(request.query);
+    if (!prepared.ok) return refused(prepared.errors);
+    const document = prepared.query.document;
     const operation = getOperationAST(document, request.operationName ?? undefined);
     if (operation?.operation === 'subscription') {
-      return {
-        data: null,
-        errors: [toAppSyncError(new GraphQLError('Subscriptions are served over the real-time WebSocket endpoint'), 'ValidationError')],
-      };
+      return refused([new GraphQLError('Subscriptions are served over the real-time WebSocket endpoint')]);
     }
-    const batches = new Map<string, PendingBatchItem[]>();
+    // An unknown operation is left to graphql-js, which reports it before anything runs.
+    const admission = operation
+      ? admitOperation(prepared.query, operation, request.variables, { schema: this.#options.schema, limits: this.#limits, routes: this.#options.routes, listBounds: this.#options.listBounds })
+      : { depthLimit: undefined, resolverLimit: Infinity };
+    if ('length' in admission) return refused(admission);
+    const contextValue: ExecutionContext = { request: context, batches: new Map(), depthLimit: admission.depthLimit, resolverLimit: admission.resolverLimit, resolvers: 0 };
     const result = await execute({
       schema: this.#options.schema,
       document,
       variableValues: request.variables ?? undefined,
       operationName: request.operationName ?? undefined,
-      contextValue: { request: context, batches },
+      contextValue,
       fieldResolver: this.#fieldResolver,
     });
     const response: ExecutionResponse = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
@@ -144,35 +165,26 @@ export class AppSyncExecutor {
     return field.ok ? null : { errorType: field.errorType, message: field.message };
   }
 
-  #document(query: string): DocumentNode | readonly GraphQLError[] {
+  /** The document's preparation (limits checked, validated), cached, refusals included. */
+  #document(query: string): Preparation {
     const cached = this.#documents.get(query);
     if (cached) return cached;
-    let parsed: DocumentNode | readonly GraphQLError[];
-    try {
-      const document = parse(query);
-      const errors = validate(this.#options.schema, document);
-      parsed = errors.length > 0 ? errors : document;
-    } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-      parsed = [error];
-    }
-    if (this.#documents.size >= (this.#options.documentCacheSize ?? 1000)) this.#documents.clear();
-    this.#documents.set(query, parsed);
-    return parsed;
+    const prepared = prepareQuery(query, { schema: this.#options.schema, limits: this.#limits });
+    this.#documents.set(query, prepared);
+    return prepared;
   }
 
-  readonly #fieldResolver: GraphQLFieldResolver<unknown, { request: RequestContext; batches: Map<string, PendingBatchItem[]> }> = (
-    source,
-    args,
-    context,
-    info,
-  ) => {
+  readonly #fieldResolver: GraphQLFieldResolver<unknown, ExecutionContext> = (source, args, context, info) => {
+    // AppSync's depth limit: the field fails (null, bubbling to a nullable parent) and nothing below it resolves.
+    if (context.depthLimit !== undefined && fieldLevel(info) > context.depthLimit) throw depthLimitError(info, context.depthLimit);
     const typeName = info.parentType.name;
     if (!this.#options.authorization.allows(context.request.caller, typeName, info.fieldName)) {
       throw resolverError(`Not Authorized to access ${info.fieldName} on type ${typeName}`, 'Unauthorized', null, info.fieldNodes);
     }
     const route = this.#options.routes.get(`${typeName}.${info.fieldName}`);
     if (!route) return defaultFieldResolver(source, args, context, info);
+    context.resolvers += 1;
+    if (context.resolvers > context.resolverLimit) throw resolverLimitError(info, context.resolverLimit);
     const event = this.#event(source, args, context.request, info);
     if (route.maxBatchSize) return this.#enqueue(route, event, info, context.batches);
     return this.#invokeOne(route, event, info);
@@ -248,6 +260,11 @@ export class AppSyncExecutor {
       }),
     );
   }
+}
+
+/** A request refused before execution: data null, as AppSync answers a document it will not run. */
+function refused(errors: readonly GraphQLError[]): ExecutionResponse {
+  return { data: null, errors: errors.map((error) => toAppSyncError(error, VALIDATION_ERROR)) };
 }
 
 interface Selection {

@@ -5,8 +5,6 @@ import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
-  parse,
-  validate,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -15,8 +13,11 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { api, apiLimitsOf, type ApiLimits } from '../../lib/api.js';
+import { DocumentCache } from '../appsync/document-cache.js';
 import { resolverError, toAppSyncError } from '../appsync/errors.js';
 import type { Caller, FieldAuthorization } from '../appsync/field-authorization.js';
+import { depthLimitError, fieldLevel, prepareQuery } from '../appsync/query-limits.js';
 import { errors, type RealtimeError } from './protocol.js';
 
 /** A parsed, validated subscription document, shared by every subscriber sending the same text. */
@@ -25,6 +26,8 @@ export interface PreparedDocument {
   readonly operationName: string | null;
   readonly rootField: FieldNode;
   readonly fieldName: string;
+  /** Set when the document selects fields past the API's depth limit: they come back null with QueryDepthLimitReached. */
+  readonly depthLimit: number | undefined;
 }
 
 export interface SubscriptionRequest {
@@ -44,14 +47,15 @@ export class SubscriptionDocuments {
   readonly #schema: GraphQLSchema;
   readonly #subscriptionType: GraphQLObjectType | null | undefined;
   readonly #authorization: FieldAuthorization;
-  readonly #cache = new Map<string, PreparedDocument | RealtimeError[]>();
-  readonly #cacheSize: number;
+  readonly #cache: DocumentCache<PreparedDocument | RealtimeError[]>;
+  readonly #limits: ApiLimits;
 
-  constructor(schema: GraphQLSchema, authorization: FieldAuthorization, cacheSize = 1000) {
+  constructor(schema: GraphQLSchema, authorization: FieldAuthorization, cacheSize = 1000, limits: ApiLimits = api.limits) {
     this.#schema = schema;
     this.#subscriptionType = schema.getSubscriptionType();
     this.#authorization = authorization;
-    this.#cacheSize = cacheSize;
+    this.#cache = new DocumentCache({ maxEntries: cacheSize });
+    this.#limits = apiLimitsOf({ limits });
   }
 
   request(query: string, operationName: string | null, variables: Readonly<Record<string, unknown>>): SubscriptionRequest | RealtimeError[] {
@@ -82,7 +86,7 @@ export class SubscriptionDocuments {
       document: request.prepared.document,
       operationName: request.prepared.operationName ?? undefined,
       variableValues: request.variables,
-      contextValue: { caller, result },
+      contextValue: { caller, result, depthLimit: request.prepared.depthLimit },
       fieldResolver: this.#fieldResolver,
     });
     const payload: { data: unknown; errors?: unknown[] } = { data: execution.data ?? null };
@@ -90,9 +94,15 @@ export class SubscriptionDocuments {
     return JSON.stringify(payload);
   }
 
-  readonly #fieldResolver: GraphQLFieldResolver<unknown, { caller: Caller; result: Readonly<Record<string, unknown>> }> = (source, args, context, info) => {
+  readonly #fieldResolver: GraphQLFieldResolver<unknown, { caller: Caller; result: Readonly<Record<string, unknown>>; depthLimit: number | undefined }> = (
+    source,
+    args,
+    context,
+    info,
+  ) => {
     // The root field was authorized at `start`; its value is the published result itself.
     if (info.parentType === this.#subscriptionType) return context.result;
+    if (context.depthLimit !== undefined && fieldLevel(info) > context.depthLimit) throw depthLimitError(info, context.depthLimit);
     if (!this.#authorization.allows(context.caller, info.parentType.name, info.fieldName)) {
       throw resolverError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, 'Unauthorized', null, info.fieldNodes);
     }
@@ -104,21 +114,15 @@ export class SubscriptionDocuments {
     const cached = this.#cache.get(key);
     if (cached) return cached;
     const prepared = this.#parse(query, operationName);
-    if (this.#cache.size >= this.#cacheSize) this.#cache.clear();
     this.#cache.set(key, prepared);
     return prepared;
   }
 
   #parse(query: string, operationName: string | null): PreparedDocument | RealtimeError[] {
-    let document: DocumentNode;
-    try {
-      document = parse(query);
-    } catch (error) {
-      if (error instanceof GraphQLError) return [errors.validation(error.message)];
-      throw error;
-    }
-    const validationErrors = validate(this.#schema, document);
-    if (validationErrors.length > 0) return validationErrors.map((error) => errors.validation(error.message));
+    // The same checks as a query's (local/appsync/query-limits.ts), before graphql-js validates.
+    const prepared = prepareQuery(query, { schema: this.#schema, limits: this.#limits });
+    if (!prepared.ok) return prepared.errors.map((error) => errors.validation(error.message));
+    const document = prepared.query.document;
     const operation = getOperationAST(document, operationName ?? undefined);
     if (!operation) {
       return [errors.validation(operationName ? `Unknown operation named "${operationName}"` : 'The document must contain exactly one operation, or name one with operationName')];
@@ -131,7 +135,9 @@ export class SubscriptionDocuments {
     // Validation (SingleFieldSubscriptionsRule) guarantees exactly one root field.
     const rootField = firstField(operation.selectionSet, fragments);
     if (!rootField) return [errors.validation('A subscription must select exactly one top level field')];
-    return { document, operationName, rootField, fieldName: rootField.name.value };
+    const depth = prepared.query.depths.get(operation.name?.value ?? '') ?? 0;
+    const depthLimit = this.#limits.queryDepthLimit > 0 && depth > this.#limits.queryDepthLimit ? this.#limits.queryDepthLimit : undefined;
+    return { document, operationName, rootField, fieldName: rootField.name.value, depthLimit };
   }
 
   /** The schema's subscription root type name (what start-time authorization checks against). */

@@ -13,7 +13,7 @@ import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../lib/api.js';
+import { apiLimitsOf, authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../lib/api.js';
 import { lambdaResolverCode } from '../appsync/resolver-code.js';
 import { apiKeyExpiry, type EnvironmentConfig } from '../config.js';
 import type { StackRoute } from '../declarations.js';
@@ -48,6 +48,8 @@ export class Api extends Construct {
     const { account, config, declaration, prefix } = props;
     const modes = authModes(declaration);
     const authorizer = lambdaAuthorizer(declaration, props.functions);
+    // The same limits the local runtime enforces; only introspection may differ per environment.
+    const limits = apiLimitsOf(declaration);
     const userPool = modes.includes('AMAZON_COGNITO_USER_POOLS') ? new UserPool(this, 'users', { prefix, config, adminGroup: declaration.adminGroup }) : undefined;
 
     // AppSync names its log group after the API id, so the group, its role and its key follow the API.
@@ -94,9 +96,9 @@ export class Api extends Construct {
       ...(defaultProvider.lambdaAuthorizerConfig ? { lambdaAuthorizerConfig: defaultProvider.lambdaAuthorizerConfig } : {}),
       additionalAuthenticationProvider: declaration.additionalAuthModes.map(authProvider),
       xrayEnabled: true,
-      queryDepthLimit: config.api.queryDepthLimit,
-      resolverCountLimit: config.api.resolverCountLimit,
-      introspectionConfig: config.api.introspection ? 'ENABLED' : 'DISABLED',
+      queryDepthLimit: limits.queryDepthLimit,
+      resolverCountLimit: limits.resolverCountLimit,
+      introspectionConfig: (config.api.introspection ?? limits.introspection) ? 'ENABLED' : 'DISABLED',
       logConfig: { cloudwatchLogsRoleArn: logsRole.arn, fieldLogLevel: config.api.fieldLogLevel, excludeVerboseContent: true },
     });
 

@@ -110,8 +110,12 @@ describe('environments', () => {
   });
 
   it('rejects configurations AWS would reject at apply time', () => {
-    const bad: EnvironmentConfig = { ...environments.dev, api: { ...environments.dev.api, queryDepthLimit: 0 } };
-    expect(() => synthStacks({ environments: [bad], artifacts })).toThrow(/queryDepthLimit/);
+    // The request limits are the API declaration's (lib/api.ts), checked against AppSync's ranges.
+    const base = defaultDeclarations();
+    for (const [limit, value] of [['queryDepthLimit', 76], ['resolverCountLimit', 10_001], ['maxRequestBytes', 2 * 1024 * 1024]] as const) {
+      const declarations: StackDeclarations = { ...base, api: { ...base.api, limits: { ...base.api.limits, [limit]: value } } };
+      expect(() => synthStacks({ environments: [environments.dev], declarations, artifacts })).toThrow(new RegExp(limit));
+    }
     expect(() => effectiveConcurrency('catalog', {}, { concurrency: { catalog: { reserved: 1, provisioned: 2 } } })).toThrow(/exceeds reserved/);
   });
 });
@@ -342,7 +346,7 @@ describe('api', () => {
 
   it.each(each)('%s: auth modes, limits, tracing and field logs from the declarations and the config', (name) => {
     const stack = parsed(name);
-    const config = environments[name];
+    const config: EnvironmentConfig = environments[name];
     const [, graphql] = resourceWhere(stack, 'aws_appsync_graphql_api', 'name', prefix(name));
     const [poolId] = resourceWhere(stack, 'aws_cognito_user_pool', 'name', prefix(name));
     const [clientId] = resourceWhere(stack, 'aws_cognito_user_pool_client', 'name', `${prefix(name)}-web`);
@@ -361,11 +365,14 @@ describe('api', () => {
         { authentication_type: 'AWS_LAMBDA', lambda_authorizer_config: { authorizer_uri: expect.stringMatching(/^\$\{aws_lambda_alias\./) } },
       ],
       xray_enabled: true,
-      query_depth_limit: config.api.queryDepthLimit,
-      resolver_count_limit: config.api.resolverCountLimit,
-      introspection_config: config.api.introspection ? 'ENABLED' : 'DISABLED',
+      // The numbers come from the API declaration (the local runtime enforces the same); introspection
+      // is the declaration's unless the environment overrides it (prod turns it off).
+      query_depth_limit: api.limits.queryDepthLimit,
+      resolver_count_limit: api.limits.resolverCountLimit,
+      introspection_config: (config.api.introspection ?? api.limits.introspection) ? 'ENABLED' : 'DISABLED',
       log_config: { field_log_level: config.api.fieldLogLevel, exclude_verbose_content: true },
     });
+    expect(graphql.introspection_config).toBe(name === 'prod' ? 'DISABLED' : 'ENABLED');
     expect(resourceWhere(stack, 'aws_cognito_user_group', 'name', api.adminGroup)[1].user_pool_id).toBe(ref('aws_cognito_user_pool', poolId, 'id'));
     const [, pool] = resourceWhere(stack, 'aws_cognito_user_pool', 'name', prefix(name));
     expect(pool.deletion_protection).toBe(config.deletionProtection ? 'ACTIVE' : 'INACTIVE');

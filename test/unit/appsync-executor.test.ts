@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { fieldRoutes } from '../../resolvers/functions.js';
+import { api, type ApiLimits } from '../../lib/api.js';
 import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 
@@ -17,12 +18,13 @@ const userCaller = (groups: string[] = []) => ({
 });
 
 /** A fake Lambda: records every invocation and answers with `respond`. */
-function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]) => Invocation) {
+function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]) => Invocation, limits: Partial<ApiLimits> = {}) {
   const calls: Array<{ fn: string; payload: ResolverEvent | ResolverEvent[] }> = [];
   const executor = new AppSyncExecutor({
     schema,
     routes,
     authorization,
+    limits: { ...api.limits, ...limits },
     invoke: async (fn, payload) => {
       calls.push({ fn, payload });
       return respond(fn, payload);
@@ -152,5 +154,88 @@ describe('AppSyncExecutor mutation results', () => {
     await executor.execute({ query: 'mutation { adjustStock(id: "p", delta: 1) { id } }' }, userCaller(['admin']));
     await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
     expect(published).toEqual([]);
+  });
+});
+
+/** An order of `lines` lines, as the orders function answers it. */
+const orderOf = (lines: number) => ({
+  id: 'o', customerId: 'u1', status: 'PLACED', totalCents: lines, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+  items: Array.from({ length: lines }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })),
+});
+
+/** Orders from `orders`, products (batched or not) from `catalog`. */
+function storefront(lines: number) {
+  return (fn: string, payload: ResolverEvent | ResolverEvent[]): Invocation => {
+    if (fn === 'orders') return { ok: true, payload: { data: orderOf(lines) } };
+    if (Array.isArray(payload)) return { ok: true, payload: payload.map((e) => ({ data: product((e.source as { productId: string }).productId) })) };
+    return { ok: true, payload: { data: product('p') } };
+  };
+}
+
+describe('AppSyncExecutor request limits (lib/api.ts), answered as AppSync does', () => {
+  it('fails a field past the depth limit with QueryDepthLimitReached, bubbling to its first nullable parent; fields within it resolve', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p') } }), { queryDepthLimit: 1 });
+    const res = await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
+    // Product.id is ID!: the error nulls the nullable product.
+    expect(res.data).toEqual({ product: null });
+    expect(res.errors).toEqual([expect.objectContaining({ errorType: 'QueryDepthLimitReached', path: ['product', 'id'], data: null })]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('never invokes a resolver past the depth limit', async () => {
+    const { calls, executor } = recorder(storefront(3), { queryDepthLimit: 2 });
+    const res = await executor.execute({ query: '{ order(id: "o") { id items { quantity product { id } } } }' }, userCaller());
+    // items is level 2; quantity and product (level 3) fail, each per line; items is [OrderItem!]!, so order is null.
+    expect(res.data).toEqual({ order: null });
+    expect(res.errors?.map((e) => e.errorType)).toContain('QueryDepthLimitReached');
+    expect(res.errors?.[0]?.path).toEqual(['order', 'items', 0, 'quantity']);
+    expect(calls.map((c) => c.fn)).toEqual(['orders']);
+  });
+
+  it('refuses, before any invocation, an operation that could run more resolvers than the limit', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p') } }), { resolverCountLimit: 2 });
+    const res = await executor.execute({ query: '{ a: product(id: "1") { id } b: product(id: "2") { id } c: product(id: "3") { id } }' }, apiKeyCaller);
+    expect(res.data).toBeNull();
+    expect(res.errors).toEqual([expect.objectContaining({ errorType: 'ResolverExecutionLimitReached', path: null, message: expect.stringMatching(/3 resolvers and the API allows 2/) })]);
+    expect(calls).toHaveLength(0);
+    // Two are within the limit.
+    expect((await executor.execute({ query: '{ a: product(id: "1") { id } b: product(id: "2") { id } }' }, apiKeyCaller)).errors).toBeUndefined();
+  });
+
+  it('counts resolvers as they run, as AppSync does: past the limit they fail without running', async () => {
+    // An order holds at most 100 lines (the static bound: 101 resolvers); a backend answering 250 lines
+    // goes past a limit of 150, and the running count stops the extra OrderItem.products.
+    const { calls, executor } = recorder(storefront(250), { resolverCountLimit: 150 });
+    const res = await executor.execute({ query: '{ order(id: "o") { items { product { id } } } }' }, userCaller());
+    const items = (res.data as { order: { items: Array<{ product: { id: string } | null }> } }).order.items;
+    expect(items.filter((item) => item.product !== null)).toHaveLength(149);
+    expect(res.errors).toHaveLength(101);
+    expect(res.errors?.[0]).toMatchObject({ errorType: 'ResolverExecutionLimitReached', path: ['order', 'items', 149, 'product'] });
+    const invokedItems = calls.filter((c) => c.fn === 'catalog').reduce((n, c) => n + (c.payload as ResolverEvent[]).length, 0);
+    expect(invokedItems).toBe(149);
+  });
+
+  it('with introspection off, answers __schema with a validation error and keeps __typename', async () => {
+    const { executor } = recorder(() => ({ ok: true, payload: { data: null } }), { introspection: false });
+    const refused = await executor.execute({ query: '{ __schema { queryType { name } } }' }, apiKeyCaller);
+    expect(refused.data).toBeNull();
+    expect(refused.errors).toEqual([expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/FieldUndefined: Field '__schema'/) })]);
+    expect((await executor.execute({ query: '{ __typename }' }, apiKeyCaller)).data).toEqual({ __typename: 'Query' });
+    const on = recorder(() => ({ ok: true, payload: { data: null } })).executor;
+    expect((await on.execute({ query: '{ __schema { queryType { name } } }' }, apiKeyCaller)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('answers a hostile document from its cache the second time', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p') } }));
+    let fragments = '';
+    for (let i = 0; i < 25; i++) fragments += `fragment F${i} on Product { ...F${i + 1} ...F${i + 1} }\n`;
+    const query = `{ product(id: "x") { ...F0 } }\n${fragments}fragment F25 on Product { id }`;
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      const res = await executor.execute({ query }, apiKeyCaller);
+      expect(res).toEqual({ data: null, errors: [expect.objectContaining({ errorType: 'ValidationError' })] });
+      expect(performance.now() - started).toBeLessThan(250);
+    }
+    expect(calls).toHaveLength(0);
   });
 });
