@@ -6,11 +6,17 @@
  *   --quiet         hide per-invocation REPORT lines
  *   --https         serve HTTPS/WSS with a local development CA's certificate
  *                   (.local/certs/, created on first use); aws-amplify v6 subscriptions need it
+ *
+ * Prints, among the endpoints and credentials, the dev secret POST /dev/token
+ * requires (a new one every start, or $LOCAL_DEV_SECRET). If DynamoDB Local
+ * dies it is restarted (README "Local faults"); if it cannot be, this process
+ * exits with the reason rather than serve nothing but errors.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
 import { repositoryRoot } from '../lib/paths.js';
-import { startLocalStack } from './runtime.js';
+import { startLocalStack, type LocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';
 
 const { values } = parseArgs({
@@ -30,6 +36,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 }
 
 const started = Date.now();
+let seedAgain: (() => Promise<void>) | undefined;
+/** Set once started: a fatal error may come before (then exiting kills the child processes). */
+let running: LocalStack | undefined;
+let stopping = false;
 const stack = await startLocalStack({
   port,
   persistDir: values.persist,
@@ -48,9 +58,15 @@ const stack = await startLocalStack({
   log: values.quiet ? undefined : (line) => console.log(line),
   https: values.https,
   deadLetterDir: join(repositoryRoot, '.local', 'dlq'),
+  devSecret: process.env.LOCAL_DEV_SECRET || randomBytes(24).toString('base64url'),
+  onFatal: (error) => void shutdown('The API cannot work without DynamoDB Local', error),
+  // An in-memory DynamoDB Local that restarted empty gets the sample catalog back, as at start.
+  afterDataLoss: () => seedAgain?.() ?? Promise.resolve(),
 });
+running = stack;
 
 if (values.seed) {
+  seedAgain = async () => console.warn(`Seeded ${await seedCatalog(stack)} products again.`);
   const count = await seedCatalog(stack);
   console.log(`Seeded ${count} products.`);
 }
@@ -67,6 +83,8 @@ Local AppSync stack ready in ${Date.now() - started} ms
   API key     ${stack.apiKey}            (header x-api-key)
   Admin token ${adminToken}
               (header Authorization; mint others: npm run token -- --username alice [--group admin])
+  Dev secret  ${stack.devSecret}   (POST ${stack.url}/dev/token needs it as header x-dev-secret;
+              new every start, fixed with LOCAL_DEV_SECRET; never give it to a web page)
   IAM         access key ${stack.iamPrincipal.accessKeyId} / secret ${stack.iamPrincipal.secretAccessKey}
               (SigV4, region us-east-1, service appsync; fixed with LOCAL_IAM_ACCESS_KEY_ID / LOCAL_IAM_SECRET_ACCESS_KEY)
   Partner     ${stack.partner.token}
@@ -86,13 +104,15 @@ function trustHint(): string {
               Browsers (GraphiQL): import it as a trusted authority, or accept the warning once`;
 }
 
-let stopping = false;
-const shutdown = async (signal: string): Promise<void> => {
+/** Ctrl+C, SIGTERM, or a dependency the stack cannot do without (then exit code 1, with the reason). */
+async function shutdown(reason: string, fatal?: Error): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: stopping functions, HTTP server and DynamoDB Local...`);
-  await stack.stop();
-  process.exit(0);
-};
+  // The cause itself was just printed by the stack (console.error); say what happens now.
+  if (fatal) console.error(`\n${reason}: stopping the local stack (exit code 1). Fix the cause above, then run npm run dev again.`);
+  else console.log(`\n${reason}: stopping functions, HTTP server and DynamoDB Local...`);
+  await running?.stop();
+  process.exit(fatal ? 1 : 0);
+}
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

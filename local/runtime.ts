@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Redis } from 'ioredis';
 import { api, lambdaAuthorizerOf } from '../lib/api.js';
 import { buildAppSyncSchema } from '../lib/appsync/schema.js';
 import { bundleFunctions, type FunctionBundle } from '../lib/bundle.js';
@@ -16,7 +17,8 @@ import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/exe
 import { FieldAuthorization } from './appsync/field-authorization.js';
 import { LambdaAuthorizer } from './appsync/lambda-authorizer.js';
 import { createGraphiQLRoutes } from './appsync/graphiql.js';
-import { createHttpServer, listen, sendJson } from './appsync/http-server.js';
+import { createHttpServer, listen } from './appsync/http-server.js';
+import { createDevRoutes, type HealthReport } from './dev-routes.js';
 import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
@@ -26,8 +28,9 @@ import { LocalFunction } from './lambda/function-runtime.js';
 import { attachRealtime, type RealtimeEndpoint } from './realtime/realtime-server.js';
 import { DeadLetterStore, type DeadLetter } from './streams/dead-letters.js';
 import type { EventSourceMappingStats } from './streams/event-source-mapping.js';
-import { startStreamMappings } from './streams/start.js';
+import { startStreamMappings, type StreamMappings, type StreamMappingsOptions } from './streams/start.js';
 import { startRedisServer, type RedisServerHandle } from './redis/redis-server.js';
+import { StackRecovery, type DependencyStatus } from './process/recovery.js';
 import { isObjectType } from 'graphql';
 
 export interface LocalStackOptions {
@@ -64,6 +67,15 @@ export interface LocalStackOptions {
    * (without the binary: said once, then as `none`); `none`: no cache, every read goes to DynamoDB.
    */
   readonly cache?: 'redis' | 'none';
+  /** The secret POST /dev/token requires (header x-dev-secret, or Authorization: Bearer); a fresh one per start when unset. */
+  readonly devSecret?: string;
+  /**
+   * DynamoDB Local died and cannot be restarted (crash loop, its port taken): without it no request can
+   * succeed. `npm run dev` exits; unset, the stack only says so (console.error, /health 503).
+   */
+  readonly onFatal?: (error: Error) => void;
+  /** Runs after an in-memory DynamoDB Local restarted empty and its tables were recreated (e.g. to seed again). */
+  readonly afterDataLoss?: () => Promise<void>;
 }
 
 export interface LocalStack {
@@ -96,8 +108,14 @@ export interface LocalStack {
   readonly caFile?: string;
   /** Stream batches that exhausted their retries (the on-failure destination; also `GET /dev/dlq`). */
   deadLetters(): readonly DeadLetter[];
-  /** The cache's redis-server (undefined when running without the cache); stop()/start() simulate an outage. */
+  /** The cache's redis-server (undefined when running without the cache); stop()/start() simulate an outage, kill() a crash. */
   readonly redis?: RedisServerHandle;
+  /** The DynamoDB Local process: kill() simulates a crash (it is restarted on the same port). */
+  readonly dynamodb: DynamoDBLocalHandle;
+  /** What POST /dev/token requires, as `x-dev-secret: <secret>` or `Authorization: Bearer <secret>`. */
+  readonly devSecret: string;
+  /** GET /health's answer: every dependency's state, 503 while one is not up. */
+  health(): HealthReport;
   /** The running DynamoDB stream event source mappings, with their counters (also in `GET /health`). */
   eventSourceMappings(): readonly EventSourceMappingStats[];
   stop(): Promise<void>;
@@ -170,13 +188,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!options.bundleDir) cleanups.push(() => rm(bundleDir, { recursive: true, force: true }));
     const bundlesPromise = bundleFunctions(bundleDir);
 
-    const dynamodb: DynamoDBLocalHandle = await startDynamoDBLocal({ persistDir: options.persistDir });
+    // Both are restarted on their port if they die (README "Local faults"; recovery in local/process/recovery.ts).
+    const dynamodb: DynamoDBLocalHandle = await startDynamoDBLocal({ persistDir: options.persistDir, restart: true });
     cleanups.push(() => dynamodb.stop());
     const redis = options.cache === 'none' ? undefined : await startRedisServer({ log: (line) => console.warn(line) });
     if (redis) cleanups.push(() => redis.stop());
     const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
     cleanups.push(async () => client.destroy());
-    const tables = await createTables(client, options.tablePrefix ?? 'storefront-local');
+    const tablePrefix = options.tablePrefix ?? 'storefront-local';
+    const tables = await createTables(client, tablePrefix);
     const bundles = await bundlesPromise;
 
     const clientConfig = dynamoDbClientConfig(dynamodb.endpoint);
@@ -223,7 +243,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Event source mappings on the declared streams; stopped (by the reversed cleanups) before the functions they invoke.
     const deadLetters = new DeadLetterStore(options.deadLetterDir);
-    const streamMappings = await startStreamMappings({
+    const mappingOptions: StreamMappingsOptions = {
       dynamoDbEndpoint: dynamodb.endpoint,
       dynamodb: client,
       tables,
@@ -232,10 +252,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: String(clientConfig.region),
       accountId: LOCAL_ACCOUNT_ID,
       log,
-    });
+    };
+    let streamMappings: StreamMappings = await startStreamMappings(mappingOptions);
+    let stopping = false;
     cleanups.push(async () => {
+      stopping = true;
       await streamMappings.stop();
       await deadLetters.flush();
+    });
+
+    const recovery = new StackRecovery({
+      dynamodb,
+      redis,
+      recreateTables: async () => void (await createTables(client, tablePrefix)),
+      flushCache: () => (redis ? flushRedis(redis) : Promise.resolve()),
+      restartStreams: async () => {
+        if (stopping) return;
+        await streamMappings.stop();
+        if (stopping) return;
+        streamMappings = await startStreamMappings(mappingOptions);
+      },
+      ...(options.afterDataLoss ? { afterDataLoss: options.afterDataLoss } : {}),
+      alert: (line) => console.error(`[local stack] ${line}`),
+      inform: (line) => console.warn(`[local stack] ${line}`),
+      ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+    });
+    // Runs before the processes stop (cleanups run in reverse): deliberate stops are not deaths to recover from.
+    cleanups.push(async () => {
+      recovery.dispose();
+      await recovery.settled().catch(() => undefined);
     });
 
     const invoke: Invoke = async (functionName, payload) => {
@@ -269,47 +314,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
     const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey });
 
-    const devRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-      if (req.method === 'GET' && url.pathname === '/health') {
-        const stats = Object.fromEntries([...localFunctions].map(([name, fn]) => [name, fn.stats()]));
-        sendJson(res, 200, { status: 'ok', functions: stats, eventSourceMappings: streamMappings.stats() });
-        return true;
-      }
-      if (req.method === 'GET' && url.pathname === '/dev/dlq') {
-        sendJson(res, 200, { deadLetters: deadLetters.list() });
-        return true;
-      }
-      if (req.method === 'GET' && url.pathname === '/.well-known/jwks.json') {
-        sendJson(res, 200, userPool.jwks);
-        return true;
-      }
-      if (req.method === 'POST' && url.pathname === '/dev/token') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-        let body: { username?: unknown; groups?: unknown; tokenUse?: unknown };
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof body;
-        } catch {
-          sendJson(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Body must be JSON' }] });
-          return true;
-        }
-        if (typeof body.username !== 'string' || body.username.length === 0) {
-          sendJson(res, 400, { errors: [{ errorType: 'BadRequestException', message: '"username" is required' }] });
-          return true;
-        }
-        const groups = Array.isArray(body.groups) ? body.groups.filter((g): g is string => typeof g === 'string') : [];
-        const tokenUse = body.tokenUse === 'access' ? 'access' : 'id';
-        sendJson(res, 200, { token: userPool.mint({ username: body.username, sub: body.username, groups, tokenUse }) });
-        return true;
-      }
-      const asset = req.method === 'GET' ? graphiql(url.pathname) : undefined;
-      if (asset) {
-        res.writeHead(asset.status, { 'content-type': asset.contentType });
-        res.end(asset.body);
-        return true;
-      }
-      return false;
-    };
+    const devSecret = options.devSecret ?? randomBytes(24).toString('base64url');
+    const health = (): HealthReport =>
+      healthReport({
+        recovery,
+        functions: localFunctions,
+        mappings: streamMappings.stats(),
+        stopping,
+      });
+    const devRoutes = createDevRoutes({ health, deadLetters: () => deadLetters.list(), userPool, graphiql, devSecret });
 
     // With https the one server speaks TLS, so /graphql is https:// and the real-time upgrade on it is wss://.
     const certificates: DevCertificates | undefined = options.https
@@ -359,6 +372,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetters: () => deadLetters.list(),
       eventSourceMappings: () => streamMappings.stats(),
       ...(redis ? { redis } : {}),
+      dynamodb,
+      devSecret,
+      health,
       stop,
     };
   } catch (error) {
@@ -367,3 +383,51 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+/** The dependencies /health reports; the stack answers 503 while one of them is not up. */
+function healthReport(input: {
+  recovery: StackRecovery;
+  functions: ReadonlyMap<FunctionName, LocalFunction>;
+  mappings: readonly EventSourceMappingStats[];
+  stopping: boolean;
+}): HealthReport {
+  const { recovery, functions: localFunctions, mappings, stopping } = input;
+  const failing = mappings.filter((mapping) => mapping.failing.length > 0 || mapping.state !== 'running');
+  const streams: DependencyStatus = recovery.recovering() ? 'recovering' : failing.length > 0 ? 'down' : 'up';
+  const dependencies = {
+    dynamodb: recovery.dynamodbStatus(),
+    redis: recovery.redisStatus(),
+    functions: { status: (stopping ? 'down' : 'up') as DependencyStatus, count: localFunctions.size },
+    streams: {
+      status: streams,
+      mappings: mappings.length,
+      failing: failing.map(({ functionName, table, failing: calls }) => ({ functionName, table, failing: calls })),
+    },
+  };
+  const down = Object.entries(dependencies)
+    .filter(([, dependency]) => dependency.status !== 'up' && dependency.status !== 'disabled')
+    .map(([name]) => name);
+  return {
+    httpStatus: down.length === 0 ? 200 : 503,
+    body: {
+      status: down.length === 0 ? 'ok' : 'unavailable',
+      ...(down.length > 0 ? { down } : {}),
+      dependencies,
+      notices: recovery.notices(),
+      functions: Object.fromEntries([...localFunctions].map(([name, fn]) => [name, fn.stats()])),
+      eventSourceMappings: mappings,
+    },
+  };
+}
+
+/** Empties the local cache: after DynamoDB Local lost its data, cached items would outlive the items themselves. */
+async function flushRedis(redis: RedisServerHandle): Promise<void> {
+  if (!redis.running()) return; // a restarting or stopped redis-server comes back empty anyway
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  client.on('error', () => undefined); // the command reports its own failure
+  try {
+    await client.connect();
+    await client.flushall();
+  } finally {
+    client.disconnect();
+  }
+}

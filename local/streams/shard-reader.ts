@@ -31,6 +31,8 @@ export interface ShardReaderOptions {
   readonly policy: DeliveryPolicy;
   readonly target: DeliveryTarget;
   readonly stats: ShardStats;
+  /** Told after every GetRecords round: undefined when it answered, else the error (for health reporting). */
+  readonly onReadOutcome?: (error: unknown) => void;
 }
 
 export interface ShardStats extends DeliveryStats {
@@ -106,6 +108,7 @@ export async function readShard(options: ShardReaderOptions, signal: AbortSignal
       options.stats.recordsRead += records.length;
       lastRead = records.at(-1)?.dynamodb?.SequenceNumber ?? lastRead;
       iterator = page.NextShardIterator;
+      options.onReadOutcome?.(undefined);
 
       // No next iterator: the shard is closed and fully read.
       const ended = iterator === undefined;
@@ -123,6 +126,7 @@ export async function readShard(options: ShardReaderOptions, signal: AbortSignal
         replaceIterator = true;
         continue;
       }
+      options.onReadOutcome?.(error);
       target.log(`${shardId}: reading failed, retrying in ${READ_ERROR_DELAY_MS} ms: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
       await target.sleep(READ_ERROR_DELAY_MS, signal);
     }

@@ -1,28 +1,17 @@
 import { entityCache } from '../../lib/cache/index.js';
 import type { ProductItem } from '../../lib/model.js';
+import type { CacheHold } from './cache-hold.js';
 
 /**
- * The product cache as the stream function needs it: a change that did not
- * reach the cache must fail its record, so the mapping retries it (and
- * finally dead-letters it) rather than leave the old value cached.
- *
- * The entity cache never throws (readers fall back to DynamoDB); its write
- * outcome says whether the change reached the cache. With no cache configured
- * (CACHE_BACKEND=none) both are no-ops.
+ * The product cache as the stream function needs it: a change must reach the
+ * cache, not be skipped. The entity cache never throws (readers fall back to
+ * DynamoDB); its write outcome says whether the change reached the cache, and
+ * while it does not (the cache is unreachable) the invocation's CacheHold
+ * waits for it, then fails the record without a dead letter in sight (see
+ * cache-hold.ts). With no cache configured (CACHE_BACKEND=none) both are no-ops.
  */
 
 const cache = entityCache<ProductItem>('product');
-
-export class CacheNotUpdatedError extends Error {
-  constructor(operation: string, id: string) {
-    super(`The cache was unreachable; ${operation} of product ${id} not applied`);
-    this.name = 'CacheNotUpdatedError';
-  }
-}
-
-function assertApplied(outcome: 'applied' | 'failed' | 'no-cache', operation: string, id: string): void {
-  if (outcome === 'failed') throw new CacheNotUpdatedError(operation, id);
-}
 
 export const productCache = {
   /**
@@ -31,11 +20,11 @@ export const productCache = {
    * must not fill a key that was evicted (or lost with a Redis restart), where
    * it could shadow a newer committed write until the TTL.
    */
-  async refresh(id: string, item: ProductItem): Promise<void> {
-    assertApplied(await cache.refresh(id, item), 'refresh', id);
+  refresh(id: string, item: ProductItem, hold: CacheHold): Promise<void> {
+    return hold.apply(() => cache.refresh(id, item), `refresh of product ${id}`);
   },
   /** Drops the entry (and fences it briefly against fills from reads made before the change). */
-  async invalidate(id: string): Promise<void> {
-    assertApplied(await cache.invalidate(id), 'invalidate', id);
+  invalidate(id: string, hold: CacheHold): Promise<void> {
+    return hold.apply(() => cache.invalidate(id), `invalidation of product ${id}`);
   },
 };

@@ -69,6 +69,21 @@ describe('the HTTP endpoint behaves like AppSync', () => {
     const big = JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(1024 * 1024) } });
     const res = await fetch(local.stack.graphqlUrl, { method: 'POST', headers: { 'x-api-key': local.stack.apiKey }, body: big });
     expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ errors: [{ errorType: 'PayloadTooLargeException', message: 'Request body exceeds 1048576 bytes' }] });
+    // The connection was drained, not left half-read: the next request is answered (test/hostile/http-keepalive.test.ts).
+    expect((await local.api.raw(productsQuery, local.api.asApiKey)).status).toBe(200);
+  });
+
+  it('answers limit errors as AppSync does: a ValidationError for a document it will not run, before invoking anything', async () => {
+    const before = local.api.invocations('catalog');
+    const deep = await local.api.raw(JSON.stringify({ query: `{ product(id: "1") ${'{ a '.repeat(3000)}${'}'.repeat(3001)}` }), local.api.asApiKey);
+    expect(deep.status).toBe(200);
+    expect(deep.data).toBeNull();
+    expect(deep.errors?.[0]?.errorType).toBe('ValidationError');
+    const many = await local.api.raw(JSON.stringify({ query: `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: products(category: "x", limit: 100) { items { reviews { items { id } } } }`).join(' ')} }` }), local.api.asApiKey);
+    expect(many.data).toBeNull();
+    expect(many.errors?.[0]?.errorType).toBe('ResolverExecutionLimitReached');
+    expect(local.api.invocations('catalog')).toBe(before);
   });
 
   it('serves GraphiQL, health and the dev user pool JWKS', async () => {
@@ -84,11 +99,13 @@ describe('the HTTP endpoint behaves like AppSync', () => {
   });
 
   it('mints tokens from the dev endpoint that the API accepts', async () => {
-    const minted = await fetch(`${local.stack.url}/dev/token`, { method: 'POST', body: JSON.stringify({ username: 'kim', groups: ['admin'] }) });
+    // /dev/token requires the secret `npm run dev` prints (local/dev-routes.ts).
+    const headers = { 'x-dev-secret': local.stack.devSecret };
+    const minted = await fetch(`${local.stack.url}/dev/token`, { method: 'POST', headers, body: JSON.stringify({ username: 'kim', groups: ['admin'] }) });
     const { token } = (await minted.json()) as { token: string };
     const res = await local.api.raw(productsQuery, { token });
     expect(res.status).toBe(200);
-    const bad = await fetch(`${local.stack.url}/dev/token`, { method: 'POST', body: '{' });
+    const bad = await fetch(`${local.stack.url}/dev/token`, { method: 'POST', headers, body: '{' });
     expect(bad.status).toBe(400);
   });
 

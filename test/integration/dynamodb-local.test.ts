@@ -3,12 +3,12 @@
  * lib/tables.ts, idempotency, transactions, persistence, loopback-only
  * binding and clean shutdown.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -101,7 +101,7 @@ describe('DynamoDB Local', () => {
     console.info(`DynamoDB Local started in ${Math.round(performance.now() - startedAt)} ms at ${ddb.endpoint}`);
     client = new DynamoDBClient(dynamoDbClientConfig(ddb.endpoint));
     doc = DynamoDBDocumentClient.from(client);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     client?.destroy();
@@ -320,6 +320,47 @@ describe('DynamoDB Local with persistDir', () => {
   }, 60_000);
 });
 
+describe('DynamoDB Local supervision', () => {
+  it('restarts a SIGKILLed JVM on the same port; in memory, it comes back empty', async () => {
+    const ddb = await startDynamoDBLocal({ restart: true });
+    const client = new DynamoDBClient({ ...dynamoDbClientConfig(ddb.endpoint), maxAttempts: 1 });
+    try {
+      await createTables(client, PREFIX);
+      const crashes: string[] = [];
+      let downMs: number | undefined;
+      ddb.on('crash', ({ exit }) => crashes.push(exit.kind === 'exit' ? String(exit.signal) : 'spawn'));
+      ddb.on('restarted', (event) => (downMs = event.downMs));
+      const killedAt = Date.now();
+      expect(ddb.kill('SIGKILL')).toBe(true);
+      await vi.waitFor(() => expect(crashes).toEqual(['SIGKILL']), { timeout: 2_000, interval: 5 });
+      const detectedMs = Date.now() - killedAt;
+      expect(ddb.health().state).toBe('restarting');
+      await vi.waitFor(() => expect(downMs).toBeDefined(), { timeout: 90_000, interval: 50 });
+      console.info(`DynamoDB Local: SIGKILL noticed after ${detectedMs} ms, answering again after ${downMs} ms`);
+      expect(ddb.health()).toMatchObject({ state: 'running', port: ddb.port, restarts: 1, lastExit: { how: 'signal SIGKILL' } });
+      const { TableNames } = await client.send(new ListTablesCommand({}));
+      expect(TableNames).toEqual([]); // in memory: the tables died with the JVM (the local stack recreates them)
+    } finally {
+      client.destroy();
+      await ddb.stop();
+    }
+  }, 120_000);
+
+  it('a JVM that is not ready by the deadline is killed, and the error names it', async () => {
+    const error = await startDynamoDBLocal({ readyTimeoutMs: 200 }).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/DynamoDB Local did not become ready within \d+ s on 127\.0\.0\.1:\d+/);
+    const port = /127\.0\.0\.1:(\d+)/.exec(String(error))![1]!;
+    // Its JVM (the only one started with this port) is gone by the time start() rejects.
+    let jvms = '';
+    try {
+      jvms = execFileSync('pgrep', ['-f', `LoopbackDynamoDBLocal.* -port ${port} `], { encoding: 'utf8' });
+    } catch {
+      // pgrep exits 1 when nothing matches
+    }
+    expect(jvms).toBe('');
+  }, 60_000);
+});
+
 describe('DynamoDB Local lifetime', () => {
   const moduleUrl = new URL('../../local/dynamodb/dynamodb-local.ts', import.meta.url).href;
 
@@ -385,7 +426,7 @@ describe('DynamoDB Local start-up failures', () => {
     if (address === null || typeof address === 'string') throw new Error('no port');
     try {
       await expect(startDynamoDBLocal({ port: address.port })).rejects.toThrow(
-        /exited before it was ready \(exit code 3\)[\s\S]*java stderr[\s\S]*could not listen on 127\.0\.0\.1/,
+        /exited before it was ready \(exit code 3\)[\s\S]*java output[\s\S]*could not listen on 127\.0\.0\.1/,
       );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));

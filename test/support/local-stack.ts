@@ -64,6 +64,13 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<{
 }
 
 /**
+ * How long a test file may wait for its stack: above the processes' own readiness deadline
+ * (90 s, local/process/loopback-child.ts), so a slow start fails with the message that names
+ * what did not start, not with a bare hook timeout.
+ */
+export const STACK_START_TIMEOUT_MS = 180_000;
+
+/**
  * Starts a local stack for the calling test file and stops it afterwards.
  * Read `.stack`/`.api` inside tests (they are set once beforeAll has run).
  */
@@ -71,7 +78,20 @@ export function useLocalStack(options: LocalStackOptions = {}): { stack: LocalSt
   const handle = {} as { stack: LocalStack; api: ApiClient };
   beforeAll(async () => {
     Object.assign(handle, await startTestStack(options));
-  });
+  }, STACK_START_TIMEOUT_MS);
   afterAll(async () => handle.stack?.stop());
   return handle;
+}
+
+export interface HealthBody {
+  status: 'ok' | 'unavailable';
+  down?: string[];
+  dependencies: Record<'dynamodb' | 'redis' | 'functions' | 'streams', { status: string } & Record<string, unknown>>;
+  notices: Array<{ at: string; dependency: string; message: string }>;
+}
+
+/** GET /health over HTTP, as a developer or a monitor would call it. */
+export async function fetchHealth(stack: LocalStack): Promise<{ status: number; body: HealthBody }> {
+  const response = await fetch(`${stack.url}/health`);
+  return { status: response.status, body: (await response.json()) as HealthBody };
 }
