@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
 import { repositoryRoot } from '../lib/paths.js';
+import { devUsers } from './identity/cognito-endpoint.js';
 import { startLocalStack, type LocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';
 
@@ -44,6 +45,7 @@ const stack = await startLocalStack({
   port,
   persistDir: values.persist,
   apiKey: process.env.APPSYNC_API_KEY,
+  devUsers: devUsers({ password: process.env.LOCAL_DEV_USER_PASSWORD }),
   iamPrincipal:
     process.env.LOCAL_IAM_ACCESS_KEY_ID && process.env.LOCAL_IAM_SECRET_ACCESS_KEY
       ? {
@@ -83,6 +85,9 @@ Local AppSync stack ready in ${Date.now() - started} ms
   API key     ${stack.apiKey}            (header x-api-key)
   Admin token ${adminToken}
               (header Authorization; mint others: npm run token -- --username alice [--group admin])
+  Cognito     ${stack.userPoolEndpoint}   (Amplify Auth.Cognito.userPoolEndpoint; pool ${stack.userPool.userPoolId}, client ${stack.userPool.clientId})
+  Users       ${stack.devUsers.map((user) => `${user.username} / ${user.password}${user.groups?.length ? ` (${user.groups.join(', ')})` : ''}`).join('   ')}
+              (Amplify signIn; new passwords every start, fixed with LOCAL_DEV_USER_PASSWORD)
   Dev secret  ${stack.devSecret}   (POST ${stack.url}/dev/token needs it as header x-dev-secret;
               new every start, fixed with LOCAL_DEV_SECRET; never give it to a web page)
   IAM         access key ${stack.iamPrincipal.accessKeyId} / secret ${stack.iamPrincipal.secretAccessKey}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,6 +22,7 @@ import { createDevRoutes, type HealthReport } from './dev-routes.js';
 import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
+import { createCognitoEndpoint, devUsers, type DevUser } from './identity/cognito-endpoint.js';
 import { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
@@ -69,6 +70,8 @@ export interface LocalStackOptions {
   readonly cache?: 'redis' | 'none';
   /** The secret POST /dev/token requires (header x-dev-secret, or Authorization: Bearer); a fresh one per start when unset. */
   readonly devSecret?: string;
+  /** Who can sign in at the local Cognito endpoint (/cognito/); alice and admin with fresh random passwords when unset. */
+  readonly devUsers?: readonly DevUser[];
   /**
    * DynamoDB Local died and cannot be restarted (crash loop, its port taken): without it no request can
    * succeed. `npm run dev` exits; unset, the stack only says so (console.error, /health 503).
@@ -114,6 +117,10 @@ export interface LocalStack {
   readonly dynamodb: DynamoDBLocalHandle;
   /** What POST /dev/token requires, as `x-dev-secret: <secret>` or `Authorization: Bearer <secret>`. */
   readonly devSecret: string;
+  /** `<url>/cognito/`: the local Cognito user-pool API, Amplify's `Auth.Cognito.userPoolEndpoint`. */
+  readonly userPoolEndpoint: string;
+  /** The users who can sign in there (username, password, groups). */
+  readonly devUsers: readonly DevUser[];
   /** GET /health's answer: every dependency's state, 503 while one is not up. */
   health(): HealthReport;
   /** The running DynamoDB stream event source mappings, with their counters (also in `GET /health`). */
@@ -329,7 +336,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ? await ensureDevCertificates({ directory: options.https === true ? undefined : options.https.certificateDir })
       : undefined;
     const tls = certificates && { key: certificates.keyPem, cert: certificates.certificatePem };
-    const server: Server = createHttpServer({ executor, authenticator, routes: devRoutes, tls });
+    // Sign-in as a web app does it: Amplify Auth against a Cognito-compatible endpoint (local/identity/cognito-endpoint.ts).
+    const users = options.devUsers ?? devUsers();
+    const cognito = createCognitoEndpoint({ userPool, users });
+    const httpRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> =>
+      (await cognito(req, res, url)) || devRoutes(req, res, url);
+    const server: Server = createHttpServer({ executor, authenticator, routes: httpRoutes, tls });
     realtime = attachRealtime({
       server,
       schema,
@@ -374,6 +386,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(redis ? { redis } : {}),
       dynamodb,
       devSecret,
+      userPoolEndpoint: `${url}/cognito/`,
+      devUsers: users,
       health,
       stop,
     };

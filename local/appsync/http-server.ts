@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestAuthenticator } from './authentication.js';
 import { api, apiLimitsOf } from '../../lib/api.js';
+import { corsPreflight, corsResponseHeaders } from './cors.js';
 import type { AppSyncExecutor, GraphQLRequest } from './execute.js';
 
 export interface HttpServerOptions {
@@ -213,6 +214,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const declared = declaredLength(req);
     if (declared !== undefined && declared > limit && new URL(req.url ?? '/', 'http://127.0.0.1').pathname === '/graphql') {
       res.setHeader('connection', 'close');
+      setHeaders(res, corsResponseHeaders('/graphql'));
       return requestError(res, 413, 'PayloadTooLargeException', `Request body exceeds ${limit} bytes`);
     }
     res.writeContinue();
@@ -222,6 +224,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Browsers on other origins (a web app's dev server, a CDN) call /graphql as they call AppSync: ./cors.ts.
+    const preflight = corsPreflight(req);
+    if (preflight) {
+      beforeEarlyAnswer(req, res);
+      res.writeHead(preflight.status, preflight.headers);
+      return void res.end();
+    }
+    setHeaders(res, corsResponseHeaders(url.pathname));
     if (url.pathname === '/graphql') {
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');
@@ -257,6 +267,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
     beforeEarlyAnswer(req, res);
     requestError(res, 404, 'NotFoundException', `No route for ${req.method} ${url.pathname}`);
   }
+}
+
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 }
 
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
