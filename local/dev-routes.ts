@@ -22,6 +22,7 @@ import type { GraphiQLRoutes } from './appsync/graphiql.js';
 import { BodyTooLarge, readBody, sendJson } from './appsync/http-server.js';
 import type { DevUserPool } from './identity/dev-user-pool.js';
 import type { DeadLetter } from './streams/dead-letters.js';
+import { foreignRequestReason } from './dev-request-guard.js';
 
 export interface HealthReport {
   /** 200 when every dependency is up, else 503. */
@@ -45,7 +46,6 @@ export const DEV_SECRET_HEADER = 'x-dev-secret';
 const TOKEN_BODY_LIMIT_BYTES = 16 * 1024;
 /** A refused request's unread body up to this size is drained by Node after the answer; a bigger one closes the connection. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
-const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export function createDevRoutes(options: DevRoutesOptions): DevRoutes {
   const expected = digest(options.devSecret);
@@ -67,9 +67,9 @@ export function createDevRoutes(options: DevRoutesOptions): DevRoutes {
       await mintToken(req, res, options.userPool, expected);
       return true;
     }
-    const asset = req.method === 'GET' ? options.graphiql(url.pathname) : undefined;
+    const asset = req.method === 'GET' ? options.graphiql(url.pathname, req) : undefined;
     if (asset) {
-      res.writeHead(asset.status, { 'content-type': asset.contentType });
+      res.writeHead(asset.status, { ...asset.headers, 'content-type': asset.contentType });
       res.end(asset.body);
       return true;
     }
@@ -90,7 +90,7 @@ async function mintToken(req: IncomingMessage, res: ServerResponse, userPool: De
     res.setHeader('allow', 'POST');
     return refuse(405, 'MethodNotAllowedException', 'Use POST for /dev/token');
   }
-  const foreign = browserOrigin(req);
+  const foreign = foreignRequestReason(req);
   if (foreign) return refuse(403, 'ForbiddenException', `/dev/token refuses requests from web pages (${foreign}); use curl, a script or npm run token`);
   const presented = presentedSecret(req);
   if (presented === undefined) {
@@ -138,28 +138,3 @@ function presentedSecret(req: IncomingMessage): string | undefined {
   return bearer;
 }
 
-/**
- * Why the request looks like it was sent by a web page rather than a local
- * tool, or undefined. Browsers send Origin on every cross-origin POST and
- * Sec-Fetch-Site on every request; curl and Node's fetch send neither. The
- * Host check stops DNS rebinding (a hostile name resolving to 127.0.0.1 makes
- * the page same-origin with us, but its Host header still carries the name).
- */
-function browserOrigin(req: IncomingMessage): string | undefined {
-  const port = req.socket.localPort;
-  const ownOrigin = (origin: string): boolean => {
-    try {
-      const parsed = new URL(origin);
-      return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && LOOPBACK_NAMES.has(parsed.hostname) && Number(parsed.port) === port;
-    } catch {
-      return false;
-    }
-  };
-  const origin = req.headers.origin;
-  if (origin !== undefined && !ownOrigin(origin)) return `Origin: ${origin}`;
-  const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site: ${site}`;
-  const host = req.headers.host;
-  if (host !== undefined && !ownOrigin(`http://${host}`)) return `Host: ${host}`;
-  return undefined;
-}

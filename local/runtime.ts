@@ -319,9 +319,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const region = String(clientConfig.region);
     const lambdaAuthorizer = localLambdaAuthorizer(localFunctions, region, log);
     const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
-    const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey });
 
     const devSecret = options.devSecret ?? randomBytes(24).toString('base64url');
+    // The page gets these only for the developer's own visit (local/dev-request-guard.ts).
+    const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey, devSecret, iamPrincipal, region, partnerToken: partner.token });
     const health = (): HealthReport =>
       healthReport({
         recovery,
@@ -347,7 +348,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       schema,
       authorization,
       // For IAM, AppSync's real-time handshake signs POST <graphql endpoint>/connect with body {}.
-      authenticate: (headers, sourceIp) => authenticator.authenticate(headers, sourceIp, { method: 'POST', path: '/graphql/connect', body: '{}' }),
+      // For IAM, AppSync signs the handshake over POST <graphql endpoint>/connect with body {}, and each
+      // start over POST <graphql endpoint> with the start's data string (as aws-amplify v6 does).
+      authenticate: (headers, sourceIp, startData) =>
+        authenticator.authenticate(
+          headers,
+          sourceIp,
+          startData === undefined ? { method: 'POST', path: '/graphql/connect', body: '{}' } : { method: 'POST', path: '/graphql', body: startData },
+        ),
       onSubscribe: ({ fieldName, arguments: args, variables, caller, identity, headers }) =>
         executor.subscribe(fieldName, args, variables, { caller, identity: identity as RequestContext['identity'], headers }),
       log,

@@ -20,7 +20,8 @@ export type RealtimeAuthentication =
   | { readonly ok: true; readonly caller: Caller; readonly identity: AppSyncIdentity }
   | { readonly ok: false; readonly message: string };
 
-export type Authenticate = (headers: Headers, sourceIp: string) => Promise<RealtimeAuthentication>;
+/** `startData` is the raw `payload.data` of a start message (what IAM signs there); absent for the handshake. */
+export type Authenticate = (headers: Headers, sourceIp: string, startData?: string) => Promise<RealtimeAuthentication>;
 
 export interface FilterRequest {
   readonly fieldName: string;
@@ -147,9 +148,9 @@ export class RealtimeConnection {
     setTimeout(() => this.#ws.terminate(), 1000).unref();
   }
 
-  async #authenticate(headers: Headers): Promise<RealtimeAuthentication> {
+  async #authenticate(headers: Headers, startData?: string): Promise<RealtimeAuthentication> {
     try {
-      return await this.#env.authenticate(headers, this.#sourceIp);
+      return await this.#env.authenticate(headers, this.#sourceIp, startData);
     } catch (error) {
       this.#env.log(`[realtime] ${this.id}: authenticate failed: ${String(error)}`);
       return { ok: false, message: 'You are not authorized to make this call.' };
@@ -211,7 +212,7 @@ export class RealtimeConnection {
     if (isRealtimeError(start)) return fail([start]);
     // Each subscription is authorized on its own headers (it may use another auth mode than the connection).
     if (!start.authorization) return fail([errors.unauthorized('The start message needs payload.extensions.authorization')]);
-    const authentication = await this.#authenticate(start.authorization);
+    const authentication = await this.#authenticate(start.authorization, start.data);
     if (!authentication.ok) return fail([errors.unauthorized(authentication.message)]);
     const request = this.#env.documents.request(start.query, start.operationName, start.variables);
     if (Array.isArray(request)) return fail(request);

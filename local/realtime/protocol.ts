@@ -31,6 +31,8 @@ export interface StartRequest {
   readonly operationName: string | null;
   /** The headers of `payload.extensions.authorization`, names lower-cased; null when absent. */
   readonly authorization: Headers | null;
+  /** `payload.data` as sent: what an IAM client signs for this subscription. */
+  readonly data: string;
 }
 
 export const KA_MESSAGE = '{"type":"ka"}';
@@ -139,7 +141,7 @@ export function parseStartPayload(payload: unknown): StartRequest | RealtimeErro
   if (operationName !== null && typeof operationName !== 'string') return errors.badRequest('"operationName" must be a string');
   const extensions = payload['extensions'];
   const authorization = isRecord(extensions) && isRecord(extensions['authorization']) ? lowerCaseHeaders(extensions['authorization']) : null;
-  return { query: data['query'], variables, operationName, authorization };
+  return { query: data['query'], variables, operationName, authorization, data: payload['data'] };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -279,6 +279,21 @@ describe('subscribing', () => {
     expect((await client.start('3', 'subscription { onAdmin { id } }', {}, ADMIN)).type).toBe('start_ack');
   });
 
+  it('hands the authenticator the handshake without a body, and each start with its payload.data (what IAM signs there)', async () => {
+    const seen: Array<string | undefined> = [];
+    const h = await start({
+      authenticate: (headers, ip, startData) => {
+        seen.push(startData);
+        return fakeAuthenticate(headers, ip, startData);
+      },
+    });
+    const client = await h.ready();
+    const data = JSON.stringify({ query: ON_ITEM, variables: { id: 'x' } });
+    client.send({ id: 'signed', type: 'start', payload: { data, extensions: { authorization: API } } });
+    expect((await client.next((m) => m.id === 'signed')).type).toBe('start_ack');
+    expect(seen).toEqual([undefined, data]);
+  });
+
   it('answers a duplicate id, an unknown stop id, malformed JSON and unknown types with errors, and keeps serving', async () => {
     const h = await start();
     const client = await h.ready();
