@@ -1,7 +1,7 @@
-import type { FunctionBundle } from '../lib/bundle.js';
+import type { FunctionBundle } from '../build/bundle.js';
 import { LocalFunction, type InvokeResult } from '../local/lambda/function-runtime.js';
 import type { LocalStack } from '../local/runtime.js';
-import { functions } from '../resolvers/functions.js';
+import { functions } from '../declarations/functions.js';
 import { summarize } from './load.js';
 import type { Probe } from './probes.js';
 

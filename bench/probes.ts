@@ -5,7 +5,7 @@ import { toProduct } from '../lib/model.js';
 import type { LocalStack } from '../local/runtime.js';
 import { lambdaRecordFor } from '../local/streams/lambda-event.js';
 import { sampleProducts } from '../local/seed.js';
-import type { FunctionName } from '../resolvers/functions.js';
+import type { FunctionName } from '../declarations/functions.js';
 import { GetOrderWithProductsDocument, GetProductDocument, ProductWithReviewsDocument } from '../generated/client/graphql.js';
 import { cognitoIdentity, fieldEvent } from './events.js';
 

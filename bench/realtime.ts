@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { repositoryRoot } from '../lib/paths.js';
+import { repositoryRoot } from '../declarations/paths.js';
 import { RealtimeClient, type ServerMessage } from '../local/realtime/client.js';
 import { summarize } from './load.js';
 import type { RealtimeEndpoint } from '../local/realtime/realtime-server.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../lib/paths.js';
+import { repositoryRoot } from '../declarations/paths.js';
 
 /**
  * How long each function runs per invocation: measured by `npm run bench`

@@ -1,4 +1,4 @@
-import type { TableName } from '../lib/tables.js';
+import type { TableName } from '../declarations/tables.js';
 import type { FunctionDuration } from './durations.js';
 import type { OperationShape } from './operations.js';
 import { costOf, type PriceList } from './prices.js';

@@ -13,7 +13,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { repositoryRoot } from '../lib/paths.js';
+import { repositoryRoot } from '../declarations/paths.js';
 
 /**
  * What one client operation makes AppSync resolve: each routed field

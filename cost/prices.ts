@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repositoryRoot } from '../lib/paths.js';
+import { repositoryRoot } from '../declarations/paths.js';
 
 /** The price list (cost/prices.json): one dated, region-labelled file, so a price change is a one-line diff. */
 

@@ -1,6 +1,6 @@
-import type { TableName } from '../lib/tables.js';
+import type { TableName } from '../declarations/tables.js';
 import { DEFAULT_PAGE_SIZE } from '../lib/validation.js';
-import type { FieldCoordinate } from '../resolvers/functions.js';
+import type { FieldCoordinate } from '../declarations/functions.js';
 
 /**
  * The workload the cost model prices: every number here is an assumption

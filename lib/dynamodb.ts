@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { countMetric } from './metrics.js';
-import { tableEnvVar, type TableName } from './tables.js';
+import { tableEnvVar, type TableName } from '../declarations/tables.js';
 
 const READ_OPERATIONS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand']);
 

@@ -1,4 +1,4 @@
-import { MAX_NEXT_TOKEN_LENGTH, MAX_TOKEN_KEY_BYTES } from './bounds.js';
+import { MAX_NEXT_TOKEN_LENGTH, MAX_TOKEN_KEY_BYTES } from '../declarations/bounds.js';
 import { validationError } from './errors.js';
 
 type Key = Record<string, string>;

@@ -1,4 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PARTNER_ID, PARTNER_TOKEN_EXPRESSION, SECRET } from '../declarations/partner-token-format.js';
+
+export { PARTNER_TOKEN_EXPRESSION };
 
 /**
  * Partner integration tokens: `partner-<id>.<secret>`, sent as the
@@ -12,17 +15,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * The module uses node:crypto only: it is bundled into the authorizer, whose
  * cold start sits on the path of every uncached partner request.
  */
-
-const PARTNER_ID = '[a-z0-9][a-z0-9-]{0,31}';
-const SECRET = '[A-Za-z0-9_-]{32,128}';
-
-/**
- * The token's shape as a regular expression, for AppSync's
- * `identityValidationExpression`: AppSync refuses anything else with 401
- * without invoking (and paying for) the authorizer. Anchored explicitly, so it
- * means the same whether the matcher searches or matches the whole token.
- */
-export const PARTNER_TOKEN_EXPRESSION = `^(Bearer )?partner-${PARTNER_ID}\\.${SECRET}$`;
 
 const TOKEN = new RegExp(`^(?:Bearer )?partner-(${PARTNER_ID})\\.(${SECRET})$`);
 const HASH_ENTRY = new RegExp(`^(${PARTNER_ID}):([0-9a-f]{64})$`);

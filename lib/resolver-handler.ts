@@ -2,7 +2,7 @@ import { AppSyncGraphQLResolver } from '@aws-lambda-powertools/event-handler/app
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Resolvers } from '../generated/graphql.js';
-import type { FieldCoordinate, ResolverFunctionDeclaration } from '../resolvers/functions.js';
+import type { FieldCoordinate, ResolverFunctionDeclaration } from '../declarations/functions.js';
 import type { ResolverEvent } from './appsync/resolver-event.js';
 import { DomainError, InternalError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';

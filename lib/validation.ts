@@ -7,7 +7,7 @@ import {
   MAX_ID_BYTES,
   MAX_ORDER_TOTAL_CENTS,
   MAX_PAGE_SIZE,
-} from './bounds.js';
+} from '../declarations/bounds.js';
 import { validationError } from './errors.js';
 
 /**
@@ -16,7 +16,7 @@ import { validationError } from './errors.js';
  * echoes a rejected string back (it may be hundreds of kilobytes).
  */
 
-// Re-exported for callers that size pages (cost/workload.ts); the bounds live in lib/bounds.ts.
+// Re-exported for callers that size pages (cost/workload.ts); the bounds live in declarations/bounds.ts.
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 /** A lone UTF-16 surrogate has no UTF-8 encoding: DynamoDB and JSON consumers would mangle or refuse it. */

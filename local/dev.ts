@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
-import { repositoryRoot } from '../lib/paths.js';
+import { repositoryRoot } from '../declarations/paths.js';
 import { devUsers } from './identity/cognito-endpoint.js';
 import { startLocalStack, type LocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';

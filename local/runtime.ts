@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Redis } from 'ioredis';
-import { api, lambdaAuthorizerOf } from '../lib/api.js';
-import { buildAppSyncSchema } from '../lib/appsync/schema.js';
-import { bundleFunctions, type FunctionBundle } from '../lib/bundle.js';
-import { functionEnvironment } from '../lib/function-environment.js';
+import { api, lambdaAuthorizerOf } from '../declarations/api.js';
+import { buildAppSyncSchema } from '../declarations/schema.js';
+import { bundleFunctions, type FunctionBundle } from '../build/bundle.js';
+import { functionEnvironment } from '../declarations/function-environment.js';
 import { issuePartnerToken, type PartnerCredentials } from '../lib/partner-tokens.js';
-import type { TableName } from '../lib/tables.js';
-import { fieldRoutes, functionNames, functions, type FunctionName } from '../resolvers/functions.js';
+import type { TableName } from '../declarations/tables.js';
+import { fieldRoutes, functionNames, functions, type FunctionName } from '../declarations/functions.js';
 import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
 import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
@@ -161,7 +161,7 @@ function localLambdaAuthorizer(
   if (!declaration) return undefined;
   const name = functionNames.find((candidate) => candidate === declaration.function);
   const fn = name && functions[name].kind === 'authorizer' ? localFunctions.get(name) : undefined;
-  if (!fn) throw new Error(`lib/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`);
+  if (!fn) throw new Error(`declarations/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`);
   return new LambdaAuthorizer({
     declaration,
     apiId: LOCAL_API_ID,
@@ -218,7 +218,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const partner = issuePartnerToken(options.partner?.partnerId ?? 'local-partner', options.partner?.secret);
     const parameterValues = {
       PARTNER_TOKENS_SHA256: partner.hashEntry,
-      // Functions reading a cached table get these (lib/function-environment.ts). The command timeout is
+      // Functions reading a cached table get these (declarations/function-environment.ts). The command timeout is
       // looser than AWS's 50 ms: here the whole stack (and often a test suite) shares two cores, where a
       // thread starved for a few hundred ms is scheduling, not a slow Redis.
       ...(redis ? { CACHE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000' } : {}),

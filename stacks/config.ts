@@ -1,5 +1,5 @@
-import { tables } from '../lib/tables.js';
-import type { FunctionName } from '../resolvers/functions.js';
+import { tables } from '../declarations/tables.js';
+import type { FunctionName } from '../declarations/functions.js';
 
 /**
  * Everything that may differ between deployments of the one stack
@@ -60,15 +60,15 @@ export interface AppSyncCacheConfig {
 
 /**
  * The API's request limits (query depth, resolver count, body size) are not
- * here: they are declared once in lib/api.ts, which the local runtime enforces.
+ * here: they are declared once in declarations/api.ts, which the local runtime enforces.
  */
 export interface ApiSettings {
   readonly cache?: AppSyncCacheConfig;
   readonly fieldLogLevel: FieldLogLevel;
-  /** Overrides lib/api.ts's `limits.introspection` for this environment (e.g. off in prod). */
+  /** Overrides declarations/api.ts's `limits.introspection` for this environment (e.g. off in prod). */
   readonly introspection?: boolean;
   /**
-   * The API key expires `apiKeyTtlDays` (lib/api.ts) after this UTC date.
+   * The API key expires `apiKeyTtlDays` (declarations/api.ts) after this UTC date.
    * A fixed date rather than "now" keeps synth output stable; rotating the key
    * is a one-line change here. AppSync accepts an expiry 1 to 365 days ahead
    * of the apply, so bump this before the key runs out.

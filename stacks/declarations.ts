@@ -1,14 +1,14 @@
 import { isObjectType } from 'graphql';
-import { api as apiDeclaration, type ApiDeclaration } from '../lib/api.js';
-import { buildAppSyncSchema, loadSchemaSDL } from '../lib/appsync/schema.js';
-import { tables as tableDeclarations, type TableDeclaration, type TableName } from '../lib/tables.js';
+import { api as apiDeclaration, type ApiDeclaration } from '../declarations/api.js';
+import { buildAppSyncSchema, loadSchemaSDL } from '../declarations/schema.js';
+import { tables as tableDeclarations, type TableDeclaration, type TableName } from '../declarations/tables.js';
 import {
   functions as functionDeclarations,
   type AuthorizerFunctionDeclaration,
   type FieldRoute,
   type ResolverFunctionDeclaration,
   type StreamFunctionDeclaration,
-} from '../resolvers/functions.js';
+} from '../declarations/functions.js';
 
 /**
  * What the stacks are built from. Defaults come from the project's one set of

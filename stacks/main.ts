@@ -4,7 +4,7 @@
  * cdktf.out/stacks/<environment>/cdk.tf.json.
  */
 import { App } from 'cdktf';
-import { api } from '../lib/api.js';
+import { api } from '../declarations/api.js';
 import { apiKeyExpiry, environmentNames, environments } from './config.js';
 import { buildFunctionArtifacts } from './lib/artifacts.js';
 import { createStorefrontStacks } from './storefront-stack.js';

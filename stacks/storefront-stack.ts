@@ -12,7 +12,7 @@ import { Observability } from './constructs/observability.js';
 import { Tables } from './constructs/tables.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from './declarations.js';
 import type { FunctionArtifact } from './lib/artifacts.js';
-import type { TableName } from '../lib/tables.js';
+import type { TableName } from '../declarations/tables.js';
 
 export interface StorefrontStackProps {
   readonly config: EnvironmentConfig;

@@ -1,6 +1,6 @@
 /**
  * Read-through, versioned cache of one entity's items (policy in
- * lib/tables.ts). Entries are `<version>|<item json>`; `0|` records that the
+ * declarations/tables.ts). Entries are `<version>|<item json>`; `0|` records that the
  * item does not exist (negative caching); `~` is a fence left by invalidate().
  *
  * Coherence rests on versions, which every write of the table bumps:
@@ -26,7 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { countMetric } from '../metrics.js';
-import type { CachePolicy } from '../tables.js';
+import type { CachePolicy } from '../../declarations/tables.js';
 import { CacheBypassed, type CacheStore } from './redis-store.js';
 
 export interface CacheStats {

@@ -1,12 +1,12 @@
 /**
  * Read caching for resolvers (README "Caching"). The policy of each cached
- * entity is declared on its table in lib/tables.ts; the backend comes from
+ * entity is declared on its table in declarations/tables.ts; the backend comes from
  * the environment (`cacheBackendFromEnv`). One store (one ioredis client) per
  * execution environment, created on the first `entityCache()` call, which
  * resolvers make at module load, outside the handler.
  */
 import { countMetric } from '../metrics.js';
-import { tables, type CacheEntity, type CachePolicy } from '../tables.js';
+import { tables, type CacheEntity, type CachePolicy } from '../../declarations/tables.js';
 import { cacheBackendFromEnv } from './config.js';
 import { createEntityCache, type EntityCache } from './entity-cache.js';
 import { createPageCache, type PageCache } from './page-cache.js';
@@ -22,7 +22,7 @@ export { documentClientForReads } from './dax.js';
 export function cachePolicy(entity: CacheEntity): CachePolicy {
   const declared: Array<CachePolicy | undefined> = Object.values(tables).map((table) => ('cache' in table ? table.cache : undefined));
   const policy = declared.find((candidate) => candidate?.entity === entity);
-  if (!policy) throw new Error(`No table in lib/tables.ts declares a cache policy for ${entity}`);
+  if (!policy) throw new Error(`No table in declarations/tables.ts declares a cache policy for ${entity}`);
   return policy;
 }
 

@@ -11,7 +11,7 @@
  * them. Key and generation share a hash tag, so one MGET reads both, in
  * cluster mode too.
  */
-import type { CachePolicy } from '../tables.js';
+import type { CachePolicy } from '../../declarations/tables.js';
 import { CacheBypassed, type CacheStore } from './redis-store.js';
 
 export interface CachedPage {

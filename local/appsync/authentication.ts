@@ -1,5 +1,5 @@
 import type { AppSyncIdentity } from 'aws-lambda';
-import type { ApiDeclaration, AuthMode } from '../../lib/api.js';
+import type { ApiDeclaration, AuthMode } from '../../declarations/api.js';
 import type { DevUserPool } from '../identity/dev-user-pool.js';
 import { verifySigV4, type IamPrincipal, type SignedRequest } from '../identity/sigv4.js';
 import type { GraphQLRequest } from './execute.js';

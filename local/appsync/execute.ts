@@ -9,10 +9,10 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { AppSyncIdentity } from 'aws-lambda';
-import type { ResolvedField } from '../../resolvers/functions.js';
+import type { ResolvedField } from '../../declarations/functions.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { api, apiLimitsOf, type ApiLimits } from '../../lib/api.js';
+import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
 import { DocumentCache } from './document-cache.js';
 import { resolverError, toAppSyncError, VALIDATION_ERROR, type AppSyncError } from './errors.js';
 import type { Caller, FieldAuthorization } from './field-authorization.js';
@@ -49,9 +49,9 @@ export interface ExecutorOptions {
   readonly routes: ReadonlyMap<string, ResolvedField>;
   readonly authorization: FieldAuthorization;
   readonly invoke: Invoke;
-  /** Query depth, resolver count, introspection: lib/api.ts's `limits` by default. */
+  /** Query depth, resolver count, introspection: declarations/api.ts's `limits` by default. */
   readonly limits?: ApiLimits;
-  /** How many items each list can hold, for the resolver count bound (lib/bounds.ts's by default). */
+  /** How many items each list can hold, for the resolver count bound (declarations/bounds.ts's by default). */
   readonly listBounds?: ListBounds;
   /** Documents are prepared (parsed, checked, validated) once per distinct query text, refusals included. */
   readonly documentCacheSize?: number;

@@ -1,5 +1,5 @@
 import { isObjectType, type GraphQLSchema, type ConstDirectiveNode } from 'graphql';
-import type { AuthMode } from '../../lib/api.js';
+import type { AuthMode } from '../../declarations/api.js';
 
 /** One allowed way in: a mode, optionally narrowed to user-pool groups. */
 export interface AuthRule {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestAuthenticator } from './authentication.js';
-import { api, apiLimitsOf } from '../../lib/api.js';
+import { api, apiLimitsOf } from '../../declarations/api.js';
 import { corsPreflight, corsResponseHeaders } from './cors.js';
 import type { AppSyncExecutor, GraphQLRequest } from './execute.js';
 
@@ -11,7 +11,7 @@ export interface HttpServerOptions {
   readonly authenticator: RequestAuthenticator;
   /** Extra routes (GraphiQL, health, dev identity provider): return true when handled. */
   readonly routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
-  /** Largest body accepted; lib/api.ts's `limits.maxRequestBytes` (AppSync: 1 MB) by default. */
+  /** Largest body accepted; declarations/api.ts's `limits.maxRequestBytes` (AppSync: 1 MB) by default. */
   readonly maxBodyBytes?: number;
   /**
    * Serve HTTPS with this PEM key and certificate instead of plain HTTP. The

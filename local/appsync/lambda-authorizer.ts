@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppSyncAuthorizerEvent, AppSyncIdentityLambda } from 'aws-lambda';
-import type { LambdaAuthorizerDeclaration } from '../../lib/api.js';
+import type { LambdaAuthorizerDeclaration } from '../../declarations/api.js';
 import type { GraphQLRequest, Invocation } from './execute.js';
 
 /** Runs the authorizer function (a LocalFunction in the runtime) with AppSync's authorizer event. */

@@ -23,12 +23,12 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { effectiveResolverCountLimit, type ApiLimits } from '../../lib/api.js';
-import { DEFAULT_PAGE_SIZE, MAX_ORDER_LINES, MAX_PAGE_SIZE } from '../../lib/bounds.js';
+import { effectiveResolverCountLimit, type ApiLimits } from '../../declarations/api.js';
+import { DEFAULT_PAGE_SIZE, MAX_ORDER_LINES, MAX_PAGE_SIZE } from '../../declarations/bounds.js';
 import { QUERY_DEPTH_LIMIT_REACHED, resolverError, RESOLVER_EXECUTION_LIMIT_REACHED } from './errors.js';
 
 /**
- * The request limits of lib/api.ts, checked before anything runs, and cheaply:
+ * The request limits of declarations/api.ts, checked before anything runs, and cheaply:
  * every check here is linear in the document (fragments are measured once
  * each, counts saturate), and graphql-js `validate`, whose
  * OverlappingFieldsCanBeMerged rule is quadratic in repeated fields (and was
@@ -70,7 +70,7 @@ export const MAX_EXPANDED_FIELDS = 5_000;
 export const MAX_MERGE_PAIRS = 20_000;
 
 /**
- * How many items each list of the schema holds at most (lib/bounds.ts): a
+ * How many items each list of the schema holds at most (declarations/bounds.ts): a
  * connection's `items` are bounded by its field's `limit` argument (default
  * and maximum page size), other lists by a fixed bound.
  */

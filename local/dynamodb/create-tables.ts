@@ -1,5 +1,5 @@
 /**
- * Creates the tables declared in lib/tables.ts in DynamoDB Local, the same
+ * Creates the tables declared in declarations/tables.ts in DynamoDB Local, the same
  * shape the CDKTF stacks provision in AWS, so local and deployed code see the
  * same keys, indexes and streams.
  */
@@ -24,7 +24,7 @@ import {
   type KeyAttribute,
   type TableDeclaration,
   type TableName,
-} from '../../lib/tables.js';
+} from '../../declarations/tables.js';
 
 const ACTIVE_TIMEOUT_MS = 30_000;
 const ACTIVE_POLL_MS = 100;
@@ -66,7 +66,7 @@ export async function ensureTable(client: DynamoDBClient, physicalName: string, 
     const drift = describeDrift(existing, declaration);
     if (drift.length > 0) {
       throw new Error(
-        `Table ${physicalName} exists but differs from lib/tables.ts: ${drift.join('; ')}. ` +
+        `Table ${physicalName} exists but differs from declarations/tables.ts: ${drift.join('; ')}. ` +
           'Delete the table (or the persisted DynamoDB Local directory) and restart.',
       );
     }

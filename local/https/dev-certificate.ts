@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, ty
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { repositoryRoot } from '../../lib/paths.js';
+import { repositoryRoot } from '../../declarations/paths.js';
 
 /**
  * A local development certificate authority and a `localhost` server

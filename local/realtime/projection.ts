@@ -13,7 +13,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { api, apiLimitsOf, type ApiLimits } from '../../lib/api.js';
+import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
 import { DocumentCache } from '../appsync/document-cache.js';
 import { resolverError, toAppSyncError } from '../appsync/errors.js';
 import type { Caller, FieldAuthorization } from '../appsync/field-authorization.js';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { api } from '../../lib/api.js';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
+import { api } from '../../declarations/api.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { RequestAuthenticator } from '../appsync/authentication.js';
 import { FieldAuthorization } from '../appsync/field-authorization.js';
 import { attachRealtime, type RealtimeEndpoint } from './realtime-server.js';

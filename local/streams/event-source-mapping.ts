@@ -1,6 +1,6 @@
 import { DescribeStreamCommand, type DynamoDBStreamsClient, type Shard } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import type { StreamEventSource } from '../../resolvers/functions.js';
+import type { StreamEventSource } from '../../declarations/functions.js';
 import type { InvocationResult } from './batch-delivery.js';
 import type { DeadLetterStore } from './dead-letters.js';
 import { readShard, type ShardStats } from './shard-reader.js';

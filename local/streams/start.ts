@@ -1,8 +1,8 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { declaredEventSources } from '../../lib/event-sources.js';
-import type { TableName } from '../../lib/tables.js';
-import { functions, type FunctionName } from '../../resolvers/functions.js';
+import { declaredEventSources } from '../../declarations/event-sources.js';
+import type { TableName } from '../../declarations/tables.js';
+import { functions, type FunctionName } from '../../declarations/functions.js';
 import { dynamoDbClientConfig } from '../dynamodb/dynamodb-local.js';
 import type { LocalFunction } from '../lambda/function-runtime.js';
 import type { DeadLetterStore } from './dead-letters.js';
@@ -10,7 +10,7 @@ import { EventSourceMapping, type EventSourceMappingStats } from './event-source
 
 /**
  * Starts one event source mapping per declared stream event source
- * (`resolvers/functions.ts`), each invoking its function through the
+ * (`declarations/functions.ts`), each invoking its function through the
  * function's LocalFunction, i.e. in its own Lambda-like environments.
  */
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AppSyncAuthorizerEvent, AppSyncAuthorizerHandler, AppSyncAuthorizerResult } from 'aws-lambda';
 import { parsePartnerHashes, parsePartnerToken, verifyPartnerToken } from '../../lib/partner-tokens.js';
-import type { FieldCoordinate } from '../functions.js';
+import type { FieldCoordinate } from '../../declarations/functions.js';
 
 /**
  * The API's AWS_LAMBDA authorizer: partner integrations present
@@ -26,7 +26,7 @@ export const PARTNER_DENIED_FIELDS = ['Product.stock'] as const satisfies readon
 /**
  * Refusals are not cached (`ttlOverride: 0`): a partner onboarded or given a
  * new secret gets in at once, rather than after a cached refusal expires.
- * Grants keep the API's TTL (lib/api.ts), so removing a partner takes effect
+ * Grants keep the API's TTL (declarations/api.ts), so removing a partner takes effect
  * within that time.
  */
 const REFUSED: AppSyncAuthorizerResult<PartnerContext> = { isAuthorized: false, ttlOverride: 0 };

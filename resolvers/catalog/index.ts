@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetByKey } from '../../lib/batch-get.js';
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_PRICE_CENTS, MAX_SKU_LENGTH, MAX_STOCK } from '../../lib/bounds.js';
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_PRICE_CENTS, MAX_SKU_LENGTH, MAX_STOCK } from '../../declarations/bounds.js';
 import { cacheBackendFromEnv, documentClientForReads, entityCache, pageCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
@@ -12,13 +12,13 @@ import { toProduct, type ProductItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
 import { isId, optionalText, pageSize, requireCategory, requireId, requireInt, requireText } from '../../lib/validation.js';
-import { functions } from '../functions.js';
+import { functions } from '../../declarations/functions.js';
 import type { UpdateProductInput } from '../../generated/graphql.js';
 
 // Init once per execution environment, outside the handler.
 const db = createDocumentClient();
 const PRODUCTS = tableName('products');
-// Item reads go through the product cache (policy in lib/tables.ts); in DAX mode they go to DAX.
+// Item reads go through the product cache (policy in declarations/tables.ts); in DAX mode they go to DAX.
 const reads = await documentClientForReads(db, cacheBackendFromEnv());
 const products = entityCache<ProductItem>('product');
 const productPages = pageCache('product');

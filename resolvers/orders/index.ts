@@ -3,7 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AppSyncIdentity } from 'aws-lambda';
 import { batchGetByKey } from '../../lib/batch-get.js';
-import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY, MAX_STOCK } from '../../lib/bounds.js';
+import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY, MAX_STOCK } from '../../declarations/bounds.js';
 import { entityCache } from '../../lib/cache/index.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
@@ -12,7 +12,7 @@ import { toOrder, type OrderItemModel, type OrderRecord, type ProductItem } from
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
 import { optionalEmail, orderTotal, pageSize, requireId, requireInt, requireToken } from '../../lib/validation.js';
-import { functions } from '../functions.js';
+import { functions } from '../../declarations/functions.js';
 import type { OrderItemInput, OrderStatus } from '../../generated/graphql.js';
 
 const db = createDocumentClient();

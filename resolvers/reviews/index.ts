@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { MAX_RATING, MAX_REVIEW_BODY_LENGTH, MAX_REVIEW_TITLE_LENGTH, MIN_RATING } from '../../lib/bounds.js';
+import { MAX_RATING, MAX_REVIEW_BODY_LENGTH, MAX_REVIEW_TITLE_LENGTH, MIN_RATING } from '../../declarations/bounds.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { notFound } from '../../lib/errors.js';
 import { callerSub } from '../../lib/identity.js';
@@ -9,7 +9,7 @@ import type { ReviewItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
 import { optionalText, pageSize, requireId, requireInt } from '../../lib/validation.js';
-import { functions } from '../functions.js';
+import { functions } from '../../declarations/functions.js';
 
 const db = createDocumentClient();
 const REVIEWS = tableName('reviews');

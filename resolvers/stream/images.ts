@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as EventAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { Currency } from '../../generated/graphql.js';
-import { GRAPHQL_INT_MAX, MAX_PRICE_CENTS, MAX_RATING, MAX_RATING_COUNT, MAX_STOCK, MIN_RATING } from '../../lib/bounds.js';
+import { GRAPHQL_INT_MAX, MAX_PRICE_CENTS, MAX_RATING, MAX_RATING_COUNT, MAX_STOCK, MIN_RATING } from '../../declarations/bounds.js';
 import type { ProductItem, ReviewItem } from '../../lib/model.js';
 
 /**
@@ -67,7 +67,7 @@ const currencies = ['USD', 'EUR', 'GBP'] as const satisfies readonly Currency[];
 type Exhaustive<Missing extends never> = Missing;
 export type CurrenciesChecked = Exhaustive<Exclude<Currency, (typeof currencies)[number]>>;
 
-// Numbers the API returns as GraphQL Ints are held to the API's bounds (lib/bounds.ts): an image
+// Numbers the API returns as GraphQL Ints are held to the API's bounds (declarations/bounds.ts): an image
 // outside them, written around the API, must not be cached and served, since it cannot be returned.
 const productShape: Record<keyof ProductItem, Check> = {
   id: text,

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MAX_RATING_COUNT } from '../../lib/bounds.js';
+import { MAX_RATING_COUNT } from '../../declarations/bounds.js';
 import type { ReviewItem } from '../../lib/model.js';
 
 /**

@@ -13,7 +13,7 @@ import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { apiLimitsOf, authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../lib/api.js';
+import { apiLimitsOf, authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../declarations/api.js';
 import { lambdaResolverCode } from '../appsync/resolver-code.js';
 import { apiKeyExpiry, type EnvironmentConfig } from '../config.js';
 import type { StackRoute } from '../declarations.js';
@@ -83,7 +83,7 @@ export class Api extends Construct {
             },
           };
         case 'OPENID_CONNECT':
-          throw new Error(`Auth mode ${mode} is declared in lib/api.ts but the stacks do not provision it yet`);
+          throw new Error(`Auth mode ${mode} is declared in declarations/api.ts but the stacks do not provision it yet`);
       }
     };
     const defaultProvider = authProvider(declaration.defaultAuthMode);
@@ -214,7 +214,7 @@ function lambdaAuthorizer(
   if (!authorizer) return undefined;
   const deployed = functions.get(authorizer.function);
   if (deployed?.kind !== 'authorizer') {
-    throw new Error(`lib/api.ts names ${authorizer.function} as the Lambda authorizer, but the function map has no such authorizer`);
+    throw new Error(`declarations/api.ts names ${authorizer.function} as the Lambda authorizer, but the function map has no such authorizer`);
   }
   return { function: deployed, resultTtlSeconds: authorizer.resultTtlSeconds, identityValidationExpression: authorizer.identityValidationExpression };
 }

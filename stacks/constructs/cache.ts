@@ -8,7 +8,7 @@ import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subn
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret/index.js';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
 import { Construct } from 'constructs';
-import type { CacheEnvironmentVariable } from '../../lib/cache/config.js';
+import type { CacheEnvironmentVariable } from '../../declarations/cache-environment.js';
 import type { CacheConfig } from '../config.js';
 import type { PolicyStatement } from '../lib/policy-document.js';
 import type { AccountContext } from './account.js';

@@ -1,8 +1,8 @@
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { Construct } from 'constructs';
-import { declaredEventSources } from '../../lib/event-sources.js';
-import type { TableDeclaration, TableName } from '../../lib/tables.js';
+import { declaredEventSources } from '../../declarations/event-sources.js';
+import type { TableDeclaration, TableName } from '../../declarations/tables.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { AccountContext } from './account.js';
 import type { DeployedFunction } from './functions.js';

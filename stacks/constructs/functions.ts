@@ -4,9 +4,9 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
 import { AssetType, TerraformAsset, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
-import { functionEnvironment, usesCache } from '../../lib/function-environment.js';
-import type { TableName } from '../../lib/tables.js';
-import type { FunctionKind } from '../../resolvers/functions.js';
+import { functionEnvironment, usesCache } from '../../declarations/function-environment.js';
+import type { TableName } from '../../declarations/tables.js';
+import type { FunctionKind } from '../../declarations/functions.js';
 import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { FunctionArtifact } from '../lib/artifacts.js';

@@ -2,7 +2,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
-import type { TableAccess } from '../../resolvers/functions.js';
+import type { TableAccess } from '../../declarations/functions.js';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../lib/policy-document.js';
 import { logStreamWriteActions, xrayWriteActions } from '../policy/allowed-wildcards.js';
 import type { ProvisionedTable } from './tables.js';

@@ -1,6 +1,6 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 import { Construct } from 'constructs';
-import { physicalTableName, type AttributeType, type TableDeclaration, type TableName } from '../../lib/tables.js';
+import { physicalTableName, type AttributeType, type TableDeclaration, type TableName } from '../../declarations/tables.js';
 import type { AccountContext } from './account.js';
 import { EncryptionKey } from './keys.js';
 
@@ -23,7 +23,7 @@ export interface ProvisionedTable {
 }
 
 /**
- * One DynamoDB table per declaration in lib/tables.ts: on-demand, point-in-time
+ * One DynamoDB table per declaration in declarations/tables.ts: on-demand, point-in-time
  * recovery, encrypted with its own rotating customer-managed key (so access to
  * one table's data can be granted, audited or revoked alone), with the declared
  * stream and TTL.

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { bundleFunctions } from '../../lib/bundle.js';
-import { repositoryRoot } from '../../lib/paths.js';
-import { functionNames, type FunctionName } from '../../resolvers/functions.js';
+import { bundleFunctions } from '../../build/bundle.js';
+import { repositoryRoot } from '../../declarations/paths.js';
+import { functionNames, type FunctionName } from '../../declarations/functions.js';
 import { createZip } from './zip.js';
 
 /** A function's deployment package: a zip on disk and the hash Lambda compares to decide on a redeploy. */

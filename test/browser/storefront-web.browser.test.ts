@@ -21,7 +21,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdjustStockDocument, CreateProductDocument, UpdateOrderStatusDocument } from '../../generated/client/graphql.js';
 import type { DevUser } from '../../local/identity/cognito-endpoint.js';
-import { repositoryRoot } from '../../lib/paths.js';
+import { repositoryRoot } from '../../declarations/paths.js';
 import type { LocalStack } from '../../local/runtime.js';
 import { STACK_START_TIMEOUT_MS, startTestStack, type ApiClient } from '../support/local-stack.js';
 import { serveStatic, type StaticSite } from './support/static-site.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/local-stack.js';
 import { DevUserPool } from '../../local/identity/dev-user-pool.js';
-import { functionNames } from '../../resolvers/functions.js';
+import { functionNames } from '../../declarations/functions.js';
 
 const local = useLocalStack();
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AddReviewDocument, CreateProductDocument, GetProductDocument, ProductWithReviewsDocument } from '../../generated/client/graphql.js';
-import { functions } from '../../resolvers/functions.js';
+import { functions } from '../../declarations/functions.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddReviewDocument, CreateProductDocument, GetProductDocument } from '../../generated/client/graphql.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
 import { lambdaRecordFor } from '../../local/streams/lambda-event.js';
-import { functions } from '../../resolvers/functions.js';
+import { functions } from '../../declarations/functions.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 /**

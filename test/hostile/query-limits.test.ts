@@ -10,7 +10,7 @@ import { useLocalStack, type GraphQLResponse } from '../support/local-stack.js';
  * One request must not stall the local runtime (issue 8, section 3). Each
  * hostile document is refused before anything runs: the errorType the client
  * sees, no function invoked, nothing written for a mutation, and an ordinary
- * request sent at the same moment still answered. The limits are lib/api.ts's
+ * request sent at the same moment still answered. The limits are declarations/api.ts's
  * (local/appsync/query-limits.ts enforces them).
  */
 

@@ -16,10 +16,10 @@ import {
   UpdateOrderStatusDocument,
   UpdateProductDocument,
 } from '../../generated/client/graphql.js';
-import { GRAPHQL_INT_MAX, GRAPHQL_INT_MIN, MAX_PRICE_CENTS, MAX_QUANTITY, MAX_RATING_COUNT, MAX_STOCK } from '../../lib/bounds.js';
+import { GRAPHQL_INT_MAX, GRAPHQL_INT_MIN, MAX_PRICE_CENTS, MAX_QUANTITY, MAX_RATING_COUNT, MAX_STOCK } from '../../declarations/bounds.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
 import { LocalFunction } from '../../local/lambda/function-runtime.js';
-import { functions } from '../../resolvers/functions.js';
+import { functions } from '../../declarations/functions.js';
 import { alongsideOrdinaryRequest, createProduct, expectNothingWritten } from '../support/hostile.js';
 import { useLocalStack, type GraphQLResponse } from '../support/local-stack.js';
 

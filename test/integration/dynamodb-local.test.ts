@@ -1,6 +1,6 @@
 /**
  * Runs the real DynamoDB Local JVM (no mocks): table creation from
- * lib/tables.ts, idempotency, transactions, persistence, loopback-only
+ * declarations/tables.ts, idempotency, transactions, persistence, loopback-only
  * binding and clean shutdown.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../lib/tables.js';
+import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../declarations/tables.js';
 import { createTables, ensureTable, tableEnvironment } from '../../local/dynamodb/create-tables.js';
 import {
   dynamoDbClientConfig,

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createEntityCache, createPageCache, RedisStore, type EntityCache } from '../../lib/cache/index.js';
 import { entryKey, FENCE_MS, type LockTiming } from '../../lib/cache/entity-cache.js';
 import { BREAKER_OPEN_MS } from '../../lib/cache/redis-store.js';
-import type { CachePolicy } from '../../lib/tables.js';
+import type { CachePolicy } from '../../declarations/tables.js';
 import { startRedisServer, type RedisServerHandle } from '../../local/redis/redis-server.js';
 
 /**

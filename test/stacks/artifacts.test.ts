@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionNames } from '../../resolvers/functions.js';
+import { functionNames } from '../../declarations/functions.js';
 import { environments } from '../../stacks/config.js';
 import { buildFunctionArtifacts, type FunctionArtifact } from '../../stacks/lib/artifacts.js';
 import { crc32, createZip } from '../../stacks/lib/zip.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { api, lambdaAuthorizerOf } from '../../lib/api.js';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
-import { tables, type TableName } from '../../lib/tables.js';
-import { fieldRoutes, functions } from '../../resolvers/functions.js';
+import { api, lambdaAuthorizerOf } from '../../declarations/api.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
+import { tables, type TableName } from '../../declarations/tables.js';
+import { fieldRoutes, functions } from '../../declarations/functions.js';
 import { functionDurations, parseBenchDurations, type FunctionDuration } from '../../cost/durations.js';
 import {
   billedDurationMs,

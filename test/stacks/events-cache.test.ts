@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { declaredEventSources } from '../../lib/event-sources.js';
-import { usesCache } from '../../lib/function-environment.js';
-import { physicalTableName, tables } from '../../lib/tables.js';
-import { functionNames, functions } from '../../resolvers/functions.js';
+import { declaredEventSources } from '../../declarations/event-sources.js';
+import { usesCache } from '../../declarations/function-environment.js';
+import { physicalTableName, tables } from '../../declarations/tables.js';
+import { functionNames, functions } from '../../declarations/functions.js';
 import { environments, type CacheConfig, type EnvironmentConfig } from '../../stacks/config.js';
 import { DAX_TLS_PORT, REDIS_PORT } from '../../stacks/constructs/cache.js';
 import { DEAD_LETTER_RETENTION_SECONDS } from '../../stacks/constructs/events.js';

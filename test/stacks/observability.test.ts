@@ -3,7 +3,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { TerraformStack, Testing } from 'cdktf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { physicalTableName, tableNames } from '../../lib/tables.js';
+import { physicalTableName, tableNames } from '../../declarations/tables.js';
 import { environmentNames, environments, type EnvironmentConfig } from '../../stacks/config.js';
 import { AccountContext } from '../../stacks/constructs/account.js';
 import { stableVersionVariableName } from '../../stacks/constructs/canary.js';

@@ -6,11 +6,11 @@ import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../../lib/api.js';
-import { buildAppSyncSchema, loadSchemaSDL } from '../../lib/appsync/schema.js';
-import { functionEnvironment, usesCache } from '../../lib/function-environment.js';
-import { physicalTableName, tables, tableNames, type TableName } from '../../lib/tables.js';
-import { fieldRoutes, functionNames, functions, isResolverFunction, type FunctionDeclaration, type FunctionName } from '../../resolvers/functions.js';
+import { api } from '../../declarations/api.js';
+import { buildAppSyncSchema, loadSchemaSDL } from '../../declarations/schema.js';
+import { functionEnvironment, usesCache } from '../../declarations/function-environment.js';
+import { physicalTableName, tables, tableNames, type TableName } from '../../declarations/tables.js';
+import { fieldRoutes, functionNames, functions, isResolverFunction, type FunctionDeclaration, type FunctionName } from '../../declarations/functions.js';
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
 import { apiKeyExpiry, environmentNames, environments, type EnvironmentConfig } from '../../stacks/config.js';
 import { effectiveConcurrency, parameterVariableName } from '../../stacks/constructs/functions.js';
@@ -110,7 +110,7 @@ describe('environments', () => {
   });
 
   it('rejects configurations AWS would reject at apply time', () => {
-    // The request limits are the API declaration's (lib/api.ts), checked against AppSync's ranges.
+    // The request limits are the API declaration's (declarations/api.ts), checked against AppSync's ranges.
     const base = defaultDeclarations();
     for (const [limit, value] of [['queryDepthLimit', 76], ['resolverCountLimit', 10_001], ['maxRequestBytes', 2 * 1024 * 1024]] as const) {
       const declarations: StackDeclarations = { ...base, api: { ...base.api, limits: { ...base.api.limits, [limit]: value } } };

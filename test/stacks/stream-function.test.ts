@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { declaredEventSources } from '../../lib/event-sources.js';
-import { physicalTableName, tables } from '../../lib/tables.js';
-import { functionNames, functions } from '../../resolvers/functions.js';
+import { declaredEventSources } from '../../declarations/event-sources.js';
+import { physicalTableName, tables } from '../../declarations/tables.js';
+import { functionNames, functions } from '../../declarations/functions.js';
 import { environments } from '../../stacks/config.js';
 import { streamReadActions } from '../../stacks/constructs/iam.js';
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';

@@ -7,7 +7,7 @@ import { entryKey } from '../../lib/cache/entity-cache.js';
 import type { ProductItem } from '../../lib/model.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
 import type { LocalStack } from '../../local/runtime.js';
-import type { FunctionName } from '../../resolvers/functions.js';
+import type { FunctionName } from '../../declarations/functions.js';
 
 /**
  * Test access to a local stack's cache and to what its functions counted.

@@ -2,7 +2,7 @@ import { print, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
-import type { FunctionName } from '../../resolvers/functions.js';
+import type { FunctionName } from '../../declarations/functions.js';
 
 export interface GraphQLResponse<T> {
   status: number;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { fieldRoutes } from '../../resolvers/functions.js';
-import { api, type ApiLimits } from '../../lib/api.js';
+import { fieldRoutes } from '../../declarations/functions.js';
+import { api, type ApiLimits } from '../../declarations/api.js';
 import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 
@@ -172,7 +172,7 @@ function storefront(lines: number) {
   };
 }
 
-describe('AppSyncExecutor request limits (lib/api.ts), answered as AppSync does', () => {
+describe('AppSyncExecutor request limits (declarations/api.ts), answered as AppSync does', () => {
   it('fails a field past the depth limit with QueryDepthLimitReached, bubbling to its first nullable parent; fields within it resolve', async () => {
     const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p') } }), { queryDepthLimit: 1 });
     const res = await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);

@@ -11,7 +11,7 @@ import {
   type DirectiveDefinitionNode,
   type GraphQLSchema,
 } from 'graphql';
-import { appSyncBuiltinsSDL, attachAwsScalars, awsScalars, type AwsScalarName } from '../../lib/appsync/scalars.js';
+import { appSyncBuiltinsSDL, attachAwsScalars, awsScalars, type AwsScalarName } from '../../declarations/scalars.js';
 
 interface Examples {
   /** Inputs accepted unchanged from variables and string literals. */
@@ -212,8 +212,8 @@ describe('appSyncBuiltinsSDL', () => {
   const definitions = parse(appSyncBuiltinsSDL).definitions;
   const directives = definitions.filter((d): d is DirectiveDefinitionNode => d.kind === Kind.DIRECTIVE_DEFINITION);
 
-  it('is the content of lib/appsync/appsync-builtins.graphql', () => {
-    const file = readFileSync(new URL('../../lib/appsync/appsync-builtins.graphql', import.meta.url), 'utf8');
+  it('is the content of declarations/appsync-builtins.graphql', () => {
+    const file = readFileSync(new URL('../../declarations/appsync-builtins.graphql', import.meta.url), 'utf8');
     expect(appSyncBuiltinsSDL).toBe(file);
   });
 

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AppSyncAuthorizerEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { api } from '../../lib/api.js';
+import { api } from '../../declarations/api.js';
 import { issuePartnerToken, parsePartnerHashes, PARTNER_TOKEN_EXPRESSION } from '../../lib/partner-tokens.js';
 import { createPartnerAuthorizer, handler, PARTNER_DENIED_FIELDS } from '../../resolvers/authorizer/index.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as bounds from '../../lib/bounds.js';
+import * as bounds from '../../declarations/bounds.js';
 import { DomainError } from '../../lib/errors.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { isId, optionalEmail, orderTotal, requireCategory, requireId, requireText } from '../../lib/validation.js';

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { tokenFromSecretString } from '../../lib/cache/auth-token.js';
 import { cacheBackendFromEnv, cachePolicy } from '../../lib/cache/index.js';
 import { decodeEntry, encodeEntry, entryKey } from '../../lib/cache/entity-cache.js';
-import { functionEnvironment, usesCache } from '../../lib/function-environment.js';
+import { functionEnvironment, usesCache } from '../../declarations/function-environment.js';
 import { countMetric, metricNames, parseEmfLine, takeMetrics } from '../../lib/metrics.js';
-import { tables } from '../../lib/tables.js';
+import { tables } from '../../declarations/tables.js';
 import { findRedisServer, REDIS_MISSING_MESSAGE, reportRedisMissing, startRedisServer } from '../../local/redis/redis-server.js';
-import { functions } from '../../resolvers/functions.js';
+import { functions } from '../../declarations/functions.js';
 
 const env = (values: Record<string, string>): NodeJS.ProcessEnv => values;
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api } from '../../lib/api.js';
+import { api } from '../../declarations/api.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { DevUserPool } from '../../local/identity/dev-user-pool.js';
 

@@ -1,10 +1,10 @@
 import type { AppSyncAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { api, type LambdaAuthorizerDeclaration } from '../../lib/api.js';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
+import { api, type LambdaAuthorizerDeclaration } from '../../declarations/api.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { issuePartnerToken } from '../../lib/partner-tokens.js';
-import { fieldRoutes } from '../../resolvers/functions.js';
+import { fieldRoutes } from '../../declarations/functions.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';

@@ -1,7 +1,7 @@
 /** Subscription registry, @aws_subscribe map, mutation publications and enhanced filters: pure logic, no sockets. */
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { buildAppSyncSchema } from '../../lib/appsync/schema.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { filterProblem, matchesFilter, type SubscriptionFilter } from '../../local/realtime/enhanced-filter.js';
 import { mutationPublications, subscriptionsByMutation } from '../../local/realtime/publisher.js';
 import { SubscriptionHub, type HubEntry } from '../../local/realtime/subscription-hub.js';

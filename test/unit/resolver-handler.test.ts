@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DomainError, InternalError } from '../../lib/errors.js';
 import { createResolverHandler, type FunctionResolvers } from '../../lib/resolver-handler.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { functions } from '../../resolvers/functions.js';
+import { functions } from '../../declarations/functions.js';
 
 const context = {} as Context;
 const silent = new Logger({ logLevel: 'SILENT' });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { repositoryRoot } from '../../lib/paths.js';
+import { repositoryRoot } from '../../declarations/paths.js';
 
 const fixtureDir = join(repositoryRoot, 'test', 'fixtures', 'types');
 

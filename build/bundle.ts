@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { functionNames, functions, type FunctionName } from '../resolvers/functions.js';
-import { repositoryRoot } from './paths.js';
+import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
+import { repositoryRoot } from '../declarations/paths.js';
 
 export interface FunctionBundle {
   readonly name: FunctionName;

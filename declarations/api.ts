@@ -1,5 +1,5 @@
-import type { AuthorizerFunctionName } from '../resolvers/functions.js';
-import { PARTNER_TOKEN_EXPRESSION } from './partner-tokens.js';
+import type { AuthorizerFunctionName } from './functions.js';
+import { PARTNER_TOKEN_EXPRESSION } from './partner-token-format.js';
 
 /**
  * How the GraphQL API authorizes callers, declared once for the stacks and the
@@ -99,7 +99,7 @@ export function apiLimitsOf(declaration: Pick<ApiDeclaration, 'limits'>): ApiLim
     problems.push(`resolverCountLimit must be 0 (AppSync's default) or 1 to ${MAX_RESOLVER_COUNT_LIMIT}, not ${resolverCountLimit}`);
   }
   if (!isIntegerIn(maxRequestBytes, 1, MAX_REQUEST_BYTES)) problems.push(`maxRequestBytes must be 1 to ${MAX_REQUEST_BYTES} (AppSync's quota), not ${maxRequestBytes}`);
-  if (problems.length > 0) throw new Error(`lib/api.ts limits: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new Error(`declarations/api.ts limits: ${problems.join('; ')}`);
   return declaration.limits;
 }
 
@@ -124,7 +124,7 @@ export function lambdaAuthorizerOf(declaration: ApiDeclaration): LambdaAuthorize
   const authorizer = declaration.lambdaAuthorizer;
   const modeDeclared = authModes(declaration).includes('AWS_LAMBDA');
   if (modeDeclared !== (authorizer !== undefined)) {
-    throw new Error(modeDeclared ? 'AWS_LAMBDA is an auth mode but lib/api.ts declares no lambdaAuthorizer' : 'lambdaAuthorizer is declared but AWS_LAMBDA is not an auth mode');
+    throw new Error(modeDeclared ? 'AWS_LAMBDA is an auth mode but declarations/api.ts declares no lambdaAuthorizer' : 'lambdaAuthorizer is declared but AWS_LAMBDA is not an auth mode');
   }
   if (!authorizer) return undefined;
   const ttl = authorizer.resultTtlSeconds;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, type GraphQLSchema } from 'graphql';
-import { repositoryRoot } from '../paths.js';
+import { repositoryRoot } from './paths.js';
 import { appSyncBuiltinsSDL, attachAwsScalars } from './scalars.js';
 
 export const schemaDirectory = join(repositoryRoot, 'schema');

@@ -1,5 +1,5 @@
 import type { Resolvers } from '../generated/graphql.js';
-import type { TableName } from '../lib/tables.js';
+import type { TableName } from './tables.js';
 
 /**
  * The function map: which Lambda function serves which `Type.field`, with the
@@ -57,7 +57,7 @@ export interface ResolverFunctionDeclaration extends FunctionBase {
 }
 
 /**
- * AppSync's AWS_LAMBDA authorizer (named by `lib/api.ts`): invoked per request
+ * AppSync's AWS_LAMBDA authorizer (named by `declarations/api.ts`): invoked per request
  * before any field, it serves no field, so it gets no data source or resolver,
  * and it may touch no table (the `never` makes any table grant a type error).
  */
@@ -73,7 +73,7 @@ export interface AuthorizerFunctionDeclaration extends FunctionBase {
  * runtime (`local/streams/`) emulates it, from the same values.
  */
 export interface StreamEventSource {
-  /** The table whose stream is read; it must declare a stream in `lib/tables.ts`. */
+  /** The table whose stream is read; it must declare a stream in `declarations/tables.ts`. */
   readonly table: TableName;
   /** Where reading starts when the mapping is created: TRIM_HORIZON (oldest retained record) or LATEST. */
   readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';

@@ -1,4 +1,4 @@
-import type { FunctionDeclaration, StreamEventSource, StreamFunctionDeclaration } from '../resolvers/functions.js';
+import type { FunctionDeclaration, StreamEventSource, StreamFunctionDeclaration } from './functions.js';
 import { tables as tableDeclarations, type TableDeclaration, type TableName } from './tables.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { FunctionDeclaration } from '../resolvers/functions.js';
-import { cacheEnvironmentVariables, type CacheEnvironmentVariable } from './cache/config.js';
+import type { FunctionDeclaration } from './functions.js';
+import { cacheEnvironmentVariables, type CacheEnvironmentVariable } from './cache-environment.js';
 import { tableEnvVar, tables, type TableName } from './tables.js';
 
 /**
@@ -43,7 +43,7 @@ export function functionEnvironment(
   return environment;
 }
 
-/** Whether a function touches a table whose items are cached (lib/tables.ts `cache`). */
+/** Whether a function touches a table whose items are cached (declarations/tables.ts `cache`). */
 export function usesCache(declaration: Pick<FunctionDeclaration, 'tables'>): boolean {
   return (Object.keys(declaration.tables) as TableName[]).some((table) => 'cache' in tables[table]);
 }
