@@ -14,12 +14,13 @@ import { api, lambdaAuthorizerOf } from '../declarations/api.js';
 import { buildAppSyncSchema } from '../declarations/schema.js';
 import { repositoryRoot } from '../declarations/paths.js';
 import { tables, type TableName } from '../declarations/tables.js';
-import { fieldRoutes, functions } from '../declarations/functions.js';
+import { functions } from '../declarations/functions.js';
 import { environments } from '../stacks/config.js';
 import { functionDurations, readBenchDurations, type BenchDurations } from './durations.js';
 import { estimateMonthlyCost, type CostReport, type FunctionFacts, type RouteFacts } from './model.js';
 import { loadOperationDocuments, operationShapes, subscriptionTriggers } from './operations.js';
 import { loadPrices } from './prices.js';
+import { pricedRoutes } from './routes.js';
 import { defaultWorkload } from './workload.js';
 
 interface Options {
@@ -55,7 +56,7 @@ function parseOptions(argv: readonly string[]): Options {
 
 function estimate(options: Options, bench: BenchDurations | undefined): CostReport {
   const schema = buildAppSyncSchema();
-  const routes = new Map<string, RouteFacts>([...fieldRoutes()].map(([coordinate, route]) => [coordinate, route]));
+  const routes = pricedRoutes();
   const functionFacts: FunctionFacts[] = Object.entries(functions).map(([name, declaration]) => ({ name, kind: declaration.kind, memoryMb: declaration.memoryMb }));
   const authorizer = lambdaAuthorizerOf(api);
   return estimateMonthlyCost({

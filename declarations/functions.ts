@@ -234,20 +234,3 @@ export interface ResolvedField {
   readonly fieldName: string;
   readonly maxBatchSize: number | undefined;
 }
-
-/** Every routed field, flattened; a field served by two functions is a declaration error. Authorizers route none. */
-export function fieldRoutes(): Map<string, ResolvedField> {
-  const routes = new Map<string, ResolvedField>();
-  for (const functionName of functionNames.filter(isResolverFunction)) {
-    const fields: Partial<Record<string, FieldRoute>> = functions[functionName].fields;
-    for (const [coordinate, route] of Object.entries(fields)) {
-      const previous = routes.get(coordinate);
-      if (previous) {
-        throw new Error(`${coordinate} is served by both ${previous.functionName} and ${functionName}`);
-      }
-      const [typeName, fieldName] = coordinate.split('.') as [string, string];
-      routes.set(coordinate, { functionName, typeName, fieldName, maxBatchSize: route?.maxBatchSize });
-    }
-  }
-  return routes;
-}

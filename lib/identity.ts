@@ -1,8 +1,10 @@
 import type { AppSyncIdentity } from 'aws-lambda';
 import { DomainError } from './errors.js';
 import { isCognitoIdentity } from './appsync/resolver-event.js';
+import { api } from '../declarations/api.js';
 
-export const ADMIN_GROUP = 'admin';
+/** The user-pool group allowed to write the catalog and move orders along (declared once, in declarations/api.ts). */
+export const ADMIN_GROUP: string = api.adminGroup;
 
 /** The signed-in user's `sub`, which owns the orders they place. */
 export function callerSub(identity: AppSyncIdentity): string {

@@ -19,6 +19,7 @@ import { repositoryRoot } from '../declarations/paths.js';
 import { devUsers } from './identity/cognito-endpoint.js';
 import { startLocalStack, type LocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';
+import { api } from '../declarations/api.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +74,7 @@ if (values.seed) {
   console.log(`Seeded ${count} products.`);
 }
 
-const adminToken = stack.userPool.mint({ username: 'admin', sub: 'admin', groups: ['admin'], expiresInSeconds: 12 * 3600 });
+const adminToken = stack.userPool.mint({ username: 'admin', sub: 'admin', groups: [api.adminGroup], expiresInSeconds: 12 * 3600 });
 console.log(`
 Local AppSync stack ready in ${Date.now() - started} ms
   GraphQL     POST ${stack.graphqlUrl}

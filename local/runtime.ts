@@ -11,7 +11,8 @@ import { bundleFunctions, type FunctionBundle } from '../build/bundle.js';
 import { functionEnvironment } from '../declarations/function-environment.js';
 import { issuePartnerToken, type PartnerCredentials } from '../lib/partner-tokens.js';
 import type { TableName } from '../declarations/tables.js';
-import { fieldRoutes, functionNames, functions, type FunctionName } from '../declarations/functions.js';
+import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
+import { fieldRoutes, type Declarations } from '../declarations/check.js';
 import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
 import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
@@ -32,7 +33,6 @@ import type { EventSourceMappingStats } from './streams/event-source-mapping.js'
 import { startStreamMappings, type StreamMappings, type StreamMappingsOptions } from './streams/start.js';
 import { startRedisServer, type RedisServerHandle } from './redis/redis-server.js';
 import { StackRecovery, type DependencyStatus } from './process/recovery.js';
-import { isObjectType } from 'graphql';
 
 export interface LocalStackOptions {
   /** HTTP port on 127.0.0.1; 0 picks a free one. */
@@ -70,6 +70,8 @@ export interface LocalStackOptions {
   readonly cache?: 'redis' | 'none';
   /** The secret POST /dev/token requires (header x-dev-secret, or Authorization: Bearer); a fresh one per start when unset. */
   readonly devSecret?: string;
+  /** The declarations to check at start (a test's altered copy); the project's own when unset. */
+  readonly declarations?: Declarations;
   /** Who can sign in at the local Cognito endpoint (/cognito/); alice and admin with fresh random passwords when unset. */
   readonly devUsers?: readonly DevUser[];
   /**
@@ -138,15 +140,6 @@ function newApiKey(): string {
   return `da2-${[...randomBytes(26)].map((b) => alphabet[b % alphabet.length]).join('')}`;
 }
 
-/** Every routed Type.field must exist in the schema: a stale function map fails at start, not at query time. */
-function checkRoutes(schema: ReturnType<typeof buildAppSyncSchema>, routes: ReturnType<typeof fieldRoutes>): void {
-  for (const coordinate of routes.keys()) {
-    const [typeName, fieldName] = coordinate.split('.') as [string, string];
-    const type = schema.getType(typeName);
-    if (!isObjectType(type) || !type.getFields()[fieldName]) throw new Error(`Function map routes ${coordinate}, which the schema lacks`);
-  }
-}
-
 /**
  * The API's Lambda authorizer (AWS_LAMBDA), invoked through its LocalFunction
  * like any other function, so it runs isolated, with its declared timeout and
@@ -187,9 +180,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.length = 0;
   };
   try {
-    const schema = buildAppSyncSchema();
-    const routes = fieldRoutes();
-    checkRoutes(schema, routes);
+    // The one checker (declarations/check.ts): a bad route, batch size or group fails here, before anything starts.
+    const routes = fieldRoutes(options.declarations);
+    const schema = buildAppSyncSchema(options.declarations?.schemaSDL);
 
     const bundleDir = options.bundleDir ?? (await mkdtemp(join(tmpdir(), 'storefront-functions-')));
     if (!options.bundleDir) cleanups.push(() => rm(bundleDir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
-import { isObjectType } from 'graphql';
 import { api as apiDeclaration, type ApiDeclaration } from '../declarations/api.js';
-import { buildAppSyncSchema, loadSchemaSDL } from '../declarations/schema.js';
+import { checkDeclarations, type Route } from '../declarations/check.js';
+import { loadSchemaSDL } from '../declarations/schema.js';
 import { tables as tableDeclarations, type TableDeclaration, type TableName } from '../declarations/tables.js';
 import {
   functions as functionDeclarations,
@@ -41,46 +41,15 @@ export function defaultDeclarations(): StackDeclarations {
   return { functions: functionDeclarations, tables: tableDeclarations, api: apiDeclaration, schemaSDL: loadSchemaSDL() };
 }
 
-export interface StackRoute {
-  readonly coordinate: string;
-  readonly functionName: string;
-  readonly typeName: string;
-  readonly fieldName: string;
-  readonly maxBatchSize: number | undefined;
-}
-
-/** AppSync's bounds for a resolver's `maxBatchSize`. */
-const MAX_BATCH_SIZE = 2000;
+/** A routed field, as the checker returns it. */
+export type StackRoute = Route;
 
 /**
- * Every routed field of a function map, in declaration order. Same rules as
- * `fieldRoutes()` (which reads the project's map only): one function per
- * field. Also checks each field against the schema, since AppSync would
- * otherwise accept the resolver's creation only to fail at apply time.
+ * Every routed field of a function map, in declaration order, from the one
+ * checker (declarations/check.ts): one function per field, every field in the
+ * schema, batch sizes within AppSync's bounds, cognito groups declared. AppSync
+ * would otherwise accept a resolver's creation only to fail at apply time.
  */
-export function stackRoutes(declarations: Pick<StackDeclarations, 'functions' | 'schemaSDL'>): StackRoute[] {
-  const schema = buildAppSyncSchema(declarations.schemaSDL);
-  const seen = new Map<string, string>();
-  const routes: StackRoute[] = [];
-  for (const [functionName, declaration] of Object.entries(declarations.functions)) {
-    // An authorizer serves requests, not fields: AppSync calls it through the API's auth config.
-    if (declaration.kind !== 'resolver') continue;
-    for (const [coordinate, route] of Object.entries(declaration.fields)) {
-      const previous = seen.get(coordinate);
-      if (previous) throw new Error(`${coordinate} is served by both ${previous} and ${functionName}`);
-      seen.set(coordinate, functionName);
-      const [typeName, fieldName, ...rest] = coordinate.split('.');
-      if (!typeName || !fieldName || rest.length > 0) throw new Error(`${coordinate} is not a Type.field coordinate`);
-      const type = schema.getType(typeName);
-      if (!isObjectType(type) || !type.getFields()[fieldName]) {
-        throw new Error(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
-      }
-      const maxBatchSize = route?.maxBatchSize;
-      if (maxBatchSize !== undefined && (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)) {
-        throw new Error(`${coordinate}: maxBatchSize must be 1 to ${MAX_BATCH_SIZE}`);
-      }
-      routes.push({ coordinate, functionName, typeName, fieldName, maxBatchSize });
-    }
-  }
-  return routes;
+export function stackRoutes(declarations: StackDeclarations): StackRoute[] {
+  return checkDeclarations(declarations);
 }

@@ -47,6 +47,7 @@ import { createDiffieHellman, createHash, createHmac, randomBytes, randomUUID, t
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHeaderToken } from '../appsync/cors.js';
 import type { DevUserPool } from './dev-user-pool.js';
+import { api } from '../../declarations/api.js';
 
 /** A user of the local pool. */
 export interface DevUser {
@@ -85,7 +86,7 @@ export type CognitoEndpoint = (req: IncomingMessage, res: ServerResponse, url: U
 /** The local dev users every start declares: a customer and an administrator. */
 export const DEV_USER_DECLARATIONS: ReadonlyArray<Omit<DevUser, 'password'>> = [
   { username: 'alice', email: 'alice@example.com', groups: [] },
-  { username: 'admin', email: 'admin@example.com', groups: ['admin'] },
+  { username: 'admin', email: 'admin@example.com', groups: [api.adminGroup] },
 ];
 
 /**

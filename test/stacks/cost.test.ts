@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { api, lambdaAuthorizerOf } from '../../declarations/api.js';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { tables, type TableName } from '../../declarations/tables.js';
-import { fieldRoutes, functions } from '../../declarations/functions.js';
+import { functions } from '../../declarations/functions.js';
+import { fieldRoutes } from '../../declarations/check.js';
 import { functionDurations, parseBenchDurations, type FunctionDuration } from '../../cost/durations.js';
 import {
   billedDurationMs,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
 import type { FunctionName } from '../../declarations/functions.js';
+import { api } from '../../declarations/api.js';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -25,7 +26,7 @@ export class ApiClient {
   }
 
   admin(): Auth {
-    return this.user('admin-user', ['admin']);
+    return this.user('admin-user', [api.adminGroup]);
   }
 
   /** The local partner's token (AWS_LAMBDA mode), as its integration would send it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { fieldRoutes } from '../../declarations/functions.js';
+import { fieldRoutes } from '../../declarations/check.js';
 import { api, type ApiLimits } from '../../declarations/api.js';
 import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';

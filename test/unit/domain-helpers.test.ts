@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { pageSize, requireInt, requireText, requireToken } from '../../lib/validation.js';
 import { toProduct, type ProductItem } from '../../lib/model.js';
-import { fieldRoutes } from '../../declarations/functions.js';
+import { fieldRoutes } from '../../declarations/check.js';
 
 const expected = { attributes: ['id', 'category', 'createdAt'], partition: { name: 'category', value: 'books' } } as const;
 

@@ -4,7 +4,7 @@ import { api, type LambdaAuthorizerDeclaration } from '../../declarations/api.js
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { issuePartnerToken } from '../../lib/partner-tokens.js';
-import { fieldRoutes } from '../../declarations/functions.js';
+import { fieldRoutes } from '../../declarations/check.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';

@@ -6,7 +6,7 @@ import { api, apiLimitsOf, effectiveResolverCountLimit, type ApiLimits } from '.
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { MAX_ORDER_LINES } from '../../declarations/bounds.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { fieldRoutes } from '../../declarations/functions.js';
+import { fieldRoutes } from '../../declarations/check.js';
 import { DocumentCache } from '../../local/appsync/document-cache.js';
 import { AppSyncExecutor } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
