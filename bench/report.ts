@@ -6,6 +6,7 @@ import type { LoadResult } from './load.js';
 import type { FanOutMeasurement } from './subscriptions.js';
 import type { ZipfReport } from './zipf.js';
 import type { RealtimeMeasurement } from './realtime.js';
+import { renderSoak, type SoakResult } from './soak.js';
 
 /** The results document (bench/results.json) and its console rendering. */
 
@@ -54,6 +55,8 @@ export interface BenchReport {
   };
   /** The read-cache workload, cache off vs Redis on. */
   readonly zipf: ZipfReport;
+  /** The memory soak (bench/soak.ts); null when skipped (`--soak-requests 0`). */
+  readonly soak: SoakResult | null;
   readonly totalErrors: number;
   readonly ok: boolean;
 }
@@ -170,5 +173,7 @@ export function renderReport(report: BenchReport): string {
     `Read cache: ${zipf.config.description} (cold: from an empty cache; warm: after one read of every product)`,
     cache,
     comparison,
+    '',
+    report.soak ? renderSoak(report.soak) : 'Memory soak: skipped (--soak-requests 0)',
   ].join('\n');
 }

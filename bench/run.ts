@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --out path.json]`: load scenarios against the local
+ * `npm run bench [-- --out path.json] [--soak-requests N]`: load scenarios against the local
  * AppSync-compatible stack over real HTTP, plus per-function bundle size,
  * cold init and warm duration. Writes a JSON report (bench/results.json by
  * default) and prints a table. Exits non-zero when any response was wrong,
@@ -7,7 +7,9 @@
  *
  * Budget: on 2 cores, DynamoDB Local start ~5-10 s, 4 load runs of at most
  * 15 s each, ~3 × (5 cold starts + 220 warm calls), then the Zipf read-cache
- * workload on two fresh stacks (no cache, Redis; ~40 s each) — about 4 minutes.
+ * workload on two fresh stacks (no cache, Redis; ~40 s each) — about 4 minutes;
+ * then the memory soak (bench/soak.ts: 50,000 mixed requests by default, at
+ * most ~3 minutes; `--soak-requests 5000` for a quick one, 0 to skip it).
  * The main stack runs with the Redis cache, as `npm run dev` does.
  */
 import { resolve } from 'node:path';
@@ -22,6 +24,7 @@ import { prepareData } from './setup.js';
 import { measureSubscriptionFanOut } from './subscriptions.js';
 import { measureRealtime } from './realtime.js';
 import { measureZipf, zipfReport, type ZipfConfig, type ZipfReport, type ZipfResult } from './zipf.js';
+import { runSoak, SOAK_DEFAULTS, type SoakResult } from './soak.js';
 
 const CONFIG = {
   products: 200,
@@ -57,8 +60,13 @@ async function runZipf(): Promise<ZipfReport> {
   return zipfReport(ZIPF, results);
 }
 
-const { values: args } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'soak-requests': { type: 'string' } }, strict: true });
 const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new URL('./results.json', import.meta.url));
+const soakRequests = args['soak-requests'] === undefined ? SOAK_DEFAULTS.requests : Number(args['soak-requests']);
+if (!Number.isInteger(soakRequests) || soakRequests < 0) {
+  console.error(`--soak-requests must be a whole number (0 skips the soak), got ${args['soak-requests']}`);
+  process.exit(2);
+}
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -123,10 +131,16 @@ async function main(): Promise<number> {
     // The Zipf runs start stacks of their own, which must not share the two cores with this one.
     await stack.stop();
     const zipf = await runZipf();
+    // Last, on a fresh stack in a process of its own, so nothing measured above shares its RSS.
+    const soak: SoakResult | null = soakRequests > 0 ? await runSoak({ requests: soakRequests, log: (line) => console.error(line) }) : null;
 
     const missedEvents = fanOut.reduce((sum, f) => sum + f.missed, 0);
     const totalErrors =
-      scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) + missedEvents + zipf.results.reduce((sum, r) => sum + r.errors, 0);
+      scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) +
+      missedEvents +
+      zipf.results.reduce((sum, r) => sum + r.errors, 0) +
+      (soak?.errors ?? 0);
+    const memoryOk = soak?.withinBound ?? true;
     const report: BenchReport = {
       timestamp: new Date().toISOString(),
       machine: machineInfo(),
@@ -145,8 +159,9 @@ async function main(): Promise<number> {
         memoryPerIdleConnection: realtime.memoryPerIdleConnection,
       },
       zipf,
+      soak,
       totalErrors,
-      ok: totalErrors === 0,
+      ok: totalErrors === 0 && memoryOk,
     };
     await writeReport(outPath, report);
 
@@ -158,6 +173,11 @@ async function main(): Promise<number> {
         for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples])) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
       }
       for (const r of zipf.results) for (const sample of r.errorSamples) console.error(`  [zipf ${r.backend} ${r.phase}] ${sample}`);
+      for (const sample of soak?.errorSamples ?? []) console.error(`  [soak] ${sample}`);
+      return 1;
+    }
+    if (!memoryOk) {
+      console.error(`\nWARNING: the stack's RSS grew ${(soak!.rssGrowth * 100).toFixed(1)}% over the soak (bound +${(soak!.options.boundFraction * 100).toFixed(0)}%): something keeps what it saw.`);
       return 1;
     }
     return 0;

@@ -28,6 +28,24 @@ export interface LocalFunctionOptions {
   readonly timeoutSeconds: number;
   /** Most execution environments alive at once (reserved concurrency). */
   readonly maxConcurrency: number;
+  /**
+   * An environment idle this long is shut down, as Lambda recycles idle
+   * execution environments (after minutes; AWS gives no figure). Each one is a
+   * V8 isolate of ~25-50 MB, so without this the server kept the peak number
+   * of environments, and their memory, forever. Default 300; fractions are
+   * accepted for tests. `Infinity` keeps them.
+   */
+  readonly idleTimeoutSeconds?: number;
+  /**
+   * Cap on each environment's V8 young generation (MB). V8 sizes it from the
+   * old generation's limit: 48 MB for these functions, which a busy environment
+   * fills and then keeps committed (V8 never shrinks it again), so ten busy
+   * environments of a function held ~300 MB of empty nursery. Lambda gives
+   * each environment its own memory; here they all share the server's, so the
+   * default is memoryMb / 32 (16 MB at 512 MB, 8 MB at 256 MB). A GC tuning
+   * knob only: what a handler can allocate is still bounded by memoryMb.
+   */
+  readonly maxYoungGenerationSizeMb?: number;
   /** Receives the platform log lines (START/END/REPORT, timeouts, invoke errors). */
   readonly log?: (line: string) => void;
 }
@@ -71,6 +89,20 @@ export interface LocalFunctionStats {
    */
   readonly metrics: Readonly<Record<string, number>>;
   readonly metricReports: number;
+  /** The live environments' V8 heaps, summed, as each last reported them (after init or its latest invocation). */
+  readonly memory: EnvironmentMemory;
+  /** Environments shut down after `idleTimeoutSeconds` without an invocation. */
+  readonly idleShutdowns: number;
+}
+
+/** One isolate's heap (node:v8 getHeapStatistics), or a sum of them. */
+export interface EnvironmentMemory {
+  /** Live objects. */
+  readonly usedHeapBytes: number;
+  /** Heap committed by V8: what its pages take of the server's RSS. */
+  readonly totalHeapBytes: number;
+  /** Off-heap memory held by JS objects (Buffers). */
+  readonly externalBytes: number;
 }
 
 /**
@@ -94,12 +126,14 @@ const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 const INIT_TIMEOUT_MS = 10_000;
 
 const MIB = 1024 * 1024;
+/** CloudWatch Logs takes events up to 256 KB; a longer unterminated line is passed on in pieces. */
+const MAX_LOG_LINE_CHARS = 256 * 1024;
 
 type WorkerMessage =
-  | { type: 'ready'; maxMemoryBytes: number }
+  | { type: 'ready'; maxMemoryBytes: number; heap: EnvironmentMemory }
   | { type: 'initError'; error: FunctionError; maxMemoryBytes: number }
   | { type: 'fatal'; requestId: string | null; error: FunctionError }
-  | ({ type: 'result'; requestId: string; durationMs: number; maxMemoryBytes: number } & (
+  | ({ type: 'result'; requestId: string; durationMs: number; maxMemoryBytes: number; heap: EnvironmentMemory } & (
       | { ok: true; payload: string }
       | { ok: false; error: FunctionError }
     ));
@@ -123,7 +157,10 @@ interface Environment {
   current: Invocation | undefined;
   initDurationMs?: number;
   maxMemoryBytes: number;
+  heap?: EnvironmentMemory;
   timer?: NodeJS.Timeout;
+  /** Shuts the environment down once it has been idle for idleTimeoutMs. */
+  idleTimer?: NodeJS.Timeout;
   workerError?: Error;
 }
 
@@ -134,6 +171,8 @@ export class LocalFunction {
   private readonly memoryMb: number;
   private readonly timeoutMs: number;
   private readonly maxConcurrency: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxYoungGenerationSizeMb: number;
   private readonly region: string;
   private readonly baseEnvironment: Record<string, string>;
   private readonly log: (line: string) => void;
@@ -148,6 +187,7 @@ export class LocalFunction {
   private closed = false;
   private readonly metrics: Record<string, number> = {};
   private metricReports = 0;
+  private idleShutdowns = 0;
 
   constructor(options: LocalFunctionOptions) {
     if (!path.isAbsolute(options.bundlePath)) throw new TypeError(`bundlePath must be absolute: ${options.bundlePath}`);
@@ -156,6 +196,8 @@ export class LocalFunction {
     }
     if (!(options.timeoutSeconds > 0)) throw new RangeError(`timeoutSeconds must be positive, got ${options.timeoutSeconds}`);
     if (!(options.memoryMb >= 1)) throw new RangeError(`memoryMb must be positive, got ${options.memoryMb}`);
+    const idleTimeoutSeconds = options.idleTimeoutSeconds ?? 300;
+    if (!(idleTimeoutSeconds > 0)) throw new RangeError(`idleTimeoutSeconds must be positive, got ${idleTimeoutSeconds}`);
 
     this.name = options.name;
     this.bundlePath = options.bundlePath;
@@ -163,6 +205,9 @@ export class LocalFunction {
     this.memoryMb = options.memoryMb;
     this.timeoutMs = options.timeoutSeconds * 1000;
     this.maxConcurrency = options.maxConcurrency;
+    this.idleTimeoutMs = idleTimeoutSeconds * 1000;
+    this.maxYoungGenerationSizeMb = options.maxYoungGenerationSizeMb ?? Math.max(4, Math.floor(this.memoryMb / 32));
+    if (!(this.maxYoungGenerationSizeMb > 0)) throw new RangeError(`maxYoungGenerationSizeMb must be positive, got ${this.maxYoungGenerationSizeMb}`);
     this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     this.region = options.environment.AWS_REGION ?? options.environment.AWS_DEFAULT_REGION ?? 'us-east-1';
 
@@ -205,6 +250,12 @@ export class LocalFunction {
   }
 
   stats(): LocalFunctionStats {
+    const memory = { usedHeapBytes: 0, totalHeapBytes: 0, externalBytes: 0 };
+    for (const environment of this.environments) {
+      memory.usedHeapBytes += environment.heap?.usedHeapBytes ?? 0;
+      memory.totalHeapBytes += environment.heap?.totalHeapBytes ?? 0;
+      memory.externalBytes += environment.heap?.externalBytes ?? 0;
+    }
     return {
       invocations: this.invocations,
       coldStarts: this.coldStarts,
@@ -213,6 +264,8 @@ export class LocalFunction {
       queued: this.queue.length,
       metrics: { ...this.metrics },
       metricReports: this.metricReports,
+      memory,
+      idleShutdowns: this.idleShutdowns,
     };
   }
 
@@ -303,6 +356,7 @@ export class LocalFunction {
         // Young generation, code space and native memory count against the
         // same function memory, so the old generation gets ~90% of it.
         maxOldGenerationSizeMb: Math.max(16, Math.floor(this.memoryMb * 0.9)),
+        maxYoungGenerationSizeMb: this.maxYoungGenerationSizeMb,
       },
       workerData: {
         bundlePath: this.bundlePath,
@@ -324,6 +378,11 @@ export class LocalFunction {
     worker.stdout.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
+      // A line that never ends must not grow without bound: like CloudWatch Logs (256 KB events), cut it.
+      if (partial.length > MAX_LOG_LINE_CHARS) {
+        lines.push(partial);
+        partial = '';
+      }
       for (const line of lines) {
         const values = parseEmfLine(line);
         if (!values) {
@@ -341,6 +400,7 @@ export class LocalFunction {
 
   private dispatch(environment: Environment, invocation: Invocation): void {
     if (!invocation.coldStart) this.invocations += 1;
+    clearTimeout(environment.idleTimer);
     environment.state = 'busy';
     environment.current = invocation;
     environment.worker.ref();
@@ -358,6 +418,7 @@ export class LocalFunction {
   private onMessage(environment: Environment, message: WorkerMessage): void {
     if (environment.state === 'dead') return;
     environment.maxMemoryBytes = Math.max(environment.maxMemoryBytes, 'maxMemoryBytes' in message ? message.maxMemoryBytes : 0);
+    if ('heap' in message && message.heap) environment.heap = message.heap;
     switch (message.type) {
       case 'ready': {
         clearTimeout(environment.timer);
@@ -437,12 +498,23 @@ export class LocalFunction {
     // An idle environment must not keep the server process alive on its own.
     environment.worker.unref();
     this.idle.push(environment);
+    // setTimeout takes at most 2^31-1 ms; anything longer (or Infinity) means never.
+    if (this.idleTimeoutMs < 2 ** 31) {
+      clearTimeout(environment.idleTimer);
+      environment.idleTimer = setTimeout(() => {
+        if (environment.state !== 'idle') return;
+        this.idleShutdowns += 1;
+        void this.retire(environment);
+      }, this.idleTimeoutMs);
+      environment.idleTimer.unref();
+    }
   }
 
   private retire(environment: Environment): Promise<unknown> {
     environment.state = 'dead';
     environment.current = undefined;
     clearTimeout(environment.timer);
+    clearTimeout(environment.idleTimer);
     this.environments.delete(environment);
     const index = this.idle.indexOf(environment);
     if (index !== -1) this.idle.splice(index, 1);

@@ -55,6 +55,16 @@ function sampleMemory() {
   return peakBytes;
 }
 
+/**
+ * This isolate's heap right now, for the runtime's memory figures (stats(),
+ * /health): each environment is a V8 isolate of its own, invisible to the
+ * server's process.memoryUsage().heapUsed yet part of its RSS.
+ */
+function heapNow() {
+  const heap = getHeapStatistics();
+  return { usedHeapBytes: heap.used_heap_size, totalHeapBytes: heap.total_heap_size, externalBytes: heap.external_memory };
+}
+
 /** Runtime error classes carry the `Runtime.` prefix in their name, as in the RIC. */
 class RuntimeError extends Error {
   /** @param {string} name @param {string} message */
@@ -213,13 +223,13 @@ async function invoke(message) {
   }
   const durationMs = performance.now() - started;
   currentRequestId = null;
-  port.postMessage({ type: 'result', requestId: message.requestId, durationMs, maxMemoryBytes: sampleMemory(), ...outcome });
+  port.postMessage({ type: 'result', requestId: message.requestId, durationMs, maxMemoryBytes: sampleMemory(), heap: heapNow(), ...outcome });
 }
 
 const handlerPromise = loadHandler();
 try {
   await handlerPromise;
-  port.postMessage({ type: 'ready', maxMemoryBytes: sampleMemory() });
+  port.postMessage({ type: 'ready', maxMemoryBytes: sampleMemory(), heap: heapNow() });
 } catch (error) {
   port.postMessage({ type: 'initError', error: toFunctionError(error), maxMemoryBytes: sampleMemory() });
 }
