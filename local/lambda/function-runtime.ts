@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseEmfLine } from '../../lib/metrics.js';
+import { currentLane, FairQueue } from './fair-queue.js';
 
 /**
  * Local emulation of Lambda execution environments. Each environment is a
@@ -180,7 +181,8 @@ export class LocalFunction {
   private readonly environments = new Set<Environment>();
   /** Idle environments; the most recently used is reused first, as Lambda tends to. */
   private readonly idle: Environment[] = [];
-  private readonly queue: Invocation[] = [];
+  /** Invocations waiting for an environment, taken round-robin across requests (./fair-queue.ts). */
+  private readonly queue = new FairQueue<Invocation>();
   private nextEnvironmentId = 1;
   private invocations = 0;
   private coldStarts = 0;
@@ -244,7 +246,7 @@ export class LocalFunction {
       return Promise.reject(error);
     }
     return new Promise<InvokeResult>((resolve, reject) => {
-      this.queue.push({ requestId: randomUUID(), eventJson, resolve, reject, coldStart: false, startLogged: false });
+      this.queue.push(currentLane(), { requestId: randomUUID(), eventJson, resolve, reject, coldStart: false, startLogged: false });
       this.pump();
     });
   }
@@ -271,7 +273,7 @@ export class LocalFunction {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const invocation of this.queue.splice(0)) invocation.reject(new LocalFunctionClosedError(this.name));
+    for (const invocation of this.queue.drain()) invocation.reject(new LocalFunctionClosedError(this.name));
     const terminations: Promise<unknown>[] = [];
     for (const environment of [...this.environments]) {
       const invocation = environment.current;
@@ -285,9 +287,10 @@ export class LocalFunction {
    * Hands queued invocations to idle environments, or to new ones while under
    * maxConcurrency. Beyond that, Lambda would reject the invocation with
    * TooManyRequestsException (HTTP 429), and AppSync would answer the field
-   * with an error. The local runtime queues instead (FIFO) because it serves
-   * one developer's bursts, where a spurious throttling error would be noise
-   * rather than a signal; the queue wait is not counted in durationMs.
+   * with an error. The local runtime queues instead because it serves one
+   * developer's bursts, where a spurious throttling error would be noise rather
+   * than a signal; the queue is fair across requests (./fair-queue.ts), and its
+   * wait is not counted in durationMs.
    */
   private pump(): void {
     while (this.queue.length > 0) {

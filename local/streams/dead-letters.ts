@@ -52,8 +52,13 @@ export interface DeadLetter {
   readonly functionName: string;
 }
 
+/** Dead letters kept in memory; older ones are dropped (and counted), the files under `directory` keep them all. */
+export const MAX_DEAD_LETTERS_IN_MEMORY = 1_000;
+
 export class DeadLetterStore {
   private readonly entries: DeadLetter[] = [];
+  /** Entries dropped from memory to stay within MAX_DEAD_LETTERS_IN_MEMORY. */
+  dropped = 0;
   /** Appends run one after another so lines keep the order of `add`. */
   private writes: Promise<void> = Promise.resolve();
 
@@ -62,6 +67,10 @@ export class DeadLetterStore {
 
   add(entry: DeadLetter): void {
     this.entries.push(entry);
+    if (this.entries.length > MAX_DEAD_LETTERS_IN_MEMORY) {
+      this.entries.shift();
+      this.dropped += 1;
+    }
     const directory = this.directory;
     if (directory === undefined) return;
     this.writes = this.writes
