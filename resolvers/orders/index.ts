@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AppSyncIdentity } from 'aws-lambda';
-import { batchGetByKey } from '../../lib/batch-get.js';
-import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY, MAX_STOCK } from '../../declarations/bounds.js';
-import { entityCache } from '../../lib/cache/index.js';
+import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY } from '../../declarations/bounds.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
 import { callerSub, isPrivileged } from '../../lib/identity.js';
-import { toOrder, type OrderItemModel, type OrderRecord, type ProductItem } from '../../lib/model.js';
+import { toOrder, type OrderItemModel, type OrderRecord } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
+import { createProducts } from '../../lib/products/index.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
 import { optionalEmail, orderTotal, pageSize, requireId, requireInt, requireToken } from '../../lib/validation.js';
 import { functions } from '../../declarations/functions.js';
@@ -17,35 +16,9 @@ import type { OrderItemInput, OrderStatus } from '../../generated/graphql.js';
 
 const db = createDocumentClient();
 const ORDERS = tableName('orders');
-const PRODUCTS = tableName('products');
-const products = entityCache<ProductItem>('product');
-
-/**
- * Stock changes made by an order transaction reach the product cache before
- * the mutation answers. TransactWriteItems returns no items, so the products
- * are read back (consistently: at least the versions just committed) and
- * written through, version-checked like any put. Writing the new items rather
- * than dropping the entries keeps hot products cached, and leaves no empty key
- * for a lagging change feed to refill with an older image. If that read fails,
- * the entries are invalidated instead (fenced, so no earlier read refills them).
- */
-async function writeThroughProducts(lines: readonly Line[]): Promise<void> {
-  if (!products.enabled) return;
-  const ids = lines.map((line) => line.productId);
-  let current: Map<string, ProductItem>;
-  try {
-    current = await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', ids, { consistentRead: true });
-  } catch {
-    await Promise.all(ids.map((id) => products.invalidate(id)));
-    return;
-  }
-  await Promise.all(
-    ids.map((id) => {
-      const item = current.get(id);
-      return item ? products.put(id, item) : products.invalidate(id);
-    }),
-  );
-}
+// Stock changes go through the products module: it builds their transaction actions and, once a
+// transaction commits, reads the products back and writes them through the cache (lib/products/).
+const products = createProducts({ db });
 
 const MAX_TRANSACTION_ATTEMPTS = 10;
 const EXPECTED_CANCELLATIONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
@@ -116,7 +89,10 @@ function replay(existing: OrderRecord, lines: readonly Line[]): OrderRecord {
  * transaction touched the same items); the SDK does not retry it. Any other
  * cancellation is handed to `onCancelled` with the per-action reasons.
  */
-async function transact(input: TransactWriteCommandInput, onCancelled: (reasons: Array<string | undefined>) => Promise<never>): Promise<void> {
+async function transact(
+  input: TransactWriteCommandInput,
+  onCancelled: (reasons: Array<string | undefined>) => Promise<never>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await db.send(new TransactWriteCommand(input));
@@ -193,23 +169,23 @@ export const handler = createResolverHandler(functions.orders, {
     const existing = await getOrder(id);
     if (existing) return toOrder(replay(existing, lines));
 
-    const products = await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', lines.map((l) => l.productId));
-    const missing = lines.find((line) => !products.has(line.productId));
+    const read = await products.getManyUncached(lines.map((l) => l.productId));
+    const missing = lines.find((line) => !read.has(line.productId));
     if (missing) throw notFound('Product', missing.productId);
-    const priced = demand.map((line) => ({ ...line, product: products.get(line.productId) as ProductItem }));
+    const priced = demand.map((line) => ({ ...line, product: read.get(line.productId)! }));
     const currencies = new Set(priced.map((line) => line.product.currency));
     if (currencies.size > 1) throw validationError('All items of an order must share one currency', { field: 'items' });
-    const items = lines.map((line) => ({ productId: line.productId, quantity: line.quantity, unitPriceCents: products.get(line.productId)!.priceCents }));
+    const items = lines.map((line) => ({
+      productId: line.productId,
+      quantity: line.quantity,
+      unitPriceCents: read.get(line.productId)!.priceCents,
+    }));
     const totalCents = orderTotal(items);
-    const short = priced.find((line) => line.product.stock < line.quantity);
-    if (short) {
-      throw new DomainError('InsufficientStock', `Product ${short.productId} has ${short.product.stock} in stock`, {
-        productId: short.productId,
-        stock: short.product.stock,
-      });
-    }
-
     const now = new Date().toISOString();
+    // Conditioned on the stock and on the price read above, so the order charges that price;
+    // refused at once (InsufficientStock) when a product as read has too little.
+    const take = products.takeStock(priced, now);
+
     const order: OrderRecord = {
       id,
       customerId,
@@ -223,49 +199,28 @@ export const handler = createResolverHandler(functions.orders, {
       updatedAt: now,
     };
 
-    await transact(
-      {
-        TransactItems: [
-          { Put: { TableName: ORDERS, Item: order, ConditionExpression: 'attribute_not_exists(id)' } },
-          // The price condition makes the order charge the price it read.
-          ...priced.map((line) => ({
-            Update: {
-              TableName: PRODUCTS,
-              Key: { id: line.productId },
-              UpdateExpression: 'SET stock = stock - :quantity, version = version + :one, updatedAt = :now',
-              ConditionExpression: 'attribute_exists(id) AND stock >= :quantity AND priceCents = :price',
-              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now, ':price': line.product.priceCents },
-            },
-          })),
-        ],
-      },
-      async (reasons) => {
-        if (reasons[0] === 'ConditionalCheckFailed') {
-          const placed = await getOrder(id);
-          if (placed) return Promise.reject(new ReplayedOrder(replay(placed, lines)));
-        }
-        const failedLine = reasons.slice(1).findIndex((code) => code === 'ConditionalCheckFailed');
-        if (failedLine >= 0) {
-          const line = priced[failedLine]!;
-          const current = (await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', [line.productId])).get(line.productId);
-          if (!current) throw notFound('Product', line.productId);
-          if (current.priceCents !== line.product.priceCents) {
-            throw new DomainError('ConditionFailed', `The price of product ${line.productId} changed; review the order and retry`);
-          }
-          throw new DomainError('InsufficientStock', `Product ${line.productId} has ${current.stock} in stock`, {
-            productId: line.productId,
-            stock: current.stock,
-          });
-        }
-        throw new DomainError('ConditionFailed', 'The order could not be committed; read it and retry');
-      },
-    ).then(
-      () => writeThroughProducts(demand),
-      (error: unknown) => {
+    await take
+      .commit((stockActions) =>
+        transact(
+          {
+            TransactItems: [{ Put: { TableName: ORDERS, Item: order, ConditionExpression: 'attribute_not_exists(id)' } }, ...stockActions],
+          },
+          async (reasons) => {
+            if (reasons[0] === 'ConditionalCheckFailed') {
+              const placed = await getOrder(id);
+              if (placed) return Promise.reject(new ReplayedOrder(replay(placed, lines)));
+            }
+            const failedLine = reasons.slice(1).indexOf('ConditionalCheckFailed');
+            if (failedLine >= 0) throw await take.explain(failedLine);
+            throw new DomainError('ConditionFailed', 'The order could not be committed; read it and retry');
+          },
+        ),
+      )
+      .catch((error: unknown) => {
+        // A concurrent identical placement committed first: its order is answered below.
         if (error instanceof ReplayedOrder) return;
         throw error;
-      },
-    );
+      });
     const stored = await getOrder(id);
     return toOrder(stored ?? order);
   },
@@ -283,41 +238,15 @@ export const handler = createResolverHandler(functions.orders, {
       throw new DomainError('InvalidState', `Order ${id} is ${order.status} and can no longer be cancelled`);
     }
     const now = new Date().toISOString();
-    const restock = stockDemand(order.items);
-    await transact(
-      {
-        TransactItems: [
-          statusTransition(order, 'CANCELLED', now),
-          // Restoring stock must not carry it past MAX_STOCK (Product.stock is an Int); in the
-          // condition, so concurrent restocks cannot cross it between a read and this write.
-          ...restock.map((line) => ({
-            Update: {
-              TableName: PRODUCTS,
-              Key: { id: line.productId },
-              UpdateExpression: 'SET stock = stock + :quantity, version = version + :one, updatedAt = :now',
-              ConditionExpression: 'attribute_exists(id) AND stock <= :ceiling',
-              ExpressionAttributeValues: { ':quantity': line.quantity, ':one': 1, ':now': now, ':ceiling': MAX_STOCK - line.quantity },
-            },
-          })),
-        ],
-      },
-      async (reasons) => {
-        const failedLine = reasons[0] === 'ConditionalCheckFailed' ? -1 : reasons.slice(1).findIndex((code) => code === 'ConditionalCheckFailed');
-        const line = failedLine >= 0 ? restock[failedLine] : undefined;
-        if (line) {
-          const current = (await batchGetByKey<ProductItem>(db, PRODUCTS, 'id', [line.productId])).get(line.productId);
-          if (current && current.stock + line.quantity > MAX_STOCK) {
-            throw new DomainError(
-              'ConditionFailed',
-              `Product ${line.productId} has ${current.stock} in stock; restoring ${line.quantity} would exceed the maximum of ${MAX_STOCK}`,
-              { productId: line.productId, stock: current.stock, maxStock: MAX_STOCK },
-            );
-          }
-        }
+    const restore = products.restoreStock(stockDemand(order.items), now);
+    await restore.commit((stockActions) =>
+      transact({ TransactItems: [statusTransition(order, 'CANCELLED', now), ...stockActions] }, async (reasons) => {
+        const failedLine = reasons[0] === 'ConditionalCheckFailed' ? -1 : reasons.slice(1).indexOf('ConditionalCheckFailed');
+        const error = failedLine >= 0 ? await restore.explain(failedLine) : undefined;
+        if (error) throw error;
         throw new DomainError('ConditionFailed', `Order ${id} changed while it was being cancelled; read it and retry`);
-      },
+      }),
     );
-    await writeThroughProducts(restock);
     return toOrder({ ...order, status: 'CANCELLED', updatedAt: now });
   },
 

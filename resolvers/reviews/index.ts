@@ -7,13 +7,15 @@ import { notFound } from '../../lib/errors.js';
 import { callerSub } from '../../lib/identity.js';
 import type { ReviewItem } from '../../lib/model.js';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
+// Only the check, not the whole products module: this function changes no product and needs no cache.
+import { productChecks } from '../../lib/products/checks.js';
 import { createResolverHandler } from '../../lib/resolver-handler.js';
 import { optionalText, pageSize, requireId, requireInt } from '../../lib/validation.js';
 import { functions } from '../../declarations/functions.js';
 
 const db = createDocumentClient();
 const REVIEWS = tableName('reviews');
-const PRODUCTS = tableName('products');
+const products = productChecks();
 
 /** Sort keys that order reviews by time, newest first when read backwards. */
 const reviewId = (createdAt: string): string => `${createdAt}#${randomUUID().slice(0, 8)}`;
@@ -58,7 +60,7 @@ export const handler = createResolverHandler(functions.reviews, {
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: REVIEWS, Item: review, ConditionExpression: 'attribute_not_exists(id)' } },
-            { ConditionCheck: { TableName: PRODUCTS, Key: { id: input.productId }, ConditionExpression: 'attribute_exists(id)' } },
+            products.exists(review.productId),
           ],
         }),
       );

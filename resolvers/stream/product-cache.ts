@@ -1,17 +1,18 @@
-import { entityCache } from '../../lib/cache/index.js';
 import type { ProductItem } from '../../lib/model.js';
+import { productCacheCoherence } from '../../lib/products/coherence.js';
 import type { CacheHold } from './cache-hold.js';
 
 /**
  * The product cache as the stream function needs it: a change must reach the
- * cache, not be skipped. The entity cache never throws (readers fall back to
- * DynamoDB); its write outcome says whether the change reached the cache, and
- * while it does not (the cache is unreachable) the invocation's CacheHold
+ * cache, not be skipped. The product module's coherence (lib/products/, the
+ * same one the resolvers' writes go through) never throws (readers fall back
+ * to DynamoDB); its write outcome says whether the change reached the cache,
+ * and while it does not (the cache is unreachable) the invocation's CacheHold
  * waits for it, then fails the record without a dead letter in sight (see
  * cache-hold.ts). With no cache configured (CACHE_BACKEND=none) both are no-ops.
  */
 
-const cache = entityCache<ProductItem>('product');
+const coherence = productCacheCoherence();
 
 export const productCache = {
   /**
@@ -21,10 +22,10 @@ export const productCache = {
    * it could shadow a newer committed write until the TTL.
    */
   refresh(id: string, item: ProductItem, hold: CacheHold): Promise<void> {
-    return hold.apply(() => cache.refresh(id, item), `refresh of product ${id}`);
+    return hold.apply(() => coherence.refresh(id, item), `refresh of product ${id}`);
   },
   /** Drops the entry (and fences it briefly against fills from reads made before the change). */
   invalidate(id: string, hold: CacheHold): Promise<void> {
-    return hold.apply(() => cache.invalidate(id), `invalidation of product ${id}`);
+    return hold.apply(() => coherence.invalidate(id), `invalidation of product ${id}`);
   },
 };

@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNextToken, encodeNextToken } from '../../lib/pagination.js';
 import { pageSize, requireInt, requireText, requireToken } from '../../lib/validation.js';
 import { toProduct, type ProductItem } from '../../lib/model.js';
 import { fieldRoutes } from '../../declarations/check.js';
+import { repositoryRoot } from '../../declarations/paths.js';
 
 const expected = { attributes: ['id', 'category', 'createdAt'], partition: { name: 'category', value: 'books' } } as const;
 
@@ -53,5 +56,35 @@ describe('function map', () => {
     expect(routes.get('OrderItem.product')).toMatchObject({ functionName: 'catalog', maxBatchSize: 100 });
     expect(routes.get('Mutation.placeOrder')).toMatchObject({ functionName: 'orders', maxBatchSize: undefined });
     expect(routes.get('Product.reviews')?.functionName).toBe('reviews');
+  });
+});
+
+describe('product data has one owner', () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(repositoryRoot, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    );
+  const read = (file: string) => readFileSync(join(repositoryRoot, file), 'utf8');
+
+  // Writing the products table or the product cache anywhere but lib/products/ would skip its
+  // write-through: the README's "no read returns the older value" would rest on each caller again.
+  it('no resolver names the products table or reads it by itself; they go through lib/products/', () => {
+    const offending = sources('resolvers').flatMap((file) =>
+      [/tableName\(\s*'products'\s*\)/, /TABLE_PRODUCTS/, /lib\/batch-get/]
+        .filter((pattern) => pattern.test(read(file)))
+        // The stream function's rating summary (ratings.ts) updates products from review records; each such
+        // write's own products record then reaches the cache through the same coherence (product-cache.ts).
+        .filter((pattern) => !(file === join('resolvers', 'stream', 'index.ts') && pattern.source.includes('tableName')))
+        .map((pattern) => `${file}: ${pattern.source}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('outside lib/cache/, only lib/products/ holds the product cache and its pages', () => {
+    const holders = [...sources('lib'), ...sources('resolvers')].filter(
+      (file) => !file.startsWith(join('lib', 'cache')) && /\b(entityCache|pageCache|createEntityCache|createPageCache)\b/.test(read(file)),
+    );
+    expect(holders.every((file) => file.startsWith(join('lib', 'products')))).toBe(true);
+    expect(holders).toContain(join('lib', 'products', 'coherence.ts'));
   });
 });
