@@ -1,24 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  getNamedType,
-  getNullableType,
-  isListType,
-  isObjectType,
-  Kind,
-  parse,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLObjectType,
-  type GraphQLSchema,
-  type SelectionSetNode,
-} from 'graphql';
+import { getNamedType, getNullableType, isListType, isObjectType, Kind, parse, visit, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { repositoryRoot } from '../declarations/paths.js';
+import { collectFields, fragmentsOf, type CollectContext } from '../local/graphql/collect-fields.js';
+import { subscribeMutations } from '../local/graphql/directives.js';
 
 /**
  * What one client operation makes AppSync resolve: each routed field
  * (`Type.field`) and how many times per request, following fragments and
- * multiplying by the assumed length of every list on the way.
+ * multiplying by the assumed length of every list on the way. Selections are
+ * walked with local/graphql's collectFields, the executor's rule set: no
+ * variables here, so `@skip`/`@include` on a variable count the selection
+ * (the upper bound), on a literal they decide.
  */
 
 export interface OperationShape {
@@ -46,9 +39,16 @@ export function operationShapes(
   isRouted: (coordinate: string) => boolean,
 ): Map<string, OperationShape> {
   const definitions = documents.flatMap((document) => document.definitions);
-  const fragments = new Map(
-    definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
-  );
+  const fragments = fragmentsOf(documents);
+  const context: CollectContext = { fragments, variables: {} };
+  for (const definition of definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) continue;
+    visit(definition, {
+      FragmentSpread(spread) {
+        if (!fragments.has(spread.name.value)) throw new Error(`${definition.name?.value ?? 'An anonymous operation'}: unknown fragment ${spread.name.value}`);
+      },
+    });
+  }
   const objectType = (name: string): GraphQLObjectType => {
     const type = schema.getType(name);
     if (!isObjectType(type)) throw new Error(`${name} is not an object type of the schema (interfaces and unions are not modelled)`);
@@ -66,36 +66,23 @@ export function operationShapes(
     const rootFields: string[] = [];
 
     const walk = (selectionSet: SelectionSetNode, parent: GraphQLObjectType, multiplier: number, atRoot: boolean): void => {
-      for (const selection of selectionSet.selections) {
-        switch (selection.kind) {
-          case Kind.FIELD: {
-            const fieldName = selection.name.value;
-            if (fieldName.startsWith('__')) continue;
-            const field = parent.getFields()[fieldName];
-            if (!field) throw new Error(`${name}: ${parent.name}.${fieldName} is not in the schema`);
-            const coordinate = `${parent.name}.${fieldName}`;
-            if (atRoot) rootFields.push(coordinate);
-            if (isRouted(coordinate)) resolutions.set(coordinate, (resolutions.get(coordinate) ?? 0) + multiplier);
-            if (!selection.selectionSet) continue;
-            let length = 1;
-            if (isListType(getNullableType(field.type))) {
-              const size = listSizes[coordinate];
-              if (size === undefined) throw new Error(`${name} traverses the list ${coordinate}: state its average length in the workload's listSizes`);
-              length = size;
-            }
-            walk(selection.selectionSet, objectType(getNamedType(field.type).name), multiplier * length, false);
-            break;
-          }
-          case Kind.INLINE_FRAGMENT:
-            walk(selection.selectionSet, selection.typeCondition ? objectType(selection.typeCondition.name.value) : parent, multiplier, atRoot);
-            break;
-          case Kind.FRAGMENT_SPREAD: {
-            const fragment = fragments.get(selection.name.value);
-            if (!fragment) throw new Error(`${name}: unknown fragment ${selection.name.value}`);
-            walk(fragment.selectionSet, objectType(fragment.typeCondition.name.value), multiplier, atRoot);
-            break;
-          }
+      for (const { node, typeCondition } of collectFields(context, selectionSet)) {
+        const fieldName = node.name.value;
+        if (fieldName.startsWith('__')) continue;
+        const owner = typeCondition === undefined ? parent : objectType(typeCondition);
+        const field = owner.getFields()[fieldName];
+        if (!field) throw new Error(`${name}: ${owner.name}.${fieldName} is not in the schema`);
+        const coordinate = `${owner.name}.${fieldName}`;
+        if (atRoot) rootFields.push(coordinate);
+        if (isRouted(coordinate)) resolutions.set(coordinate, (resolutions.get(coordinate) ?? 0) + multiplier);
+        if (!node.selectionSet) continue;
+        let length = 1;
+        if (isListType(getNullableType(field.type))) {
+          const size = listSizes[coordinate];
+          if (size === undefined) throw new Error(`${name} traverses the list ${coordinate}: state its average length in the workload's listSizes`);
+          length = size;
         }
+        walk(node.selectionSet, objectType(getNamedType(field.type).name), multiplier * length, false);
       }
     };
     walk(definition.selectionSet, root, 1, true);
@@ -104,15 +91,18 @@ export function operationShapes(
   return shapes;
 }
 
-/** `@aws_subscribe(mutations: [...])` of each subscription field: which mutations publish to it. */
+/**
+ * `@aws_subscribe(mutations: [...])` of each subscription field: which mutations
+ * publish to it, as `Type.field` coordinates, read by local/graphql/directives.ts
+ * (the real-time publisher reads the same, so the cost of an update and what
+ * the local stack delivers cannot disagree).
+ */
 export function subscriptionTriggers(schema: GraphQLSchema): Map<string, readonly string[]> {
+  const subscription = schema.getSubscriptionType()?.name ?? 'Subscription';
+  const mutation = schema.getMutationType()?.name ?? 'Mutation';
   const triggers = new Map<string, readonly string[]>();
-  const subscription = schema.getSubscriptionType();
-  for (const field of Object.values(subscription?.getFields() ?? {})) {
-    const directive = field.astNode?.directives?.find((d) => d.name.value === 'aws_subscribe');
-    const argument = directive?.arguments?.find((a) => a.name.value === 'mutations');
-    const mutations = argument?.value.kind === Kind.LIST ? argument.value.values.flatMap((v) => (v.kind === Kind.STRING ? [`Mutation.${v.value}`] : [])) : [];
-    triggers.set(`${subscription?.name ?? 'Subscription'}.${field.name}`, mutations);
+  for (const [field, mutations] of subscribeMutations(schema)) {
+    triggers.set(`${subscription}.${field}`, mutations.map((name) => `${mutation}.${name}`));
   }
   return triggers;
 }

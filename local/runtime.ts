@@ -161,10 +161,8 @@ function localLambdaAuthorizer(
     accountId: LOCAL_ACCOUNT_ID,
     region,
     log,
-    invoke: async (event) => {
-      const result = await fn.invoke(event);
-      return result.ok ? { ok: true, payload: result.payload } : { ok: false, error: result.error };
-    },
+    // A LocalFunction's result is an InvokeResult (plus its REPORT figures).
+    invoke: (event) => fn.invoke(event),
   });
 }
 
@@ -283,22 +281,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await recovery.settled().catch(() => undefined);
     });
 
-    const invoke: Invoke = async (functionName, payload) => {
+    const invoke: Invoke = (functionName, payload) => {
       const fn = localFunctions.get(functionName as FunctionName);
-      if (!fn) throw new Error(`No local function ${functionName}`);
-      const result = await fn.invoke(payload);
-      return result.ok ? { ok: true, payload: result.payload } : { ok: false, error: result.error };
+      if (!fn) return Promise.reject(new Error(`No local function ${functionName}`));
+      return fn.invoke(payload);
     };
     const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
-    let realtime: RealtimeEndpoint | undefined;
-    const executor = new AppSyncExecutor({
-      schema,
-      routes,
-      authorization,
-      invoke,
-      // Publish after the HTTP response is written: fan-out is synchronous work.
-      onMutationResult: (field, result) => setImmediate(() => realtime?.publish(field, result)),
-    });
+    const executor = new AppSyncExecutor({ schema, routes, authorization, invoke });
 
     const apiKey = options.apiKey ?? newApiKey();
     const apiKeys: ApiKey[] = [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + api.apiKeyTtlDays * 86_400 }];
@@ -336,10 +325,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const httpRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> =>
       (await cognito(req, res, url)) || devRoutes(req, res, url);
     const server: Server = createHttpServer({ executor, authenticator, routes: httpRoutes, tls });
-    realtime = attachRealtime({
+    const realtime = attachRealtime({
       server,
       schema,
       authorization,
+      // One document cache for /graphql and for start messages; each mutation the executor runs is
+      // published to subscribers after its response (the real-time side undoes aliases and fans out).
+      documents: executor.documents,
+      mutations: executor,
       // For IAM, AppSync's real-time handshake signs POST <graphql endpoint>/connect with body {}.
       // For IAM, AppSync signs the handshake over POST <graphql endpoint>/connect with body {}, and each
       // start over POST <graphql endpoint> with the start's data string (as aws-amplify v6 does).
@@ -361,15 +354,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           server.closeAllConnections();
         }),
     );
-    const realtimeEndpoint = realtime;
-    cleanups.push(() => realtimeEndpoint.close());
+    cleanups.push(() => realtime.close());
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
       realtimeUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/graphql/realtime`,
       ...(certificates ? { caCertificatePem: certificates.caCertificatePem, caFile: certificates.caFile } : {}),
-      realtime: realtimeEndpoint,
+      realtime,
       apiKey,
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,

@@ -2,30 +2,32 @@ import {
   defaultFieldResolver,
   execute,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   type FieldNode,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { AppSyncIdentity } from 'aws-lambda';
 import type { ResolvedField } from '../../declarations/functions.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
-import { DocumentCache } from './document-cache.js';
-import { resolverError, toAppSyncError, VALIDATION_ERROR, type AppSyncError } from './errors.js';
+import { DocumentCache } from '../graphql/document-cache.js';
+import { depthLimitError, fieldLevel } from '../graphql/document-limits.js';
+import { resolverError, toAppSyncError, VALIDATION_ERROR, type AppSyncError } from '../graphql/errors.js';
+import { MutationEvents, type MutationListener, type MutationSource } from '../graphql/mutation-events.js';
 import type { Caller, FieldAuthorization } from './field-authorization.js';
-import { admitOperation, depthLimitError, fieldLevel, prepareQuery, resolverLimitError, type ListBounds, type Preparation } from './query-limits.js';
+import { admitOperation, resolverLimitError, type ListBounds } from './query-limits.js';
 import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
-import { mutationPublications } from '../realtime/publisher.js';
 
-/** What invoking a function returns: Lambda's payload, or its function error. */
-export type Invocation =
-  | { readonly ok: true; readonly payload: unknown }
-  | { readonly ok: false; readonly error: { readonly errorType: string; readonly errorMessage: string } };
+export type { InvokeResult } from '../lambda/invoke-result.js';
+import type { InvokeResult } from '../lambda/invoke-result.js';
 
-export type Invoke = (functionName: string, payload: ResolverEvent | ResolverEvent[]) => Promise<Invocation>;
+
+export type Invoke = (functionName: string, payload: ResolverEvent | ResolverEvent[]) => Promise<InvokeResult>;
 
 export interface GraphQLRequest {
   readonly query: string;
@@ -53,15 +55,16 @@ export interface ExecutorOptions {
   readonly limits?: ApiLimits;
   /** How many items each list can hold, for the resolver count bound (declarations/bounds.ts's by default). */
   readonly listBounds?: ListBounds;
-  /** Documents are prepared (parsed, checked, validated) once per distinct query text, refusals included. */
+  /**
+   * Where documents are prepared (parsed, checked, validated) once per
+   * distinct query text, refusals included: one to share with the real-time
+   * endpoint, else the executor's own (of `documentCacheSize` entries and
+   * `documentCacheChars` of text), with `limits`.
+   */
+  readonly documents?: DocumentCache;
   readonly documentCacheSize?: number;
   /** Bound on the total length of the cached query texts (16 MB by default). */
   readonly documentCacheChars?: number;
-  /**
-   * Called with each root mutation field that succeeded, and its value as the
-   * mutation selected it: what AppSync publishes to `@aws_subscribe` subscribers.
-   */
-  readonly onMutationResult?: (mutationField: string, result: Record<string, unknown>) => void;
 }
 
 /** What every field resolution of one request shares. */
@@ -89,20 +92,37 @@ interface PendingBatchItem {
  * whole response and sent as BatchInvoke arrays; every field is authorized
  * against the schema's @aws_* directives before its resolver runs.
  */
-export class AppSyncExecutor {
+export class AppSyncExecutor implements MutationSource {
   readonly #options: ExecutorOptions;
   readonly #limits: ApiLimits;
-  readonly #documents: DocumentCache<Preparation>;
+  readonly #documents: DocumentCache;
+  readonly #mutations = new MutationEvents();
   readonly #selections = new WeakMap<readonly FieldNode[], Selection>();
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
     this.#limits = apiLimitsOf({ limits: options.limits ?? api.limits });
-    this.#documents = new DocumentCache({ maxEntries: options.documentCacheSize, maxChars: options.documentCacheChars });
+    if (options.documents && options.documents.schema !== options.schema) throw new Error('The executor’s DocumentCache must validate against the executor’s schema');
+    this.#documents =
+      options.documents ?? new DocumentCache({ schema: options.schema, limits: this.#limits, maxEntries: options.documentCacheSize, maxChars: options.documentCacheChars });
+  }
+
+  /** The documents this executor prepares and caches: hand them to attachRealtime so both sides share one cache. */
+  get documents(): DocumentCache {
+    return this.#documents;
+  }
+
+  /**
+   * Calls `listener` after each mutation request that produced data, with the
+   * document, operation, coerced variables and response data (keyed by
+   * aliases), before the response is returned; returns the unsubscribe function.
+   */
+  onMutationExecuted(listener: MutationListener): () => void {
+    return this.#mutations.onMutationExecuted(listener);
   }
 
   async execute(request: GraphQLRequest, context: RequestContext): Promise<ExecutionResponse> {
-    const prepared = this.#document(request.query);
+    const prepared = this.#documents.prepare(request.query);
     if (!prepared.ok) return refused(prepared.errors);
     const document = prepared.query.document;
     const operation = getOperationAST(document, request.operationName ?? undefined);
@@ -124,11 +144,8 @@ export class AppSyncExecutor {
       fieldResolver: this.#fieldResolver,
     });
     const response: ExecutionResponse = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
-    if (this.#options.onMutationResult) {
-      // Aliases are undone at every depth: subscribers filter and select by field name.
-      for (const { mutationField, result: value } of mutationPublications(document, response.data, request.operationName, request.variables)) {
-        this.#options.onMutationResult(mutationField, value);
-      }
+    if (operation?.operation === 'mutation' && response.data && this.#mutations.listening) {
+      this.#mutations.emit({ document, operation, variables: this.#coercedVariables(operation, request.variables), data: response.data });
     }
     if (result.errors?.length) {
       // Errors before execution (variable coercion, unknown operation) are request validation errors.
@@ -165,13 +182,10 @@ export class AppSyncExecutor {
     return field.ok ? null : { errorType: field.errorType, message: field.message };
   }
 
-  /** The document's preparation (limits checked, validated), cached, refusals included. */
-  #document(query: string): Preparation {
-    const cached = this.#documents.get(query);
-    if (cached) return cached;
-    const prepared = prepareQuery(query, { schema: this.#options.schema, limits: this.#limits });
-    this.#documents.set(query, prepared);
-    return prepared;
+  /** The variables as execution coerced them (it succeeded: data came back), for listeners' `@skip`/`@include`. */
+  #coercedVariables(operation: OperationDefinitionNode, variables: GraphQLRequest['variables']): Record<string, unknown> {
+    const coerced = getVariableValues(this.#options.schema, operation.variableDefinitions ?? [], variables ?? {});
+    return coerced.coerced ?? { ...variables };
   }
 
   readonly #fieldResolver: GraphQLFieldResolver<unknown, ExecutionContext> = (source, args, context, info) => {
@@ -195,7 +209,7 @@ export class AppSyncExecutor {
     // batched field's selection set is derived once, not once per item.
     let selection = this.#selections.get(info.fieldNodes);
     if (!selection) {
-      selection = { list: selectionSetList(info.fieldNodes, info.fragments), graphql: selectionSetGraphQL(info.fieldNodes) };
+      selection = { list: selectionSetList(info.fieldNodes, info.fragments, info.variableValues), graphql: selectionSetGraphQL(info.fieldNodes) };
       this.#selections.set(info.fieldNodes, selection);
     }
     return resolverEvent(request, {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { AppSyncAuthorizerEvent, AppSyncIdentityLambda } from 'aws-lambda';
 import type { LambdaAuthorizerDeclaration } from '../../declarations/api.js';
-import type { GraphQLRequest, Invocation } from './execute.js';
+import type { GraphQLRequest, InvokeResult } from './execute.js';
 
 /** Runs the authorizer function (a LocalFunction in the runtime) with AppSync's authorizer event. */
-export type InvokeAuthorizer = (event: AppSyncAuthorizerEvent) => Promise<Invocation>;
+export type InvokeAuthorizer = (event: AppSyncAuthorizerEvent) => Promise<InvokeResult>;
 
 export type LambdaAuthorization =
   | {
@@ -79,7 +79,7 @@ export class LambdaAuthorizer {
       },
       requestHeaders: { ...headers },
     };
-    let invocation: Invocation;
+    let invocation: InvokeResult;
     try {
       invocation = await this.#options.invoke(event);
     } catch (error) {

@@ -1,34 +1,29 @@
-import { Kind, print, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { print, type FieldNode } from 'graphql';
+import { collectFields, type Fragments } from '../graphql/collect-fields.js';
 
 /**
  * AppSync's `info.selectionSetList`: every field below the resolved one as a
  * slash-separated path ("items", "items/product", "items/product/name"),
- * fragments expanded, introspection fields left out.
+ * fragments expanded, selections `@skip`/`@include` leave out left out,
+ * introspection fields left out. Walked with local/graphql's collectFields.
  */
-export function selectionSetList(
-  fieldNodes: readonly FieldNode[],
-  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
-): string[] {
+export function selectionSetList(fieldNodes: readonly FieldNode[], fragments: Fragments, variables: Readonly<Record<string, unknown>> = {}): string[] {
+  const context = { fragments, variables };
   const paths: string[] = [];
   const seen = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode | undefined, prefix: string): void => {
-    for (const selection of selectionSet?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.name.value.startsWith('__')) continue;
-        const path = prefix ? `${prefix}/${selection.name.value}` : selection.name.value;
-        if (!seen.has(path)) {
-          seen.add(path);
-          paths.push(path);
-        }
-        walk(selection.selectionSet, path);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, prefix);
-      } else {
-        walk(fragments[selection.name.value]?.selectionSet, prefix);
+  const walk = (fields: readonly FieldNode[], prefix: string): void => {
+    const selectionSets = fields.flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+    for (const { node } of collectFields(context, selectionSets)) {
+      if (node.name.value.startsWith('__')) continue;
+      const path = prefix ? `${prefix}/${node.name.value}` : node.name.value;
+      if (!seen.has(path)) {
+        seen.add(path);
+        paths.push(path);
       }
+      walk([node], path);
     }
   };
-  for (const node of fieldNodes) walk(node.selectionSet, '');
+  walk(fieldNodes, '');
   return paths;
 }
 

@@ -139,7 +139,7 @@ type WorkerMessage =
       | { ok: false; error: FunctionError }
     ));
 
-interface Invocation {
+interface QueuedInvocation {
   readonly requestId: string;
   readonly eventJson: string;
   readonly resolve: (result: InvokeResult) => void;
@@ -155,7 +155,7 @@ interface Environment {
   readonly worker: Worker;
   readonly spawnedAt: number;
   state: 'init' | 'idle' | 'busy' | 'dead';
-  current: Invocation | undefined;
+  current: QueuedInvocation | undefined;
   initDurationMs?: number;
   maxMemoryBytes: number;
   heap?: EnvironmentMemory;
@@ -182,7 +182,7 @@ export class LocalFunction {
   /** Idle environments; the most recently used is reused first, as Lambda tends to. */
   private readonly idle: Environment[] = [];
   /** Invocations waiting for an environment, taken round-robin across requests (./fair-queue.ts). */
-  private readonly queue = new FairQueue<Invocation>();
+  private readonly queue = new FairQueue<QueuedInvocation>();
   private nextEnvironmentId = 1;
   private invocations = 0;
   private coldStarts = 0;
@@ -306,7 +306,7 @@ export class LocalFunction {
   }
 
   /** Starts an environment whose init serves `invocation`: that invocation is the cold start. */
-  private spawn(invocation: Invocation): void {
+  private spawn(invocation: QueuedInvocation): void {
     const id = this.nextEnvironmentId++;
     const now = new Date();
     const logStreamName = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(
@@ -401,7 +401,7 @@ export class LocalFunction {
     });
   }
 
-  private dispatch(environment: Environment, invocation: Invocation): void {
+  private dispatch(environment: Environment, invocation: QueuedInvocation): void {
     if (!invocation.coldStart) this.invocations += 1;
     clearTimeout(environment.idleTimer);
     environment.state = 'busy';
@@ -524,14 +524,14 @@ export class LocalFunction {
     return environment.worker.terminate().catch(() => undefined);
   }
 
-  private logStart(invocation: Invocation): void {
+  private logStart(invocation: QueuedInvocation): void {
     if (invocation.startLogged) return;
     invocation.startLogged = true;
     this.log(`START RequestId: ${invocation.requestId} Version: $LATEST`);
   }
 
   private complete(
-    invocation: Invocation,
+    invocation: QueuedInvocation,
     environment: Environment,
     durationMs: number,
     outcome: { ok: true; payload: unknown } | { ok: false; error: FunctionError },

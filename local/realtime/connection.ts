@@ -1,6 +1,6 @@
 import type { AppSyncIdentity } from 'aws-lambda';
 import type { RawData, WebSocket } from 'ws';
-import type { Caller, FieldAuthorization } from '../appsync/field-authorization.js';
+import type { Caller, FieldAuthorizer } from '../graphql/authorization.js';
 import { filterProblem, type SubscriptionFilter } from './enhanced-filter.js';
 import type { SubscriptionDocuments, SubscriptionRequest } from './projection.js';
 import {
@@ -65,7 +65,7 @@ export const CLOSE_CODES = {
 /** What every connection shares with its server. */
 export interface ConnectionEnvironment {
   readonly authenticate: Authenticate;
-  readonly authorization: FieldAuthorization;
+  readonly authorization: FieldAuthorizer;
   readonly documents: SubscriptionDocuments;
   readonly hub: SubscriptionHub<ActiveSubscription>;
   readonly subscriptionFilter: SubscriptionFilterProvider | undefined;

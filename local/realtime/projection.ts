@@ -7,17 +7,16 @@ import {
   GraphQLError,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLSchema,
-  type SelectionSetNode,
 } from 'graphql';
-import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
-import { DocumentCache } from '../appsync/document-cache.js';
-import { resolverError, toAppSyncError } from '../appsync/errors.js';
-import type { Caller, FieldAuthorization } from '../appsync/field-authorization.js';
-import { depthLimitError, fieldLevel, prepareQuery } from '../appsync/query-limits.js';
+import { api, type ApiLimits } from '../../declarations/api.js';
+import type { Caller, FieldAuthorizer } from '../graphql/authorization.js';
+import { collectFields, fragmentsOf } from '../graphql/collect-fields.js';
+import { DocumentCache } from '../graphql/document-cache.js';
+import { depthLimitError, fieldLevel, operationDepthLimit, type PreparedQuery } from '../graphql/document-limits.js';
+import { resolverError, toAppSyncError } from '../graphql/errors.js';
 import { errors, type RealtimeError } from './protocol.js';
 
 /** A parsed, validated subscription document, shared by every subscriber sending the same text. */
@@ -41,21 +40,28 @@ export interface SubscriptionRequest {
 /**
  * Turns `start` payloads into subscription requests (parse, validate, a single
  * subscription operation, variables, root arguments) and published results
- * into the payload each subscriber receives.
+ * into the payload each subscriber receives. Documents are prepared by a
+ * local/graphql DocumentCache, the executor's when the runtime shares it.
  */
 export class SubscriptionDocuments {
   readonly #schema: GraphQLSchema;
   readonly #subscriptionType: GraphQLObjectType | null | undefined;
-  readonly #authorization: FieldAuthorization;
-  readonly #cache: DocumentCache<PreparedDocument | RealtimeError[]>;
-  readonly #limits: ApiLimits;
+  readonly #authorization: FieldAuthorizer;
+  readonly #documents: DocumentCache;
+  /**
+   * Subscription documents by preparation and operation name: every
+   * subscriber sending the same text gets the same PreparedDocument (the
+   * real-time server projects each event once per document and caller).
+   */
+  readonly #subscriptions = new WeakMap<PreparedQuery, Map<string, PreparedDocument>>();
 
-  constructor(schema: GraphQLSchema, authorization: FieldAuthorization, cacheSize = 1000, limits: ApiLimits = api.limits) {
+  /** `documents`: a DocumentCache to share (its limits apply), or the size of an own one with `limits`. */
+  constructor(schema: GraphQLSchema, authorization: FieldAuthorizer, documents: DocumentCache | number = 1000, limits: ApiLimits = api.limits) {
     this.#schema = schema;
     this.#subscriptionType = schema.getSubscriptionType();
     this.#authorization = authorization;
-    this.#cache = new DocumentCache({ maxEntries: cacheSize });
-    this.#limits = apiLimitsOf({ limits });
+    if (typeof documents !== 'number' && documents.schema !== schema) throw new Error('The real-time DocumentCache must validate against the real-time schema');
+    this.#documents = typeof documents === 'number' ? new DocumentCache({ schema, limits, maxEntries: documents }) : documents;
   }
 
   request(query: string, operationName: string | null, variables: Readonly<Record<string, unknown>>): SubscriptionRequest | RealtimeError[] {
@@ -110,33 +116,34 @@ export class SubscriptionDocuments {
   };
 
   #prepare(query: string, operationName: string | null): PreparedDocument | RealtimeError[] {
-    const key = `${operationName ?? ''}\u0000${query}`;
-    const cached = this.#cache.get(key);
+    // The same checks and cache as a query's (local/graphql/document-cache.ts), before graphql-js validates.
+    const prepared = this.#documents.prepare(query);
+    if (!prepared.ok) return prepared.errors.map((error) => errors.validation(error.message));
+    let byName = this.#subscriptions.get(prepared.query);
+    if (!byName) {
+      byName = new Map();
+      this.#subscriptions.set(prepared.query, byName);
+    }
+    const cached = byName.get(operationName ?? '');
     if (cached) return cached;
-    const prepared = this.#parse(query, operationName);
-    this.#cache.set(key, prepared);
-    return prepared;
+    const subscription = this.#subscription(prepared.query, operationName);
+    // Only documents are kept: refusals are cheap to redo, and keying them by any name sent would grow without bound.
+    if (!Array.isArray(subscription)) byName.set(operationName ?? '', subscription);
+    return subscription;
   }
 
-  #parse(query: string, operationName: string | null): PreparedDocument | RealtimeError[] {
-    // The same checks as a query's (local/appsync/query-limits.ts), before graphql-js validates.
-    const prepared = prepareQuery(query, { schema: this.#schema, limits: this.#limits });
-    if (!prepared.ok) return prepared.errors.map((error) => errors.validation(error.message));
-    const document = prepared.query.document;
+  #subscription(prepared: PreparedQuery, operationName: string | null): PreparedDocument | RealtimeError[] {
+    const document = prepared.document;
     const operation = getOperationAST(document, operationName ?? undefined);
     if (!operation) {
       return [errors.validation(operationName ? `Unknown operation named "${operationName}"` : 'The document must contain exactly one operation, or name one with operationName')];
     }
     if (operation.operation !== 'subscription') return [errors.unsupported(operation.operation)];
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of document.definitions) {
-      if (definition.kind === 'FragmentDefinition') fragments.set(definition.name.value, definition);
-    }
-    // Validation (SingleFieldSubscriptionsRule) guarantees exactly one root field.
-    const rootField = firstField(operation.selectionSet, fragments);
+    // Validation (SingleFieldSubscriptionsRule) allows at most one root field, conditioned on no variable
+    // (document-limits.ts refuses `@skip`/`@include(if: $v)` there); `@skip(if: true)` can leave none.
+    const rootField = collectFields({ fragments: fragmentsOf(document), variables: {} }, operation.selectionSet)[0]?.node;
     if (!rootField) return [errors.validation('A subscription must select exactly one top level field')];
-    const depth = prepared.query.depths.get(operation.name?.value ?? '') ?? 0;
-    const depthLimit = this.#limits.queryDepthLimit > 0 && depth > this.#limits.queryDepthLimit ? this.#limits.queryDepthLimit : undefined;
+    const depthLimit = operationDepthLimit(prepared, operation, this.#documents.limits);
     return { document, operationName, rootField, fieldName: rootField.name.value, depthLimit };
   }
 
@@ -144,14 +151,4 @@ export class SubscriptionDocuments {
   get subscriptionTypeName(): string {
     return this.#subscriptionType?.name ?? 'Subscription';
   }
-}
-
-function firstField(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): FieldNode | undefined {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === 'Field') return selection;
-    const inner = selection.kind === 'InlineFragment' ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet;
-    const found = inner && firstField(inner, fragments);
-    if (found) return found;
-  }
-  return undefined;
 }

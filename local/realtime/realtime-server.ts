@@ -3,7 +3,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
-import type { Caller, FieldAuthorization } from '../appsync/field-authorization.js';
+import type { Caller, FieldAuthorizer } from '../graphql/authorization.js';
+import type { DocumentCache } from '../graphql/document-cache.js';
+import type { MutationExecuted, MutationSource } from '../graphql/mutation-events.js';
 import {
   CLOSE_CODES,
   RealtimeConnection,
@@ -16,7 +18,7 @@ import {
 import { matchesFilter } from './enhanced-filter.js';
 import { SubscriptionDocuments, type PreparedDocument, type SubscriptionRequest } from './projection.js';
 import { GRAPHQL_WS, handshakeHeaders, offeredSubprotocols, serverMessages } from './protocol.js';
-import { subscriptionsByMutation } from './publisher.js';
+import { mutationPublications, subscriptionsByMutation } from './publisher.js';
 import { SubscriptionHub, type HubStats } from './subscription-hub.js';
 
 export interface RealtimeOptions {
@@ -26,7 +28,18 @@ export interface RealtimeOptions {
   readonly schema: GraphQLSchema;
   /** `RequestAuthenticator.authenticate` fits; called with lower-cased header names. */
   readonly authenticate: Authenticate;
-  readonly authorization: FieldAuthorization;
+  /** `FieldAuthorization` (local/appsync/field-authorization.ts) fits. */
+  readonly authorization: FieldAuthorizer;
+  /**
+   * Where `start` documents are prepared: the executor's (`executor.documents`), so a
+   * document is parsed and validated once for both; an own cache when absent.
+   */
+  readonly documents?: DocumentCache;
+  /**
+   * Mutations to publish (`AppSyncExecutor` fits): each MutationExecuted event is
+   * published with `publishMutation`, after the request's response (on setImmediate).
+   */
+  readonly mutations?: MutationSource;
   /** Reported in connection_ack: how long a client waits for a `ka` before giving up. AppSync: 300000. */
   readonly connectionTimeoutMs?: number;
   /** Interval between `ka` messages (AppSync sends one about every minute). */
@@ -61,6 +74,12 @@ export interface RealtimeStats {
 export interface RealtimeEndpoint {
   /** Delivers a mutation's result (as the mutation request selected it, keyed by field names) to matching subscribers; returns the number of data messages sent. */
   publish(mutationField: string, result: Readonly<Record<string, unknown>>): number;
+  /**
+   * Publishes what one mutation request returned: each root mutation field's value,
+   * aliases undone (publisher.ts), through `publish`; returns the data messages sent.
+   * What `mutations` events are handed to.
+   */
+  publishMutation(event: MutationExecuted): number;
   /** mutation field → subscription fields it triggers, from `@aws_subscribe`. */
   readonly triggers: ReadonlyMap<string, readonly string[]>;
   stats(): RealtimeStats;
@@ -89,7 +108,7 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
   const triggers = subscriptionsByMutation(options.schema);
   const mutationFields = options.schema.getMutationType()?.getFields() ?? {};
   const hub = new SubscriptionHub<ActiveSubscription>();
-  const documents = new SubscriptionDocuments(options.schema, options.authorization);
+  const documents = new SubscriptionDocuments(options.schema, options.authorization, options.documents);
   const connections = new Set<RealtimeConnection>();
   const counters = { publishes: 0, deliveries: 0, slowConsumersClosed: 0, nextConnection: 0, nextDocument: 0 };
   const documentIds = new WeakMap<PreparedDocument, number>();
@@ -151,7 +170,7 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
   }, settings.keepAliveMs);
   keepAlive.unref();
 
-  return {
+  const endpoint: RealtimeEndpoint = {
     triggers,
     publish(mutationField, result) {
       if (!mutationFields[mutationField]) throw new Error(`${mutationField} is not a Mutation field`);
@@ -178,6 +197,11 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
       counters.deliveries += deliveries;
       return deliveries;
     },
+    publishMutation(event) {
+      let deliveries = 0;
+      for (const { mutationField, result } of mutationPublications(event)) deliveries += endpoint.publish(mutationField, result);
+      return deliveries;
+    },
     stats() {
       let acknowledged = 0;
       for (const connection of connections) if (connection.acknowledged) acknowledged += 1;
@@ -194,6 +218,7 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
     async close() {
       if (closing) return;
       closing = true;
+      unsubscribeMutations();
       clearInterval(keepAlive);
       options.server.off('upgrade', onUpgrade);
       const sockets = [...wss.clients];
@@ -206,6 +231,19 @@ export function attachRealtime(options: RealtimeOptions): RealtimeEndpoint {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+  // Published after the mutation's response is written: fan-out is synchronous work.
+  const unsubscribeMutations =
+    options.mutations?.onMutationExecuted((event) => {
+      setImmediate(() => {
+        if (closing) return;
+        try {
+          endpoint.publishMutation(event);
+        } catch (error) {
+          log(`[realtime] publishing ${event.operation.name?.value ?? 'a mutation'} failed: ${String(error)}`);
+        }
+      });
+    }) ?? (() => undefined);
+  return endpoint;
 }
 
 function acceptsPath(pathname: string, path: string): boolean {

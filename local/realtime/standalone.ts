@@ -16,6 +16,8 @@ export interface StandaloneRealtime {
  * The real-time endpoint alone on a loopback port (no functions, no
  * DynamoDB), authenticating one API key: what load tests and the benchmark's
  * connection measurements need, without the rest of the stack's cost.
+ * A composition root like local/runtime.ts: the one module of realtime/ that
+ * imports appsync/ (its authenticator and field authorization), to wire them in.
  */
 export async function startStandaloneRealtime(apiKey: string, keyTtlSeconds = 3600): Promise<StandaloneRealtime> {
   const schema = buildAppSyncSchema();

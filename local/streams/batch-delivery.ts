@@ -2,6 +2,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { FunctionError } from '../lambda/function-runtime.js';
 import type { DeadLetter, StreamFailureMessage } from './dead-letters.js';
 import { compareSequenceNumbers } from './lambda-event.js';
+import type { InvokeResult } from '../lambda/invoke-result.js';
 
 /**
  * Delivers one batch of a shard to the function the way Lambda's event source
@@ -33,10 +34,8 @@ export interface DeliveryPolicy {
   readonly retryMaxDelayMs: number;
 }
 
-/** What one invocation gave back (a LocalFunction InvokeResult, reduced). */
-export type InvocationResult =
-  | { readonly ok: true; readonly requestId: string; readonly payload: unknown }
-  | { readonly ok: false; readonly requestId: string; readonly error: FunctionError };
+/** What one invocation gave back: the executor's InvokeResult, with the invocation's request id. */
+export type InvocationResult = InvokeResult & { readonly requestId: string };
 
 export interface DeliveryTarget {
   readonly functionName: string;

@@ -3,8 +3,10 @@ import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { fieldRoutes } from '../../declarations/check.js';
 import { api, type ApiLimits } from '../../declarations/api.js';
-import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
+import { AppSyncExecutor, type InvokeResult } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
+import type { MutationExecuted } from '../../local/graphql/mutation-events.js';
+import { mutationPublications } from '../../local/realtime/publisher.js';
 
 const schema = buildAppSyncSchema();
 const routes = fieldRoutes();
@@ -18,7 +20,7 @@ const userCaller = (groups: string[] = []) => ({
 });
 
 /** A fake Lambda: records every invocation and answers with `respond`. */
-function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]) => Invocation, limits: Partial<ApiLimits> = {}) {
+function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]) => InvokeResult, limits: Partial<ApiLimits> = {}) {
   const calls: Array<{ fn: string; payload: ResolverEvent | ResolverEvent[] }> = [];
   const executor = new AppSyncExecutor({
     schema,
@@ -56,6 +58,17 @@ describe('AppSyncExecutor', () => {
     expect(event.info.selectionSetGraphQL).toContain('...F');
     expect(event.prev).toBeNull();
     expect(event.stash).toEqual({});
+  });
+
+  it('leaves what @skip/@include leave out of selectionSetList, with the request’s variables', async () => {
+    const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p1') } }));
+    const query = `query Q($id: ID!, $full: Boolean = false) { product(id: $id) { id name @include(if: $full) ...F @skip(if: $full) } } fragment F on Product { rating { count } }`;
+    await executor.execute({ query, variables: { id: 'p1' } }, apiKeyCaller);
+    await executor.execute({ query, variables: { id: 'p1', full: true } }, apiKeyCaller);
+    expect(calls.map((c) => (c.payload as ResolverEvent).info.selectionSetList)).toEqual([
+      ['id', 'rating', 'rating/count'],
+      ['id', 'name'],
+    ]);
   });
 
   it('reports an enveloped domain error with its errorType, path and locations, and null data for the field', async () => {
@@ -126,34 +139,47 @@ describe('AppSyncExecutor', () => {
 });
 
 describe('AppSyncExecutor mutation results', () => {
+  /** An executor whose mutations are heard, and what the real-time publisher makes of each event. */
+  function listening(respond: () => InvokeResult) {
+    const events: MutationExecuted[] = [];
+    const executor = new AppSyncExecutor({ schema, routes, authorization, invoke: async () => respond() });
+    executor.onMutationExecuted((event) => events.push(event));
+    const published = () => events.flatMap((event) => mutationPublications(event).map(({ mutationField, result }) => [mutationField, result]));
+    return { executor, events, published };
+  }
+
   it('reports each successful root mutation field, under its field name, as the mutation selected it', async () => {
-    const published: Array<[string, Record<string, unknown>]> = [];
-    const executor = new AppSyncExecutor({
-      schema,
-      routes,
-      authorization,
-      invoke: async () => ({ ok: true, payload: { data: product('p9') } }),
-      onMutationResult: (field, result) => published.push([field, result]),
-    });
+    const { executor, events, published } = listening(() => ({ ok: true, payload: { data: product('p9') } }));
     const query = 'mutation { renamed: adjustStock(id: "p9", delta: 1) { id level: stock } }';
     const res = await executor.execute({ query }, userCaller(['admin']));
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ renamed: { id: 'p9', level: 1 } });
-    expect(published).toEqual([['adjustStock', { id: 'p9', stock: 1 }]]);
+    expect(published()).toEqual([['adjustStock', { id: 'p9', stock: 1 }]]);
+    // The event itself is the request as it ran: the response keyed by aliases, the operation, the document.
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ data: { renamed: { id: 'p9', level: 1 } }, variables: {}, operation: { operation: 'mutation' } });
   });
 
   it('reports nothing for a failed mutation or a query', async () => {
-    const published: string[] = [];
-    const executor = new AppSyncExecutor({
-      schema,
-      routes,
-      authorization,
-      invoke: async () => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'x', errorInfo: null } }),
-      onMutationResult: (field) => published.push(field),
-    });
+    const { executor, published } = listening(() => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'x', errorInfo: null } }));
     await executor.execute({ query: 'mutation { adjustStock(id: "p", delta: 1) { id } }' }, userCaller(['admin']));
     await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
-    expect(published).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  it('emits events with coerced variables (defaults applied), before the response returns; unsubscribing stops them', async () => {
+    const { executor, events } = listening(() => ({ ok: true, payload: { data: product('p9') } }));
+    const query = 'mutation M($id: ID!, $delta: Int! = 2, $full: Boolean = false) { adjustStock(id: $id, delta: $delta) { id name @include(if: $full) } }';
+    await executor.execute({ query, variables: { id: 'p9' } }, userCaller(['admin']));
+    expect(events.map((event) => event.variables)).toEqual([{ id: 'p9', delta: 2, full: false }]);
+    expect(mutationPublications(events[0]!)).toEqual([{ mutationField: 'adjustStock', result: { id: 'p9' } }]);
+    const seen: string[] = [];
+    const stop = executor.onMutationExecuted((event) => seen.push(event.operation.name?.value ?? ''));
+    await executor.execute({ query, variables: { id: 'p9' } }, userCaller(['admin']));
+    stop();
+    await executor.execute({ query, variables: { id: 'p9' } }, userCaller(['admin']));
+    expect(seen).toEqual(['M']);
+    expect(events).toHaveLength(3);
   });
 });
 
@@ -165,7 +191,7 @@ const orderOf = (lines: number) => ({
 
 /** Orders from `orders`, products (batched or not) from `catalog`. */
 function storefront(lines: number) {
-  return (fn: string, payload: ResolverEvent | ResolverEvent[]): Invocation => {
+  return (fn: string, payload: ResolverEvent | ResolverEvent[]): InvokeResult => {
     if (fn === 'orders') return { ok: true, payload: { data: orderOf(lines) } };
     if (Array.isArray(payload)) return { ok: true, payload: payload.map((e) => ({ data: product((e.source as { productId: string }).productId) })) };
     return { ok: true, payload: { data: product('p') } };

@@ -6,10 +6,11 @@ import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { issuePartnerToken } from '../../lib/partner-tokens.js';
 import { fieldRoutes } from '../../declarations/check.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
-import { AppSyncExecutor, type Invocation } from '../../local/appsync/execute.js';
+import { AppSyncExecutor, type InvokeResult } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 import { LambdaAuthorizer, type LambdaAuthorizerOptions } from '../../local/appsync/lambda-authorizer.js';
 import { DevUserPool } from '../../local/identity/dev-user-pool.js';
+import { lambdaCaller } from '../support/fixtures.js';
 
 const API = { apiId: 'localapi', accountId: '111122223333', region: 'us-east-1' } as const;
 const fieldArn = (typeName: string, fieldName: string, apiId: string = API.apiId) =>
@@ -18,7 +19,7 @@ const partner = issuePartnerToken('acme');
 const granted = { isAuthorized: true, resolverContext: { partnerId: 'acme' }, deniedFields: ['Product.stock'] };
 
 /** A LambdaAuthorizer over a fake authorizer function that records its events, with a settable clock. */
-function harness(respond: (event: AppSyncAuthorizerEvent) => Invocation | Promise<Invocation>, overrides: Partial<LambdaAuthorizerOptions> = {}) {
+function harness(respond: (event: AppSyncAuthorizerEvent) => InvokeResult | Promise<InvokeResult>, overrides: Partial<LambdaAuthorizerOptions> = {}) {
   const events: AppSyncAuthorizerEvent[] = [];
   const clock = { now: 1_000_000 };
   const declaration: LambdaAuthorizerDeclaration = { function: 'authorizer', resultTtlSeconds: 300, identityValidationExpression: api.lambdaAuthorizer.identityValidationExpression };
@@ -35,7 +36,7 @@ function harness(respond: (event: AppSyncAuthorizerEvent) => Invocation | Promis
   return { authorizer, events, clock };
 }
 
-const answer = (payload: unknown): Invocation => ({ ok: true, payload });
+const answer = (payload: unknown): InvokeResult => ({ ok: true, payload });
 
 describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
   it('invokes the authorizer with AppSync\'s event and turns a grant into deniedFields and a resolverContext identity', async () => {
@@ -112,9 +113,9 @@ describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
   it('refuses, and does not cache, on a function error, a timeout, a failed invoke or a malformed response', async () => {
     const lines: string[] = [];
     for (const respond of [
-      (): Invocation => ({ ok: false, error: { errorType: 'Error', errorMessage: 'boom' } }),
-      (): Invocation => ({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 5.00 seconds' } }),
-      (): Promise<Invocation> => Promise.reject(new Error('Local function authorizer is closed')),
+      (): InvokeResult => ({ ok: false, error: { errorType: 'Error', errorMessage: 'boom' } }),
+      (): InvokeResult => ({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 5.00 seconds' } }),
+      (): Promise<InvokeResult> => Promise.reject(new Error('Local function authorizer is closed')),
       () => answer({ isAuthorized: 'yes' }),
       () => answer(null),
       () => answer({ ...granted, ttlOverride: -1 }),
@@ -152,7 +153,7 @@ describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
 describe('RequestAuthenticator with AWS_LAMBDA', () => {
   const userPool = new DevUserPool();
 
-  function authenticator(respond: (event: AppSyncAuthorizerEvent) => Invocation = () => answer(granted)) {
+  function authenticator(respond: (event: AppSyncAuthorizerEvent) => InvokeResult = () => answer(granted)) {
     const { authorizer, events } = harness(respond);
     return { events, authenticator: new RequestAuthenticator({ api, apiKeys: [], userPool, lambdaAuthorizer: authorizer }) };
   }
@@ -202,7 +203,8 @@ describe('RequestAuthenticator with AWS_LAMBDA', () => {
 describe('FieldAuthorization and the executor for Lambda callers', () => {
   const schema = buildAppSyncSchema();
   const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
-  const partnerCaller: Caller = { mode: 'AWS_LAMBDA', groups: [], deniedFields: new Set(['Product.stock']) };
+  const admitted = lambdaCaller({ resolverContext: { partnerId: 'acme' }, deniedFields: ['Product.stock'] });
+  const partnerCaller: Caller = admitted.caller;
 
   it('lets partners reach the @aws_lambda catalog, except denied fields; nothing else', () => {
     expect(authorization.allows(partnerCaller, 'Query', 'products')).toBe(true);
@@ -235,8 +237,8 @@ describe('FieldAuthorization and the executor for Lambda callers', () => {
         return { ok: true, payload: { data: { id: 'p1', name: 'Lamp', stock: 3 } } };
       },
     });
-    const identity = { resolverContext: { partnerId: 'acme' } };
-    const res = await executor.execute({ query: '{ product(id: "p1") { id name stock } }' }, { caller: partnerCaller, identity, headers: {} });
+    const { identity } = admitted;
+    const res = await executor.execute({ query: '{ product(id: "p1") { id name stock } }' }, { ...admitted, headers: {} });
     expect(res.data).toEqual({ product: { id: 'p1', name: 'Lamp', stock: null } });
     expect(res.errors).toEqual([expect.objectContaining({ path: ['product', 'stock'], errorType: 'Unauthorized', message: 'Not Authorized to access stock on type Product' })]);
     expect(calls[0]?.identity).toEqual(identity);

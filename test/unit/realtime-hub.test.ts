@@ -1,5 +1,5 @@
 /** Subscription registry, @aws_subscribe map, mutation publications and enhanced filters: pure logic, no sockets. */
-import { parse } from 'graphql';
+import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { filterProblem, matchesFilter, type SubscriptionFilter } from '../../local/realtime/enhanced-filter.js';
@@ -87,6 +87,13 @@ describe('subscriptionsByMutation', () => {
   });
 });
 
+/** The executor's MutationExecuted event for a document's one operation. */
+function executed(document: DocumentNode, data: Record<string, unknown>, variables: Record<string, unknown> = {}) {
+  const operation = getOperationAST(document);
+  if (!operation) throw new Error('no operation');
+  return { document, operation, variables, data };
+}
+
 describe('mutationPublications', () => {
   it('undoes aliases and fragments so results are keyed by field names', () => {
     const document = parse(`
@@ -101,11 +108,11 @@ describe('mutationPublications', () => {
       cancelOrder: { id: 'o2' },
       failed: null,
     };
-    expect(mutationPublications(document, data, null, { withItems: true })).toEqual([
+    expect(mutationPublications(executed(document, data, { withItems: true }))).toEqual([
       { mutationField: 'updateOrderStatus', result: { id: 'o1', status: 'PAID', customerId: 'alice', items: [{ productId: 'p1' }] } },
       { mutationField: 'cancelOrder', result: { id: 'o2' } },
     ]);
-    expect(mutationPublications(parse('query { product(id: "1") { id } }'), { product: { id: '1' } })).toEqual([]);
+    expect(mutationPublications(executed(parse('query { product(id: "1") { id } }'), { product: { id: '1' } }))).toEqual([]);
   });
 });
 

@@ -11,11 +11,14 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getOperationAST, parse } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api } from '../../declarations/api.js';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { FieldAuthorization } from '../../local/appsync/field-authorization.js';
+import { DocumentCache } from '../../local/graphql/document-cache.js';
+import { MutationEvents, type MutationExecuted } from '../../local/graphql/mutation-events.js';
 import { RealtimeClient, UpgradeRefused, type ServerMessage } from '../../local/realtime/client.js';
 import type { Authenticate } from '../../local/realtime/connection.js';
 import { attachRealtime, type RealtimeEndpoint, type RealtimeOptions } from '../../local/realtime/realtime-server.js';
@@ -494,6 +497,57 @@ describe('publishing', () => {
     expect((await a.closed).code).toBe(1001);
     expect((await b.closed).code).toBe(1001);
     await expect(RealtimeClient.connect(h.url(), { headers: API })).rejects.toBeInstanceOf(Error);
+  });
+});
+
+/** What the executor emits after a mutation request (local/graphql/mutation-events.ts). */
+function executed(query: string, data: Record<string, unknown>, variables: Record<string, unknown> = {}): MutationExecuted {
+  const document = parse(query);
+  const operation = getOperationAST(document);
+  if (!operation) throw new Error('no operation');
+  return { document, operation, variables, data };
+}
+
+describe('publishing mutation events', () => {
+  it('publishMutation undoes the request’s aliases, fragments and @skip/@include, then fans out', async () => {
+    const h = await start();
+    const client = await h.ready();
+    await client.start('1', ON_ITEM, { owner: 'alice' }, API);
+    const event = executed(
+      'mutation M($full: Boolean!) { renamed: updateItem(id: "i1") { itemId: id who: owner ...N @include(if: $full) price @skip(if: $full) } } fragment N on Item { title: name }',
+      { renamed: { itemId: 'i1', who: 'alice', title: 'Book' } },
+      { full: true },
+    );
+    expect(h.realtime.publishMutation(event)).toBe(1);
+    expect(dataOf(await nextData(client, '1'))).toEqual({ onItem: { id: 'i1', owner: 'alice', name: 'Book' } });
+    // A mutation field whose value is null (it failed) publishes nothing; a query publishes nothing.
+    expect(h.realtime.publishMutation(executed('mutation { updateItem(id: "i1") { id } }', { updateItem: null }))).toBe(0);
+    expect(h.realtime.publishMutation(executed('query { item(id: "i1") { id owner } }', { item: { id: 'i1', owner: 'alice' } }))).toBe(0);
+  });
+
+  it('subscribes to a mutation source, publishes after the request (setImmediate), and unsubscribes on close', async () => {
+    const mutations = new MutationEvents();
+    const h = await start({ mutations });
+    expect(mutations.listening).toBe(true);
+    const client = await h.ready();
+    await client.start('1', ON_ITEM, {}, API);
+    mutations.emit(executed('mutation { updateItem(id: "i2") { id owner name } }', { updateItem: item('i2', 'bob') }));
+    // Nothing is sent within the emitting request itself.
+    expect(h.realtime.stats().publishes).toBe(0);
+    expect(dataOf(await nextData(client, '1'))).toEqual({ onItem: { id: 'i2', owner: 'bob', name: 'name-i2' } });
+    expect(h.realtime.stats().publishes).toBe(1);
+    await h.realtime.close();
+    expect(mutations.listening).toBe(false);
+  });
+
+  it('prepares start documents in the DocumentCache it is given (the executor’s)', async () => {
+    const documents = new DocumentCache({ schema: testSchema });
+    const h = await start({ documents });
+    const client = await h.ready();
+    expect((await client.start('1', ON_ITEM, {}, API)).type).toBe('start_ack');
+    expect(documents.size).toBe(1);
+    expect(documents.prepare(ON_ITEM).ok).toBe(true);
+    expect(documents.size).toBe(1);
   });
 });
 

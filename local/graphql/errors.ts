@@ -10,7 +10,7 @@ export const VALIDATION_ERROR = 'ValidationError';
 export const QUERY_DEPTH_LIMIT_REACHED = 'QueryDepthLimitReached';
 export const RESOLVER_EXECUTION_LIMIT_REACHED = 'ResolverExecutionLimitReached';
 
-/** One entry of `errors[]` as AppSync writes it. */
+/** One entry of `errors[]` as AppSync writes it (query responses and subscription data messages alike). */
 export interface AppSyncError {
   path: ReadonlyArray<string | number> | null;
   data: null;
@@ -21,7 +21,12 @@ export interface AppSyncError {
 }
 
 /** A field error carrying AppSync's errorType through graphql-js execution. */
-export function resolverError(message: string, errorType: string, errorInfo: Record<string, unknown> | null, nodes?: readonly ASTNode[]): GraphQLError {
+export function resolverError(
+  message: string,
+  errorType: string,
+  errorInfo: Record<string, unknown> | null,
+  nodes?: readonly ASTNode[],
+): GraphQLError {
   return new GraphQLError(message, { nodes, extensions: { errorType, errorInfo } });
 }
 
