@@ -101,7 +101,8 @@ export async function measureFunction(
           if (i >= options.warmDiscarded) warmDurations.push(result.report.durationMs);
           maxMemoryUsedMb = Math.max(maxMemoryUsedMb, result.report.maxMemoryUsedMb);
         }
-        if (fn.stats().coldStarts !== 1) throw new Error(`${bundle.name}: expected one environment, saw ${fn.stats().coldStarts} cold starts`);
+        if (fn.stats().coldStarts !== 1)
+          throw new Error(`${bundle.name}: expected one environment, saw ${fn.stats().coldStarts} cold starts`);
       }
     } finally {
       await fn.close();

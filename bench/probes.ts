@@ -67,7 +67,8 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
         variables: { id: productId },
         identity: null, // API key caller
       }),
-      (data) => (isRecord(data) && data.id === productId ? null : `expected product ${productId}, got ${JSON.stringify(data)?.slice(0, 200)}`),
+      (data) =>
+        isRecord(data) && data.id === productId ? null : `expected product ${productId}, got ${JSON.stringify(data)?.slice(0, 200)}`,
     ),
     orders: fieldProbe(
       fieldEvent({
@@ -111,7 +112,10 @@ export function probes(context: ProbeContext): Record<FunctionName, Probe> {
       },
       target: 'AWS_LAMBDA',
       check: (payload) =>
-        isRecord(payload) && payload.isAuthorized === true && isRecord(payload.resolverContext) && payload.resolverContext.partnerId === stack.partner.partnerId
+        isRecord(payload) &&
+        payload.isAuthorized === true &&
+        isRecord(payload.resolverContext) &&
+        payload.resolverContext.partnerId === stack.partner.partnerId
           ? null
           : `expected the local partner to be authorized, got ${JSON.stringify(payload)?.slice(0, 200)}`,
     },

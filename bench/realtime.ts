@@ -116,7 +116,9 @@ export async function measureRealtime(options: RealtimeBenchOptions = {}): Promi
     }
     const setupTotal = performance.now() - setupStarted;
     // Background subscriptions that never match: publishing must not pay for them.
-    await Promise.all(clients.map((client, i) => expectAck(client.start('bg', SUBSCRIPTION, { id: `bg-${i}` }, { 'x-api-key': API_KEY }, 10_000))));
+    await Promise.all(
+      clients.map((client, i) => expectAck(client.start('bg', SUBSCRIPTION, { id: `bg-${i}` }, { 'x-api-key': API_KEY }, 10_000))),
+    );
     log(`${connections} connections up in ${setupTotal.toFixed(0)} ms`);
 
     const fanOut: FanOutResult[] = [];
@@ -160,13 +162,22 @@ async function measureFanOut(
           new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref()),
         ]);
 
-  await Promise.all(subscribers.map((client) => expectAck(client.start(subscriptionId, SUBSCRIPTION, { id: productId }, { 'x-api-key': API_KEY }, 10_000))));
+  await Promise.all(
+    subscribers.map((client) => expectAck(client.start(subscriptionId, SUBSCRIPTION, { id: productId }, { 'x-api-key': API_KEY }, 10_000))),
+  );
   route((message, receivedAt, client) => {
     const data = (message.payload?.['data'] as { onProductUpdated?: { id?: string; version?: number } } | undefined)?.onProductUpdated;
     const event = data?.version;
     const key = `${client}:${String(event)}`;
     // Clients 0..subscribers-1 subscribed; each must see each event exactly once.
-    if (message.id !== subscriptionId || data?.id !== productId || typeof event !== 'number' || sentAt[event] === undefined || client >= subscribers.length || seen.has(key)) {
+    if (
+      message.id !== subscriptionId ||
+      data?.id !== productId ||
+      typeof event !== 'number' ||
+      sentAt[event] === undefined ||
+      client >= subscribers.length ||
+      seen.has(key)
+    ) {
       unexpected += 1;
       return;
     }

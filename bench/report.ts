@@ -74,11 +74,17 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<Read
   const numeric = headers.map((_, column) => cells.every((row) => NUMBER.test(row[column] ?? '')));
   const widths = headers.map((header, column) => Math.max(header.length, ...cells.map((row) => row[column]?.length ?? 0)));
   const line = (row: readonly string[]): string =>
-    row.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ').trimEnd();
+    row
+      .map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join(' | ')
+      .trimEnd();
   return [line(headers), widths.map((width) => '-'.repeat(width)).join('-+-'), ...cells.map(line)].join('\n');
 }
 
-const fixed = (digits: number) => (value: number): string => value.toFixed(digits);
+const fixed =
+  (digits: number) =>
+  (value: number): string =>
+    value.toFixed(digits);
 const ms = fixed(2);
 const round1 = fixed(1);
 
@@ -94,7 +100,19 @@ export function renderReport(report: BenchReport): string {
   const m = report.machine;
   const header = `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${m.nodeVersion} (${m.platform} ${m.arch}) — ${report.timestamp}`;
   const load = formatTable(
-    ['scenario', 'clients', 'requests', 'errors', 'duration s', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'function invocations / request'],
+    [
+      'scenario',
+      'clients',
+      'requests',
+      'errors',
+      'duration s',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'function invocations / request',
+    ],
     report.scenarios.map((s) => [
       s.scenario,
       s.concurrency,
@@ -110,7 +128,17 @@ export function renderReport(report: BenchReport): string {
     ]),
   );
   const fns = formatTable(
-    ['function', 'probe field', 'bundle bytes', 'memory MB', 'cold init ms (median)', 'cold 1st call ms', 'warm p50 ms', 'warm p95 ms', 'warm n'],
+    [
+      'function',
+      'probe field',
+      'bundle bytes',
+      'memory MB',
+      'cold init ms (median)',
+      'cold 1st call ms',
+      'warm p50 ms',
+      'warm p95 ms',
+      'warm n',
+    ],
     report.functions.map((f) => [
       f.name,
       f.field,
@@ -127,7 +155,17 @@ export function renderReport(report: BenchReport): string {
   const subs = report.subscriptions;
   const fanOut = formatTable(
     ['subscribers', 'events', 'deliveries missed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'subscribe setup p50 ms', 'setup p99 ms'],
-    subs.fanOut.map((f) => [f.subscribers, f.events, f.missed, ms(f.latencyMs.p50), ms(f.latencyMs.p95), ms(f.latencyMs.p99), ms(f.latencyMs.max), ms(f.setupMs.p50), ms(f.setupMs.p99)]),
+    subs.fanOut.map((f) => [
+      f.subscribers,
+      f.events,
+      f.missed,
+      ms(f.latencyMs.p50),
+      ms(f.latencyMs.p95),
+      ms(f.latencyMs.p99),
+      ms(f.latencyMs.max),
+      ms(f.setupMs.p50),
+      ms(f.setupMs.p99),
+    ]),
   );
   const memory = subs.memoryPerIdleConnection;
   const connections = [
@@ -154,7 +192,11 @@ export function renderReport(report: BenchReport): string {
     ]),
   );
   const warm = zipf.warmComparison;
-  const reduction = warm && (Number.isFinite(warm.readCallReduction) ? `${warm.readCallReduction.toFixed(1)}x fewer DynamoDB read calls` : 'no DynamoDB read calls at all');
+  const reduction =
+    warm &&
+    (Number.isFinite(warm.readCallReduction)
+      ? `${warm.readCallReduction.toFixed(1)}x fewer DynamoDB read calls`
+      : 'no DynamoDB read calls at all');
   const comparison = warm ? `Warm, Redis vs no cache: ${reduction}; p99 ${ms(warm.p99RedisMs)} ms vs ${ms(warm.p99NoneMs)} ms` : '';
   return [
     header,

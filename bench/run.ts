@@ -55,7 +55,14 @@ const ZIPF: ZipfConfig = {
 async function runZipf(): Promise<ZipfReport> {
   const results: ZipfResult[] = [];
   for (const backend of ['none', 'redis'] as const) {
-    results.push(...(await measureZipf(backend, ZIPF, () => startLocalStack({ cache: backend }), (line) => console.error(line))));
+    results.push(
+      ...(await measureZipf(
+        backend,
+        ZIPF,
+        () => startLocalStack({ cache: backend }),
+        (line) => console.error(line),
+      )),
+    );
   }
   return zipfReport(ZIPF, results);
 }
@@ -81,7 +88,9 @@ async function main(): Promise<number> {
       orderLines: CONFIG.orderLines,
       distinctProducts: CONFIG.orderDistinctProducts,
     });
-    console.error(`Stack up and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; order ${data.orderId} has ${data.orderItems} items`);
+    console.error(
+      `Stack up and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; order ${data.orderId} has ${data.orderItems} items`,
+    );
 
     const scenarios = [productScenario(stack, data), orderWithProductsScenario(data)];
     const scenarioResults: ScenarioResult[] = [];
@@ -170,14 +179,17 @@ async function main(): Promise<number> {
     if (totalErrors > 0) {
       console.error(`\nWARNING: ${totalErrors} request(s) failed; the numbers above are not trustworthy. Examples:`);
       for (const s of scenarioResults) {
-        for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples])) console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
+        for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples]))
+          console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
       }
       for (const r of zipf.results) for (const sample of r.errorSamples) console.error(`  [zipf ${r.backend} ${r.phase}] ${sample}`);
       for (const sample of soak?.errorSamples ?? []) console.error(`  [soak] ${sample}`);
       return 1;
     }
     if (!memoryOk) {
-      console.error(`\nWARNING: the stack's RSS grew ${(soak!.rssGrowth * 100).toFixed(1)}% over the soak (bound +${(soak!.options.boundFraction * 100).toFixed(0)}%): something keeps what it saw.`);
+      console.error(
+        `\nWARNING: the stack's RSS grew ${(soak!.rssGrowth * 100).toFixed(1)}% over the soak (bound +${(soak!.options.boundFraction * 100).toFixed(0)}%): something keeps what it saw.`,
+      );
       return 1;
     }
     return 0;

@@ -1,6 +1,11 @@
 import { print } from 'graphql';
 import type { LocalStack } from '../local/runtime.js';
-import { GetOrderWithProductsDocument, GetProductDocument, type GetOrderWithProductsQuery, type GetProductQuery } from '../generated/client/graphql.js';
+import {
+  GetOrderWithProductsDocument,
+  GetProductDocument,
+  type GetOrderWithProductsQuery,
+  type GetProductQuery,
+} from '../generated/client/graphql.js';
 import { GraphQLHttpClient, graphqlProblem } from './http-client.js';
 import { runClosedLoop, type Request } from './load.js';
 import type { ScenarioResult } from './report.js';
@@ -32,7 +37,7 @@ export function productScenario(stack: LocalStack, data: BenchData): Scenario {
       const response = await client.post(body, headers);
       const problem = graphqlProblem(response);
       if (problem) return problem;
-      const product = (response.body?.data as GetProductQuery).product;
+      const product = (response.body?.data as GetProductQuery | undefined)?.product;
       if (!product || product.id !== id || typeof product.name !== 'string' || typeof product.rating?.count !== 'number') {
         return `product ${id}: unexpected data ${JSON.stringify(product)?.slice(0, 200)}`;
       }
@@ -51,10 +56,12 @@ export function orderWithProductsScenario(data: BenchData): Scenario {
       const response = await client.post(body, headers);
       const problem = graphqlProblem(response);
       if (problem) return problem;
-      const order = (response.body?.data as GetOrderWithProductsQuery).order;
+      const order = (response.body?.data as GetOrderWithProductsQuery | undefined)?.order;
       if (!order || order.id !== data.orderId) return `order: unexpected data ${JSON.stringify(order)?.slice(0, 200)}`;
       if (order.items.length !== data.orderItems) return `order has ${order.items.length} items, expected ${data.orderItems}`;
-      const bad = order.items.find((item) => !item.product || item.product.id !== item.productId || typeof item.product.priceCents !== 'number');
+      const bad = order.items.find(
+        (item) => !item.product || item.product.id !== item.productId || typeof item.product.priceCents !== 'number',
+      );
       if (bad) return `order item ${bad.productId} resolved to ${JSON.stringify(bad.product)}`;
       return null;
     },

@@ -49,9 +49,9 @@ export async function prepareData(stack: LocalStack, options: SetupOptions): Pro
     const response = await client.post(GraphQLHttpClient.body(print(PlaceOrderDocument), variables), { authorization: ownerToken });
     const problem = graphqlProblem(response);
     if (problem) throw new Error(`placeOrder failed: ${problem}`);
-    const order = (response.body?.data as PlaceOrderMutation).placeOrder;
-    if (order.items.length !== options.orderLines || order.customerId !== owner) {
-      throw new Error(`placeOrder returned ${order.items.length} items for ${order.customerId}`);
+    const order = (response.body?.data as PlaceOrderMutation | undefined)?.placeOrder;
+    if (!order || order.items.length !== options.orderLines || order.customerId !== owner) {
+      throw new Error(`placeOrder returned ${order?.items.length} items for ${order?.customerId}`);
     }
     return {
       productIds,

@@ -181,7 +181,11 @@ function soakRequest(p: Prepared, index: number, kind: Kind): { body: string; he
     case 'product':
       return { body: GraphQLHttpClient.body(Q.product, { id: productId }), headers: apiKey, expect: ok };
     case 'products':
-      return { body: GraphQLHttpClient.body(Q.products, { category: CATEGORIES[index % CATEGORIES.length]!, limit: 10 }), headers: apiKey, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(Q.products, { category: CATEGORIES[index % CATEGORIES.length]!, limit: 10 }),
+        headers: apiKey,
+        expect: ok,
+      };
     case 'order': {
       const mine = p.orders.get(customerIndex);
       const id = mine?.[index % mine.length] ?? 'no-such-order';
@@ -191,10 +195,16 @@ function soakRequest(p: Prepared, index: number, kind: Kind): { body: string; he
       return { body: GraphQLHttpClient.body(Q.myOrders, { limit: 5 }), headers: { authorization: customer.token }, expect: ok };
     case 'adjustStock':
       // Mostly restocking, so placeOrder keeps finding stock.
-      return { body: GraphQLHttpClient.body(Q.adjust, { id: productId, delta: index % 3 === 0 ? -1 : 2 }), headers: { authorization: p.adminToken }, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(Q.adjust, { id: productId, delta: index % 3 === 0 ? -1 : 2 }),
+        headers: { authorization: p.adminToken },
+        expect: ok,
+      };
     case 'placeOrder':
       return {
-        body: GraphQLHttpClient.body(Q.place, { input: { clientToken: `soak-${index}`, items: [{ productId, quantity: 1 + (index % 2) }] } }),
+        body: GraphQLHttpClient.body(Q.place, {
+          input: { clientToken: `soak-${index}`, items: [{ productId, quantity: 1 + (index % 2) }] },
+        }),
         headers: { authorization: customer.token },
         expect: ok,
       };
@@ -204,25 +214,51 @@ function soakRequest(p: Prepared, index: number, kind: Kind): { body: string; he
       return { body: GraphQLHttpClient.body(Q.cancel, { id }), headers: { authorization: customer.token }, expect: ok };
     }
     case 'partner':
-      return { body: GraphQLHttpClient.body(Q.products, { category: CATEGORIES[index % CATEGORIES.length]!, limit: 5 }), headers: { authorization: p.partnerToken }, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(Q.products, { category: CATEGORIES[index % CATEGORIES.length]!, limit: 5 }),
+        headers: { authorization: p.partnerToken },
+        expect: ok,
+      };
     case 'invalidJson':
       return { body: `{"query": "{ product(id: \\"${index}\\") { id } }"`, headers: apiKey, expect: [400] };
     case 'noQuery':
       return { body: JSON.stringify({ variables: { n: index } }), headers: apiKey, expect: [400] };
     case 'unknownField':
       // Different text each time: a new entry for every document cache on the way.
-      return { body: GraphQLHttpClient.body(`query Q${index} { product(id: "${productId}") { id noSuchField${index} } }`, {}), headers: apiKey, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(`query Q${index} { product(id: "${productId}") { id noSuchField${index} } }`, {}),
+        headers: apiKey,
+        expect: ok,
+      };
     case 'syntaxError':
-      return { body: GraphQLHttpClient.body(`query { product(id: "${index}") { id name ${'{'.repeat(1 + (index % 5))} }`, {}), headers: apiKey, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(`query { product(id: "${index}") { id name ${'{'.repeat(1 + (index % 5))} }`, {}),
+        headers: apiKey,
+        expect: ok,
+      };
     case 'badVariables':
-      return { body: GraphQLHttpClient.body(Q.adjust, { id: productId, delta: `lots-${index}` }), headers: { authorization: p.adminToken }, expect: ok };
+      return {
+        body: GraphQLHttpClient.body(Q.adjust, { id: productId, delta: `lots-${index}` }),
+        headers: { authorization: p.adminToken },
+        expect: ok,
+      };
     case 'forgedJwt': {
       const [header, , signature] = customer.token.split('.') as [string, string, string];
-      const payload = Buffer.from(JSON.stringify({ sub: `intruder-${index}`, 'cognito:groups': ['admin'], token_use: 'id' })).toString('base64url');
-      return { body: GraphQLHttpClient.body(Q.product, { id: productId }), headers: { authorization: `${header}.${payload}.${signature}` }, expect: [401] };
+      const payload = Buffer.from(JSON.stringify({ sub: `intruder-${index}`, 'cognito:groups': ['admin'], token_use: 'id' })).toString(
+        'base64url',
+      );
+      return {
+        body: GraphQLHttpClient.body(Q.product, { id: productId }),
+        headers: { authorization: `${header}.${payload}.${signature}` },
+        expect: [401],
+      };
     }
     case 'badApiKey':
-      return { body: GraphQLHttpClient.body(Q.product, { id: productId }), headers: { 'x-api-key': `da2-${String(index).padStart(26, 'x')}` }, expect: [401] };
+      return {
+        body: GraphQLHttpClient.body(Q.product, { id: productId }),
+        headers: { 'x-api-key': `da2-${String(index).padStart(26, 'x')}` },
+        expect: [401],
+      };
   }
 }
 
@@ -262,35 +298,38 @@ export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakR
     const statusMix: Record<string, number> = {};
     const kinds: Record<string, number> = {};
     let counting = false;
-    const send = (offset: number) => async (index: number): Promise<string | null> => {
-      const sequence = offset + index;
-      const kind = soakKind(sequence);
-      const request = soakRequest(prepared, sequence, kind);
-      let response;
-      try {
-        response = await api.post(request.body, request.headers);
-      } catch (error) {
-        if (counting) statusMix.network = (statusMix.network ?? 0) + 1;
-        return `${kind}: ${String(error)}`;
-      }
-      if (counting) {
-        statusMix[response.status] = (statusMix[response.status] ?? 0) + 1;
-        kinds[kind] = (kinds[kind] ?? 0) + 1;
-      }
-      if (kind === 'placeOrder' && response.status === 200) {
-        const id = (response.body?.data as { placeOrder?: { id?: string } } | null | undefined)?.placeOrder?.id;
-        const customerIndex = pick(sequence * 7 + 3, customers.length);
-        if (id) {
-          const mine = prepared.orders.get(customerIndex) ?? [];
-          // Bounded: the client must not be the thing that grows.
-          if (mine.length < 200) mine.push(id);
-          prepared.orders.set(customerIndex, mine);
+    const send =
+      (offset: number) =>
+      async (index: number): Promise<string | null> => {
+        const sequence = offset + index;
+        const kind = soakKind(sequence);
+        const request = soakRequest(prepared, sequence, kind);
+        let response: Awaited<ReturnType<typeof api.post>>;
+        try {
+          response = await api.post(request.body, request.headers);
+        } catch (error) {
+          if (counting) statusMix.network = (statusMix.network ?? 0) + 1;
+          return `${kind}: ${String(error)}`;
         }
-      }
-      if (response.status >= 500) return `${kind}: HTTP ${response.status} ${response.text.slice(0, 200)}`;
-      if (!request.expect.includes(response.status)) return `${kind}: expected HTTP ${request.expect.join('/')}, got ${response.status} ${response.text.slice(0, 200)}`;
-      return null;
-    };
+        if (counting) {
+          statusMix[response.status] = (statusMix[response.status] ?? 0) + 1;
+          kinds[kind] = (kinds[kind] ?? 0) + 1;
+        }
+        if (kind === 'placeOrder' && response.status === 200) {
+          const id = (response.body?.data as { placeOrder?: { id?: string } } | null | undefined)?.placeOrder?.id;
+          const customerIndex = pick(sequence * 7 + 3, customers.length);
+          if (id) {
+            const mine = prepared.orders.get(customerIndex) ?? [];
+            // Bounded: the client must not be the thing that grows.
+            if (mine.length < 200) mine.push(id);
+            prepared.orders.set(customerIndex, mine);
+          }
+        }
+        if (response.status >= 500) return `${kind}: HTTP ${response.status} ${response.text.slice(0, 200)}`;
+        if (!request.expect.includes(response.status))
+          return `${kind}: expected HTTP ${request.expect.join('/')}, got ${response.status} ${response.text.slice(0, 200)}`;
+        return null;
+      };
 
     log(`  soak: stack up (pid ${stack.pid}, cache ${stack.info.cache}); warm-up ${o.warmupRequests} requests x${o.concurrency}`);
     const warmup = await runClosedLoop(send(0), { concurrency: o.concurrency, maxRequests: o.warmupRequests, maxDurationMs: 30_000 });
@@ -299,10 +338,16 @@ export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakR
     await stack.gc();
     const afterWarmup = await memoryPoint(stack);
     await o.inspect?.('afterWarmup', stack);
-    log(`  soak: after warm-up RSS ${mib(afterWarmup.rssBytes)} MiB, ${afterWarmup.environments} environments; ${o.requests} requests (≤ ${o.maxDurationMs / 1000} s)`);
+    log(
+      `  soak: after warm-up RSS ${mib(afterWarmup.rssBytes)} MiB, ${afterWarmup.environments} environments; ${o.requests} requests (≤ ${o.maxDurationMs / 1000} s)`,
+    );
 
     counting = true;
-    const load = await runClosedLoop(send(warmup.requests), { concurrency: o.concurrency, maxRequests: o.requests, maxDurationMs: o.maxDurationMs });
+    const load = await runClosedLoop(send(warmup.requests), {
+      concurrency: o.concurrency,
+      maxRequests: o.requests,
+      maxDurationMs: o.maxDurationMs,
+    });
     counting = false;
     const afterLoad = await memoryPoint(stack);
     await o.inspect?.('afterLoad', stack);
@@ -312,7 +357,9 @@ export async function runSoak(options: Partial<SoakOptions> = {}): Promise<SoakR
     await o.inspect?.('afterIdle', stack);
     const functions = (await stack.memory()).functions;
     const rssGrowth = (afterIdle.rssBytes - afterWarmup.rssBytes) / afterWarmup.rssBytes;
-    log(`  soak: ${load.requests} requests in ${load.durationS.toFixed(1)} s; RSS after load ${mib(afterLoad.rssBytes)} MiB, after idle ${mib(afterIdle.rssBytes)} MiB`);
+    log(
+      `  soak: ${load.requests} requests in ${load.durationS.toFixed(1)} s; RSS after load ${mib(afterLoad.rssBytes)} MiB, after idle ${mib(afterIdle.rssBytes)} MiB`,
+    );
     const { log: _log, inspect: _inspect, stackEnv: _stackEnv, ...reported } = o;
     return {
       options: reported,

@@ -172,7 +172,10 @@ async function streamsDrained(stack: LocalStack, records: number): Promise<void>
   while (quietPolls < 3) {
     if (Date.now() > deadline) throw new Error('The stream function did not digest the seed within 60 s');
     await sleep(200);
-    const read = stack.eventSourceMappings().filter((m) => m.table === 'products').reduce((sum, m) => sum + m.recordsRead, 0);
+    const read = stack
+      .eventSourceMappings()
+      .filter((m) => m.table === 'products')
+      .reduce((sum, m) => sum + m.recordsRead, 0);
     const busy = [...stack.functions.values()].reduce((sum, fn) => sum + fn.stats().busy + fn.stats().queued, 0);
     quietPolls = read >= records && busy === 0 ? quietPolls + 1 : 0;
   }
@@ -195,21 +198,25 @@ function requestFor(stack: LocalStack, client: GraphQLHttpClient, operations: re
   const readQuery = print(GetProductDocument);
   const writeQuery = print(AdjustStockDocument);
   const readHeaders = { 'x-api-key': stack.apiKey };
-  const writeHeaders = { authorization: stack.userPool.mint({ username: 'bench-admin', sub: 'bench-admin', groups: ['admin'], expiresInSeconds: 3600 }) };
+  const writeHeaders = {
+    authorization: stack.userPool.mint({ username: 'bench-admin', sub: 'bench-admin', groups: ['admin'], expiresInSeconds: 3600 }),
+  };
   return async (index) => {
     const operation = operations[offset + index]!;
     if (operation.kind === 'read') {
       const response = await client.post(GraphQLHttpClient.body(readQuery, { id: operation.id }), readHeaders);
       const problem = graphqlProblem(response);
       if (problem) return problem;
-      const product = (response.body?.data as GetProductQuery).product;
-      return product?.id === operation.id && typeof product.stock === 'number' ? null : `product ${operation.id}: ${JSON.stringify(product)}`;
+      const product = (response.body?.data as GetProductQuery | undefined)?.product;
+      return product?.id === operation.id && typeof product.stock === 'number'
+        ? null
+        : `product ${operation.id}: ${JSON.stringify(product)}`;
     }
     const response = await client.post(GraphQLHttpClient.body(writeQuery, { id: operation.id, delta: 1 }), writeHeaders);
     const problem = graphqlProblem(response);
     if (problem) return problem;
-    const product = (response.body?.data as AdjustStockMutation).adjustStock;
-    return product.id === operation.id ? null : `adjustStock ${operation.id}: ${JSON.stringify(product)}`;
+    const product = (response.body?.data as AdjustStockMutation | undefined)?.adjustStock;
+    return product?.id === operation.id ? null : `adjustStock ${operation.id}: ${JSON.stringify(product)}`;
   };
 }
 
@@ -245,7 +252,11 @@ async function measurePhase(
   try {
     const before = await settledMetrics(stack);
     // Same budget for both backends: a request count, never a time limit.
-    const result = await runClosedLoop(requestFor(stack, client, operations, offset), { concurrency, maxRequests: count, maxDurationMs: 600_000 });
+    const result = await runClosedLoop(requestFor(stack, client, operations, offset), {
+      concurrency,
+      maxRequests: count,
+      maxDurationMs: 600_000,
+    });
     const after = await settledMetrics(stack);
     const delta = (name: string): number => (after[name] ?? 0) - (before[name] ?? 0);
     const hits = delta('CacheHits');
@@ -273,7 +284,12 @@ async function measurePhase(
 }
 
 /** One backend's run on its own fresh stack (see the module comment); `start` starts that stack. */
-export async function measureZipf(backend: ZipfResult['backend'], config: ZipfConfig, start: () => Promise<LocalStack>, log: (line: string) => void): Promise<ZipfResult[]> {
+export async function measureZipf(
+  backend: ZipfResult['backend'],
+  config: ZipfConfig,
+  start: () => Promise<LocalStack>,
+  log: (line: string) => void,
+): Promise<ZipfResult[]> {
   const stack = await start();
   try {
     if (backend === 'redis' && !stack.redis) throw new Error('The Redis run needs redis-server (apt-get install -y redis-server)');
@@ -288,7 +304,10 @@ export async function measureZipf(backend: ZipfResult['backend'], config: ZipfCo
       await sleep(1_500);
     }
 
-    const operations = zipfOperations(items.map((item) => item.id), config);
+    const operations = zipfOperations(
+      items.map((item) => item.id),
+      config,
+    );
     await warmTableReads(stack, outside.id, 3_000);
     // Execution environments warmed on a product outside the workload: the cache starts cold, the functions don't.
     const warmClient = new GraphQLHttpClient(stack.graphqlUrl, { maxSockets: config.concurrency });
@@ -301,7 +320,10 @@ export async function measureZipf(backend: ZipfResult['backend'], config: ZipfCo
 
     const cold = await measurePhase(stack, backend, 'cold', operations, 0, config.coldRequests, config.concurrency);
     log(`  zipf ${backend} cold: ${cold.requests} requests, ${cold.errors} errors, ${cold.requestsPerSecond.toFixed(1)} req/s`);
-    await readEveryProduct(stack, items.map((item) => item.id));
+    await readEveryProduct(
+      stack,
+      items.map((item) => item.id),
+    );
     await streamsDrained(stack, items.length);
     const warm = await measurePhase(stack, backend, 'warm', operations, config.coldRequests, config.warmRequests, config.concurrency);
     log(`  zipf ${backend} warm: ${warm.requests} requests, ${warm.errors} errors, ${warm.requestsPerSecond.toFixed(1)} req/s`);

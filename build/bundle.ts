@@ -19,7 +19,10 @@ export interface FunctionBundle {
  * file with a source map. The same bundles run in the local runtime and are
  * zipped for Lambda (Node.js 22), so both execute identical code.
  */
-export async function bundleFunctions(outDir = join(repositoryRoot, 'dist', 'functions'), only: readonly FunctionName[] = functionNames): Promise<FunctionBundle[]> {
+export async function bundleFunctions(
+  outDir = join(repositoryRoot, 'dist', 'functions'),
+  only: readonly FunctionName[] = functionNames,
+): Promise<FunctionBundle[]> {
   return Promise.all(
     only.map(async (name) => {
       const file = join(outDir, name, 'index.mjs');

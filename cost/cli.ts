@@ -17,7 +17,7 @@ import { tables, type TableName } from '../declarations/tables.js';
 import { functions } from '../declarations/functions.js';
 import { environments } from '../stacks/config.js';
 import { functionDurations, readBenchDurations, type BenchDurations } from './durations.js';
-import { estimateMonthlyCost, type CostReport, type FunctionFacts, type RouteFacts } from './model.js';
+import { estimateMonthlyCost, type CostReport, type FunctionFacts } from './model.js';
 import { loadOperationDocuments, operationShapes, subscriptionTriggers } from './operations.js';
 import { loadPrices } from './prices.js';
 import { pricedRoutes } from './routes.js';
@@ -40,7 +40,8 @@ function parseOptions(argv: readonly string[]): Options {
     },
   });
   const requests = Number(values.requests.replace(/[_,]/g, ''));
-  if (!Number.isFinite(requests) || requests < 0) throw new Error(`--requests must be a number of requests per month, not ${values.requests}`);
+  if (!Number.isFinite(requests) || requests < 0)
+    throw new Error(`--requests must be a number of requests per month, not ${values.requests}`);
   const durationOverrides: Record<string, number> = {};
   let durationDefault: number | undefined;
   for (const value of values['duration-ms']) {
@@ -57,7 +58,11 @@ function parseOptions(argv: readonly string[]): Options {
 function estimate(options: Options, bench: BenchDurations | undefined): CostReport {
   const schema = buildAppSyncSchema();
   const routes = pricedRoutes();
-  const functionFacts: FunctionFacts[] = Object.entries(functions).map(([name, declaration]) => ({ name, kind: declaration.kind, memoryMb: declaration.memoryMb }));
+  const functionFacts: FunctionFacts[] = Object.entries(functions).map(([name, declaration]) => ({
+    name,
+    kind: declaration.kind,
+    memoryMb: declaration.memoryMb,
+  }));
   const authorizer = lambdaAuthorizerOf(api);
   return estimateMonthlyCost({
     requestsPerMonth: options.requests,
@@ -85,14 +90,21 @@ const count = (value: number): string => Math.round(value).toString();
 function render(report: CostReport, bench: BenchDurations | undefined): string {
   const out: string[] = [];
   out.push(`Monthly cost of ${report.requestsPerMonth.toLocaleString('en-US')} GraphQL requests`);
-  out.push(`Prices: ${report.prices.region} list prices as of ${report.prices.asOf} (cost/prices.json); check them before relying on a figure.`);
+  out.push(
+    `Prices: ${report.prices.region} list prices as of ${report.prices.asOf} (cost/prices.json); check them before relying on a figure.`,
+  );
   out.push(
     bench
       ? `Durations: warm p50 (p95 for the second total) from bench/results.json, ${bench.timestamp}, measured locally (${bench.machine}, DynamoDB Local on loopback): AWS adds network time to every DynamoDB call.`
       : 'Durations: no bench/results.json (run npm run bench); see the duration column.',
   );
   out.push('');
-  out.push(formatTable(['component', 'quantity', 'unit', 'USD/month'], report.lines.map((line) => [line.component, count(line.quantity), line.unit, usd(line.usd)])));
+  out.push(
+    formatTable(
+      ['component', 'quantity', 'unit', 'USD/month'],
+      report.lines.map((line) => [line.component, count(line.quantity), line.unit, usd(line.usd)]),
+    ),
+  );
   out.push('');
   out.push(`Total: ${usd(report.totalUsd)} USD/month (${usd(report.totalUsdAtP95Durations)} with every function at its warm p95 duration)`);
   out.push('');
@@ -100,7 +112,16 @@ function render(report: CostReport, bench: BenchDurations | undefined): string {
   out.push(
     formatTable(
       ['function', 'memory MB', 'invocations', 'duration ms', 'from', 'billed ms', 'GB-seconds', 'USD/month'],
-      report.lambda.map((line) => [line.function, line.memoryMb, count(line.invocations), line.durationMs.toFixed(2), line.durationSource, line.billedMs, count(line.gbSeconds), usd(line.usd)]),
+      report.lambda.map((line) => [
+        line.function,
+        line.memoryMb,
+        count(line.invocations),
+        line.durationMs.toFixed(2),
+        line.durationSource,
+        line.billedMs,
+        count(line.gbSeconds),
+        usd(line.usd),
+      ]),
     ),
   );
   out.push('');
@@ -111,7 +132,9 @@ function render(report: CostReport, bench: BenchDurations | undefined): string {
       report.operations.map((line) => [
         line.name,
         line.share.toFixed(3),
-        Object.entries(line.invocations).map(([fn, n]) => `${fn} ${Number(n.toFixed(2))}`).join(', ') || '-',
+        Object.entries(line.invocations)
+          .map(([fn, n]) => `${fn} ${Number(n.toFixed(2))}`)
+          .join(', ') || '-',
         line.readRequestUnits.toFixed(1),
         line.writeRequestUnits.toFixed(1),
         usd(line.usdPerMillion),
@@ -133,5 +156,8 @@ const bench = readBenchDurations();
 const report = estimate(options, bench);
 console.log(render(report, bench));
 mkdirSync(dirname(options.out), { recursive: true });
-writeFileSync(options.out, `${JSON.stringify({ ...report, durations: bench ? { source: 'bench/results.json', benchTimestamp: bench.timestamp, machine: bench.machine } : { source: 'none' }, workload: defaultWorkload }, null, 2)}\n`);
+writeFileSync(
+  options.out,
+  `${JSON.stringify({ ...report, durations: bench ? { source: 'bench/results.json', benchTimestamp: bench.timestamp, machine: bench.machine } : { source: 'none' }, workload: defaultWorkload }, null, 2)}\n`,
+);
 console.log(`\nWrote ${relative(process.cwd(), options.out) || options.out}`);

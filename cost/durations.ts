@@ -45,7 +45,8 @@ export function parseBenchDurations(value: unknown, where = 'bench results'): Be
     const fn = entry as { name?: unknown; field?: unknown; warm?: { durationMedianMs?: unknown; durationP95Ms?: unknown } };
     const p50 = fn.warm?.durationMedianMs;
     const p95 = fn.warm?.durationP95Ms;
-    if (typeof fn.name !== 'string' || typeof p50 !== 'number' || typeof p95 !== 'number') return fail('a function entry lacks name or warm durations');
+    if (typeof fn.name !== 'string' || typeof p50 !== 'number' || typeof p95 !== 'number')
+      return fail('a function entry lacks name or warm durations');
     functions.set(fn.name, { p50Ms: p50, p95Ms: p95, probeField: typeof fn.field === 'string' ? fn.field : '' });
   }
   const machine = `${String(root.machine?.cpuModel ?? 'unknown CPU')}, ${String(root.machine?.arch ?? 'unknown arch')}`;

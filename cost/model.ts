@@ -135,7 +135,7 @@ export const excludedFromModel: readonly string[] = [
   'Free tiers, savings plans, taxes',
   'CloudWatch: log ingestion and storage, alarms, the dashboard, custom metrics',
   'KMS: customer-managed keys (per key-month) and their requests',
-  'DynamoDB storage, point-in-time recovery, and the stream function\'s own reads and writes (stream reads by Lambda are free)',
+  "DynamoDB storage, point-in-time recovery, and the stream function's own reads and writes (stream reads by Lambda are free)",
   'Provisioned concurrency (prod keeps catalog warm), SQS dead-letter queues, X-Ray traces, Cognito users, data transfer out',
 ];
 
@@ -162,8 +162,13 @@ function fieldUsage(inputs: CostInputs, coordinate: string, resolutions: number,
   if (!route) return;
   // AppSync batches a BatchInvoke field's resolutions of one request into invocations of at most maxBatchSize.
   usage.invocations.add(route.functionName, route.maxBatchSize === undefined ? resolutions : Math.ceil(resolutions / route.maxBatchSize));
-  const access = (inputs.workload.fieldAccess as Readonly<Partial<Record<string, { reads?: readonly ItemRead[]; writes?: readonly ItemWrite[] }>>>)[coordinate];
-  if (!access) throw new Error(`${where} resolves ${coordinate}: declare its DynamoDB reads and writes in cost/workload.ts (fieldAccess; {} for none)`);
+  const access = (
+    inputs.workload.fieldAccess as Readonly<Partial<Record<string, { reads?: readonly ItemRead[]; writes?: readonly ItemWrite[] }>>>
+  )[coordinate];
+  if (!access)
+    throw new Error(
+      `${where} resolves ${coordinate}: declare its DynamoDB reads and writes in cost/workload.ts (fieldAccess; {} for none)`,
+    );
   for (const read of access.reads ?? []) usage.readRequestUnits += resolutions * readRequestUnits(read);
   for (const write of access.writes ?? []) {
     usage.writeRequestUnits += resolutions * writeRequestUnits(write, inputs.indexCount(write.table));
@@ -189,7 +194,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostReport {
   for (const [name, share] of Object.entries(workload.mix)) {
     const shape = inputs.operations.get(name);
     if (!shape) throw new Error(`The mix names ${name}, which operations/*.graphql does not define`);
-    if (shape.operation === 'subscription') throw new Error(`${name} is a subscription: subscriptions are priced from the workload's realtime section`);
+    if (shape.operation === 'subscription')
+      throw new Error(`${name} is a subscription: subscriptions are priced from the workload's realtime section`);
     const usage = newUsage();
     for (const [coordinate, resolutions] of shape.resolutions) fieldUsage(inputs, coordinate, resolutions, usage, name);
     const operationRequests = requests * share;
@@ -213,7 +219,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostReport {
   if (inputs.authorizer) {
     const partnerRequests = requests * workload.partners.requestShare;
     const { resultTtlSeconds } = inputs.authorizer;
-    const cacheBound = resultTtlSeconds > 0 ? (workload.partners.activeTokens * SECONDS_PER_MONTH) / resultTtlSeconds : Number.POSITIVE_INFINITY;
+    const cacheBound =
+      resultTtlSeconds > 0 ? (workload.partners.activeTokens * SECONDS_PER_MONTH) / resultTtlSeconds : Number.POSITIVE_INFINITY;
     monthly.invocations.add(inputs.authorizer.functionName, Math.min(partnerRequests, cacheBound));
   }
 
@@ -240,7 +247,9 @@ export function estimateMonthlyCost(inputs: CostInputs): CostReport {
     }
     monthly.invocations.add(
       name,
-      'perRequest' in spec ? requests * spec.perRequest : spec.streamRecordsOf.reduce((sum, table) => sum + monthly.streamRecords.get(table), 0) / spec.recordsPerInvocation,
+      'perRequest' in spec
+        ? requests * spec.perRequest
+        : spec.streamRecordsOf.reduce((sum, table) => sum + monthly.streamRecords.get(table), 0) / spec.recordsPerInvocation,
     );
   }
 
@@ -263,11 +272,36 @@ export function estimateMonthlyCost(inputs: CostInputs): CostReport {
 
   const lines: CostLine[] = [
     ...lambda.map((line) => ({ component: `Lambda ${line.function}`, quantity: line.invocations, unit: 'invocations', usd: line.usd })),
-    { component: 'AppSync operations', quantity: requests, unit: prices.prices.appsyncOperations.unit, usd: costOf(prices.prices.appsyncOperations, requests) },
-    { component: 'AppSync real-time updates', quantity: realtimeUpdates, unit: prices.prices.appsyncRealtimeUpdates.unit, usd: costOf(prices.prices.appsyncRealtimeUpdates, realtimeUpdates) },
-    { component: 'AppSync connections', quantity: connectionMinutes, unit: prices.prices.appsyncConnectionMinutes.unit, usd: costOf(prices.prices.appsyncConnectionMinutes, connectionMinutes) },
-    { component: 'DynamoDB reads', quantity: monthly.readRequestUnits, unit: prices.prices.dynamodbReadRequestUnits.unit, usd: costOf(prices.prices.dynamodbReadRequestUnits, monthly.readRequestUnits) },
-    { component: 'DynamoDB writes', quantity: monthly.writeRequestUnits, unit: prices.prices.dynamodbWriteRequestUnits.unit, usd: costOf(prices.prices.dynamodbWriteRequestUnits, monthly.writeRequestUnits) },
+    {
+      component: 'AppSync operations',
+      quantity: requests,
+      unit: prices.prices.appsyncOperations.unit,
+      usd: costOf(prices.prices.appsyncOperations, requests),
+    },
+    {
+      component: 'AppSync real-time updates',
+      quantity: realtimeUpdates,
+      unit: prices.prices.appsyncRealtimeUpdates.unit,
+      usd: costOf(prices.prices.appsyncRealtimeUpdates, realtimeUpdates),
+    },
+    {
+      component: 'AppSync connections',
+      quantity: connectionMinutes,
+      unit: prices.prices.appsyncConnectionMinutes.unit,
+      usd: costOf(prices.prices.appsyncConnectionMinutes, connectionMinutes),
+    },
+    {
+      component: 'DynamoDB reads',
+      quantity: monthly.readRequestUnits,
+      unit: prices.prices.dynamodbReadRequestUnits.unit,
+      usd: costOf(prices.prices.dynamodbReadRequestUnits, monthly.readRequestUnits),
+    },
+    {
+      component: 'DynamoDB writes',
+      quantity: monthly.writeRequestUnits,
+      unit: prices.prices.dynamodbWriteRequestUnits.unit,
+      usd: costOf(prices.prices.dynamodbWriteRequestUnits, monthly.writeRequestUnits),
+    },
   ];
   const totalUsd = lines.reduce((sum, line) => sum + line.usd, 0);
   const lambdaDelta = lambda.reduce((sum, line) => sum + line.usdAtP95 - line.usd, 0);
@@ -276,7 +310,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostReport {
     warnings.push(`Prices are ${prices.region} list prices; the stacks deploy to ${inputs.deploymentRegion}, which AWS prices differently`);
   }
   const assumed = lambda.filter((line) => line.durationSource === 'assumed').map((line) => line.function);
-  if (assumed.length > 0) warnings.push(`No measured duration for ${assumed.join(', ')}: assumed (run npm run bench, or pass --duration-ms)`);
+  if (assumed.length > 0)
+    warnings.push(`No measured duration for ${assumed.join(', ')}: assumed (run npm run bench, or pass --duration-ms)`);
 
   return {
     requestsPerMonth: requests,

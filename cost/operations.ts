@@ -1,6 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getNamedType, getNullableType, isListType, isObjectType, Kind, parse, visit, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import {
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  Kind,
+  parse,
+  visit,
+  type DocumentNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
 import { repositoryRoot } from '../declarations/paths.js';
 import { collectFields, fragmentsOf, type CollectContext } from '../local/graphql/collect-fields.js';
 import { subscribeMutations } from '../local/graphql/directives.js';
@@ -45,7 +57,8 @@ export function operationShapes(
     if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) continue;
     visit(definition, {
       FragmentSpread(spread) {
-        if (!fragments.has(spread.name.value)) throw new Error(`${definition.name?.value ?? 'An anonymous operation'}: unknown fragment ${spread.name.value}`);
+        if (!fragments.has(spread.name.value))
+          throw new Error(`${definition.name?.value ?? 'An anonymous operation'}: unknown fragment ${spread.name.value}`);
       },
     });
   }
@@ -79,7 +92,8 @@ export function operationShapes(
         let length = 1;
         if (isListType(getNullableType(field.type))) {
           const size = listSizes[coordinate];
-          if (size === undefined) throw new Error(`${name} traverses the list ${coordinate}: state its average length in the workload's listSizes`);
+          if (size === undefined)
+            throw new Error(`${name} traverses the list ${coordinate}: state its average length in the workload's listSizes`);
           length = size;
         }
         walk(node.selectionSet, objectType(getNamedType(field.type).name), multiplier * length, false);
@@ -102,7 +116,10 @@ export function subscriptionTriggers(schema: GraphQLSchema): Map<string, readonl
   const mutation = schema.getMutationType()?.name ?? 'Mutation';
   const triggers = new Map<string, readonly string[]>();
   for (const [field, mutations] of subscribeMutations(schema)) {
-    triggers.set(`${subscription}.${field}`, mutations.map((name) => `${mutation}.${name}`));
+    triggers.set(
+      `${subscription}.${field}`,
+      mutations.map((name) => `${mutation}.${name}`),
+    );
   }
   return triggers;
 }

@@ -48,7 +48,8 @@ export function loadPrices(file = pricesFile): PriceList {
 /** Checks the hand-edited file's shape, so a typo fails here rather than as a NaN in a report. */
 export function parsePrices(value: unknown, where = 'price list'): PriceList {
   const problems: string[] = [];
-  const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const record = (v: unknown): Record<string, unknown> | undefined =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   const root = record(value);
   if (!root) throw new Error(`${where}: not a JSON object`);
   if (typeof root.asOf !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(root.asOf)) problems.push('asOf must be a YYYY-MM-DD date');

@@ -7,6 +7,9 @@ import { defaultWorkload, type Workload } from './workload.js';
  * checks every consumer makes, each routed field must have an entry in the
  * workload's `fieldAccess`, or its DynamoDB traffic would silently cost nothing.
  */
-export function pricedRoutes(declarations: Declarations = projectDeclarations(), workload: Workload = defaultWorkload): Map<string, RouteFacts> {
+export function pricedRoutes(
+  declarations: Declarations = projectDeclarations(),
+  workload: Workload = defaultWorkload,
+): Map<string, RouteFacts> {
   return fieldRoutes(declarations, { costModelFields: Object.keys(workload.fieldAccess) });
 }

@@ -103,9 +103,13 @@ export const defaultWorkload: Workload = {
   },
   fieldAccess: {
     'Query.product': { reads: [{ table: 'products', api: 'GetItem', items: 1, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }] },
-    'Query.products': { reads: [{ table: 'products', api: 'Query', items: DEFAULT_PAGE_SIZE, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }] },
+    'Query.products': {
+      reads: [{ table: 'products', api: 'Query', items: DEFAULT_PAGE_SIZE, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }],
+    },
     // Per order line; the BatchInvoke's BatchGetItem bills each item like a GetItem.
-    'OrderItem.product': { reads: [{ table: 'products', api: 'BatchGetItem', items: 1, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }] },
+    'OrderItem.product': {
+      reads: [{ table: 'products', api: 'BatchGetItem', items: 1, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }],
+    },
     'Mutation.createProduct': { writes: [{ table: 'products', items: 1, itemBytes: PRODUCT_BYTES, transactional: false }] },
     'Mutation.updateProduct': { writes: [{ table: 'products', items: 1, itemBytes: PRODUCT_BYTES, transactional: false }] },
     'Mutation.adjustStock': { writes: [{ table: 'products', items: 1, itemBytes: PRODUCT_BYTES, transactional: false }] },
@@ -113,11 +117,21 @@ export const defaultWorkload: Workload = {
     'Query.myOrders': { reads: [{ table: 'orders', api: 'Query', items: 5, itemBytes: ORDER_BYTES, consistency: 'eventual' }] },
     // Idempotency check (a miss still bills), the priced products, the transaction, the read-back.
     'Mutation.placeOrder': {
-      reads: [getOrderStrongly, { table: 'products', api: 'BatchGetItem', items: ORDER_LINES, itemBytes: PRODUCT_BYTES, consistency: 'eventual' }, getOrderStrongly],
+      reads: [
+        getOrderStrongly,
+        { table: 'products', api: 'BatchGetItem', items: ORDER_LINES, itemBytes: PRODUCT_BYTES, consistency: 'eventual' },
+        getOrderStrongly,
+      ],
       writes: [{ table: 'orders', items: 1, itemBytes: ORDER_BYTES, transactional: true }, productStockUpdates],
     },
-    'Mutation.cancelOrder': { reads: [getOrderStrongly], writes: [{ table: 'orders', items: 1, itemBytes: ORDER_BYTES, transactional: true }, productStockUpdates] },
-    'Mutation.updateOrderStatus': { reads: [getOrderStrongly], writes: [{ table: 'orders', items: 1, itemBytes: ORDER_BYTES, transactional: true }] },
+    'Mutation.cancelOrder': {
+      reads: [getOrderStrongly],
+      writes: [{ table: 'orders', items: 1, itemBytes: ORDER_BYTES, transactional: true }, productStockUpdates],
+    },
+    'Mutation.updateOrderStatus': {
+      reads: [getOrderStrongly],
+      writes: [{ table: 'orders', items: 1, itemBytes: ORDER_BYTES, transactional: true }],
+    },
     'Subscription.onOrderStatusChanged': {},
     'Product.reviews': { reads: [{ table: 'reviews', api: 'Query', items: 5, itemBytes: REVIEW_BYTES, consistency: 'eventual' }] },
     // The review, and a ConditionCheck that its product exists (the rating summary is the stream function's).

@@ -94,11 +94,13 @@ export function authModes(declaration: Pick<ApiDeclaration, 'defaultAuthMode' | 
 export function apiLimitsOf(declaration: Pick<ApiDeclaration, 'limits'>): ApiLimits {
   const { queryDepthLimit, resolverCountLimit, maxRequestBytes } = declaration.limits;
   const problems: string[] = [];
-  if (!isIntegerIn(queryDepthLimit, 0, MAX_QUERY_DEPTH_LIMIT)) problems.push(`queryDepthLimit must be 0 (none) or 1 to ${MAX_QUERY_DEPTH_LIMIT}, not ${queryDepthLimit}`);
+  if (!isIntegerIn(queryDepthLimit, 0, MAX_QUERY_DEPTH_LIMIT))
+    problems.push(`queryDepthLimit must be 0 (none) or 1 to ${MAX_QUERY_DEPTH_LIMIT}, not ${queryDepthLimit}`);
   if (!isIntegerIn(resolverCountLimit, 0, MAX_RESOLVER_COUNT_LIMIT)) {
     problems.push(`resolverCountLimit must be 0 (AppSync's default) or 1 to ${MAX_RESOLVER_COUNT_LIMIT}, not ${resolverCountLimit}`);
   }
-  if (!isIntegerIn(maxRequestBytes, 1, MAX_REQUEST_BYTES)) problems.push(`maxRequestBytes must be 1 to ${MAX_REQUEST_BYTES} (AppSync's quota), not ${maxRequestBytes}`);
+  if (!isIntegerIn(maxRequestBytes, 1, MAX_REQUEST_BYTES))
+    problems.push(`maxRequestBytes must be 1 to ${MAX_REQUEST_BYTES} (AppSync's quota), not ${maxRequestBytes}`);
   if (problems.length > 0) throw new Error(`declarations/api.ts limits: ${problems.join('; ')}`);
   return declaration.limits;
 }
@@ -124,7 +126,11 @@ export function lambdaAuthorizerOf(declaration: ApiDeclaration): LambdaAuthorize
   const authorizer = declaration.lambdaAuthorizer;
   const modeDeclared = authModes(declaration).includes('AWS_LAMBDA');
   if (modeDeclared !== (authorizer !== undefined)) {
-    throw new Error(modeDeclared ? 'AWS_LAMBDA is an auth mode but declarations/api.ts declares no lambdaAuthorizer' : 'lambdaAuthorizer is declared but AWS_LAMBDA is not an auth mode');
+    throw new Error(
+      modeDeclared
+        ? 'AWS_LAMBDA is an auth mode but declarations/api.ts declares no lambdaAuthorizer'
+        : 'lambdaAuthorizer is declared but AWS_LAMBDA is not an auth mode',
+    );
   }
   if (!authorizer) return undefined;
   const ttl = authorizer.resultTtlSeconds;

@@ -71,7 +71,8 @@ export function checkDeclarations(declarations: Declarations, options: CheckOpti
         continue;
       }
       const type = schema.getType(typeName);
-      if (!isObjectType(type) || !type.getFields()[fieldName]) problems.push(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
+      if (!isObjectType(type) || !type.getFields()[fieldName])
+        problems.push(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
       const maxBatchSize = route?.maxBatchSize;
       if (maxBatchSize !== undefined && (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)) {
         problems.push(`${coordinate}: maxBatchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, not ${maxBatchSize}`);
@@ -83,13 +84,17 @@ export function checkDeclarations(declarations: Declarations, options: CheckOpti
   const declaredGroups = new Set([declarations.api.adminGroup]);
   for (const { group, where } of schemaCognitoGroups(declarations.schemaSDL)) {
     if (!declaredGroups.has(group)) {
-      problems.push(`${where} allows cognito group "${group}", which the API does not declare (declared: ${[...declaredGroups].join(', ')})`);
+      problems.push(
+        `${where} allows cognito group "${group}", which the API does not declare (declared: ${[...declaredGroups].join(', ')})`,
+      );
     }
   }
 
   if (options.costModelFields) {
     const priced = new Set(options.costModelFields);
-    for (const route of routes) if (!priced.has(route.coordinate)) problems.push(`${route.coordinate} is routed but has no cost-model entry (cost/workload.ts fieldAccess)`);
+    for (const route of routes)
+      if (!priced.has(route.coordinate))
+        problems.push(`${route.coordinate} is routed but has no cost-model entry (cost/workload.ts fieldAccess)`);
   }
 
   for (const check of [() => apiLimitsOf(declarations.api), () => lambdaAuthorizerOf(declarations.api)]) {

@@ -43,7 +43,9 @@ export function declaredEventSources(
       seen.add(source.table);
       sources.push({ functionName, source });
     }
-    if (!(declaration.freshnessBoundSeconds > declaration.eventSources.reduce((max, s) => Math.max(max, s.maximumBatchingWindowInSeconds), 0))) {
+    if (
+      !(declaration.freshnessBoundSeconds > declaration.eventSources.reduce((max, s) => Math.max(max, s.maximumBatchingWindowInSeconds), 0))
+    ) {
       throw new Error(`${functionName}: freshnessBoundSeconds must exceed every batching window`);
     }
     // A cached table promises a staleness bound; the function refreshing its cache must keep it.

@@ -187,13 +187,15 @@ export const functions = {
     tables: {},
     parameters: {
       PARTNER_TOKENS_SHA256: {
-        description: 'Partners allowed in: id:sha256hex pairs (SHA-256 of each partner\'s token secret), comma-separated; empty admits no partner',
+        description:
+          "Partners allowed in: id:sha256hex pairs (SHA-256 of each partner's token secret), comma-separated; empty admits no partner",
       },
     },
   },
   stream: {
     kind: 'stream',
-    description: 'DynamoDB streams: keeps cached products coherent with every write (API or not) and maintains rating summaries from new reviews',
+    description:
+      'DynamoDB streams: keeps cached products coherent with every write (API or not) and maintains rating summaries from new reviews',
     entry: 'resolvers/stream/index.ts',
     memoryMb: 256,
     timeoutSeconds: 30,

@@ -110,9 +110,7 @@ function isAwsTime(value: string): boolean {
 
 function isAwsDateTime(value: string): boolean {
   const m = DATE_TIME_RE.exec(value);
-  return (
-    m !== null && isCalendarDate(m[1]!, m[2]!, m[3]!) && isClock(m[4], m[5], m[6]) && isClock(m[7], m[8], m[9])
-  );
+  return m !== null && isCalendarDate(m[1]!, m[2]!, m[3]!) && isClock(m[4], m[5], m[6]) && isClock(m[7], m[8], m[9]);
 }
 
 // ---------------------------------------------------------------------------
@@ -267,11 +265,7 @@ export const awsScalars: Record<AwsScalarName, GraphQLScalarType> = {
     isAwsPhone,
   ),
   AWSURL: stringScalar('AWSURL', 'An absolute URL; any scheme is allowed but the scheme is required.', isAwsUrl),
-  AWSIPAddress: stringScalar(
-    'AWSIPAddress',
-    'An IPv4 or IPv6 address, optionally with a /prefix-length (CIDR) suffix.',
-    isAwsIpAddress,
-  ),
+  AWSIPAddress: stringScalar('AWSIPAddress', 'An IPv4 or IPv6 address, optionally with a /prefix-length (CIDR) suffix.', isAwsIpAddress),
 };
 
 /**

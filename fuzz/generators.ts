@@ -162,7 +162,8 @@ const Q = {
 };
 const SUBSCRIPTION = 'subscription OnProduct($id: ID) { onProductUpdated(id: $id) { id name stock version } }';
 
-const json = (query: string, variables: unknown = {}, extra: Record<string, unknown> = {}): string => JSON.stringify({ query, variables, ...extra });
+const json = (query: string, variables: unknown = {}, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ query, variables, ...extra });
 const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 function post(kind: HttpKind, description: string, body: string, headers: Record<string, string>, facts: Facts = {}): HttpCase {
@@ -192,7 +193,12 @@ export function invalidJson(rng: Rng, ctx: FuzzContext): HttpCase {
     () => ['byte-order mark', `\uFEFF${valid}`.replace('{', '{,')],
     () => ['unterminated string', '{"query": "{ product(id: \\"x\\") { id }'],
     () => ['lone surrogate escape', `{"query": "\\ud800${'\\'}"}`],
-    () => ['binary junk', Buffer.from(rng.sample(fc.uint8Array({ minLength: 1, maxLength: 300 }))).toString('latin1').replace(/^[\s\S]/, '\u0000')],
+    () => [
+      'binary junk',
+      Buffer.from(rng.sample(fc.uint8Array({ minLength: 1, maxLength: 300 })))
+        .toString('latin1')
+        .replace(/^[\s\S]/, '\u0000'),
+    ],
   ];
   const [what, body] = rng.pick(variants)();
   return post('invalidJson', `invalid JSON: ${what}`, body, { 'x-api-key': ctx.apiKey }, { parses: false });
@@ -209,7 +215,10 @@ export function wrongShape(rng: Rng, ctx: FuzzContext): HttpCase {
     () => ['variables is a string', JSON.stringify({ query: Q.product, variables: '{"id":"x"}' })],
     () => ['operationName is a number', JSON.stringify({ query: Q.product, variables: { id: 'x' }, operationName: 7 })],
     () => ['random JSON value', JSON.stringify(rng.sample(fc.jsonValue({ maxDepth: 4 })) ?? null)],
-    () => ['extensions with persisted-query hash only', JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } })],
+    () => [
+      'extensions with persisted-query hash only',
+      JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } }),
+    ],
   ];
   const [what, body] = rng.pick(variants)();
   return post('wrongShape', `wrong body shape: ${what}`, body, { 'x-api-key': ctx.apiKey });
@@ -274,7 +283,9 @@ export function hugeBody(rng: Rng, ctx: FuzzContext): HttpCase {
     what = 'whitespace after the JSON';
     body = `${json(Q.product, { id: 'x' })}${' '.repeat(target)}`;
   }
-  return post('hugeBody', `body over 1 MB (${(Buffer.byteLength(body) / ONE_MB).toFixed(2)} MB, ${what})`, body, { 'x-api-key': ctx.apiKey });
+  return post('hugeBody', `body over 1 MB (${(Buffer.byteLength(body) / ONE_MB).toFixed(2)} MB, ${what})`, body, {
+    'x-api-key': ctx.apiKey,
+  });
 }
 
 export function deepNesting(rng: Rng, ctx: FuzzContext): HttpCase {
@@ -308,12 +319,20 @@ export function fragmentBomb(rng: Rng, ctx: FuzzContext): HttpCase {
   const definitions = Array.from({ length: fragments }, (_, i) =>
     i < fragments - 1 ? `fragment F${i} on ${type} { ...F${i + 1} ...F${i + 1} }` : `fragment F${i} on ${type} { ${leaf} }`,
   );
-  const operation = onProduct ? `query Bomb { product(id: ${JSON.stringify(rng.pick(ctx.productIds))}) { ...F0 } }` : 'query Bomb { ...F0 }';
+  const operation = onProduct
+    ? `query Bomb { product(id: ${JSON.stringify(rng.pick(ctx.productIds))}) { ...F0 } }`
+    : 'query Bomb { ...F0 }';
   const query = [operation, ...definitions].join('\n');
-  return post('fragmentBomb', `fragment bomb on ${type}: ${fragments} fragments, each spreading the next twice`, json(query), { 'x-api-key': ctx.apiKey }, {
-    fragments,
-    spreadsPerFragment: 2,
-  });
+  return post(
+    'fragmentBomb',
+    `fragment bomb on ${type}: ${fragments} fragments, each spreading the next twice`,
+    json(query),
+    { 'x-api-key': ctx.apiKey },
+    {
+      fragments,
+      spreadsPerFragment: 2,
+    },
+  );
 }
 
 export function aliasFlood(rng: Rng, ctx: FuzzContext): HttpCase {
@@ -332,7 +351,13 @@ export function aliasFlood(rng: Rng, ctx: FuzzContext): HttpCase {
     field = (i) => `a${i}: products(category: "books", limit: 100) { items { id } }`;
   }
   const query = `{ ${Array.from({ length: aliases }, (_, i) => field(i)).join(' ')} }`;
-  return post('aliasFlood', `${aliases} aliases of ${variant === 'typename' ? '__typename' : `${variant}(…)`}`, json(query), { 'x-api-key': ctx.apiKey }, { aliases });
+  return post(
+    'aliasFlood',
+    `${aliases} aliases of ${variant === 'typename' ? '__typename' : `${variant}(…)`}`,
+    json(query),
+    { 'x-api-key': ctx.apiKey },
+    { aliases },
+  );
 }
 
 const NAME = fc.stringMatching(/^[_A-Za-z][_0-9A-Za-z]{0,24}$/);
@@ -361,15 +386,45 @@ export function badVariables(rng: Rng, ctx: FuzzContext): HttpCase {
     () => ['product id of a random JSON type', json(Q.product, { id: anything() }), { 'x-api-key': ctx.apiKey }],
     () => ['missing required variable', json(Q.product, {}), { 'x-api-key': ctx.apiKey }],
     () => ['extra variables', json(Q.product, { id: 'x', [rng.sample(NAME)]: anything() }), { 'x-api-key': ctx.apiKey }],
-    () => ['Int variable of 1e400', `{"query":${JSON.stringify(Q.products)},"variables":{"category":"books","limit":1e400}}`, { 'x-api-key': ctx.apiKey }],
-    () => ['Int variable out of 32-bit range', json(Q.products, { category: 'books', limit: rng.pick([2 ** 31, -(2 ** 53), 1e20, -0.5]) }), { 'x-api-key': ctx.apiKey }],
+    () => [
+      'Int variable of 1e400',
+      `{"query":${JSON.stringify(Q.products)},"variables":{"category":"books","limit":1e400}}`,
+      { 'x-api-key': ctx.apiKey },
+    ],
+    () => [
+      'Int variable out of 32-bit range',
+      json(Q.products, { category: 'books', limit: rng.pick([2 ** 31, -(2 ** 53), 1e20, -0.5]) }),
+      { 'x-api-key': ctx.apiKey },
+    ],
     () => ['negative limit', json(Q.products, { category: 'books', limit: rng.pick([-1, 0, -(2 ** 31)]) }), { 'x-api-key': ctx.apiKey }],
-    () => ['huge limit', json(Q.products, { category: 'books', limit: rng.pick([1000, 100_000, 2 ** 31 - 1]) }), { 'x-api-key': ctx.apiKey }],
-    () => ['delta as a string', json(Q.adjust, { id: rng.pick(ctx.productIds), delta: String(rng.between(-5, 5)) }), { authorization: ctx.adminToken }],
+    () => [
+      'huge limit',
+      json(Q.products, { category: 'books', limit: rng.pick([1000, 100_000, 2 ** 31 - 1]) }),
+      { 'x-api-key': ctx.apiKey },
+    ],
+    () => [
+      'delta as a string',
+      json(Q.adjust, { id: rng.pick(ctx.productIds), delta: String(rng.between(-5, 5)) }),
+      { authorization: ctx.adminToken },
+    ],
     () => ['delta as a float', json(Q.adjust, { id: rng.pick(ctx.productIds), delta: 1.5 }), { authorization: ctx.adminToken }],
     () => ['placeOrder input of random JSON', json(Q.place, { input: anything() }), { authorization: rng.pick(ctx.customerTokens) }],
-    () => ['invalid AWSEmail', json(Q.place, { input: { clientToken: 'bad-email', items: [{ productId: rng.pick(ctx.productIds), quantity: 1 }], contactEmail: rng.sample(fc.string({ maxLength: 40 })) } }), { authorization: rng.pick(ctx.customerTokens) }],
-    () => ['invalid enum', `{"query":"mutation { updateOrderStatus(id: \\"x\\", status: TELEPORTED) { id } }"}`, { authorization: ctx.adminToken }],
+    () => [
+      'invalid AWSEmail',
+      json(Q.place, {
+        input: {
+          clientToken: 'bad-email',
+          items: [{ productId: rng.pick(ctx.productIds), quantity: 1 }],
+          contactEmail: rng.sample(fc.string({ maxLength: 40 })),
+        },
+      }),
+      { authorization: rng.pick(ctx.customerTokens) },
+    ],
+    () => [
+      'invalid enum',
+      `{"query":"mutation { updateOrderStatus(id: \\"x\\", status: TELEPORTED) { id } }"}`,
+      { authorization: ctx.adminToken },
+    ],
     () => ['variables for an operation that declares none', json('{ __typename }', { a: anything() }), { 'x-api-key': ctx.apiKey }],
     () => ['variable declared with an unknown type', json('query ($x: Nope!) { __typename }', { x: 1 }), { 'x-api-key': ctx.apiKey }],
   ];
@@ -382,9 +437,15 @@ function forgedJwt(rng: Rng, ctx: FuzzContext): [string, string] {
   const [header, payload, signature] = real.split('.') as [string, string, string];
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
   return rng.pick<[string, string]>([
-    ['JWT with claims edited (admin group), signature kept', `${header}.${b64url({ ...claims, 'cognito:groups': ['admin'] })}.${signature}`],
+    [
+      'JWT with claims edited (admin group), signature kept',
+      `${header}.${b64url({ ...claims, 'cognito:groups': ['admin'] })}.${signature}`,
+    ],
     ['JWT with alg none', `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ ...claims, sub: 'root' })}.`],
-    ['JWT signed with HS256 over the public key id', `${b64url({ alg: 'HS256', kid: 'local-dev-key' })}.${payload}.${b64url('not a signature')}`],
+    [
+      'JWT signed with HS256 over the public key id',
+      `${b64url({ alg: 'HS256', kid: 'local-dev-key' })}.${payload}.${b64url('not a signature')}`,
+    ],
     ['JWT of random segments', `${b64url(rng.sample(fc.string()))}.${b64url(rng.sample(fc.string()))}.${b64url(rng.sample(fc.string()))}`],
     ['JWT with an 8 KB payload', `${header}.${b64url({ ...claims, pad: 'p'.repeat(6000) })}.${signature}`],
     ['expired-looking JWT', `${header}.${b64url({ ...claims, exp: 1 })}.${signature}`],
@@ -400,15 +461,35 @@ export function badAuth(rng: Rng, ctx: FuzzContext): HttpCase {
       const [what, token] = forgedJwt(rng, ctx);
       return [what, { authorization: token }];
     },
-    () => ['SigV4 with a random signature', {
-      authorization: `AWS4-HMAC-SHA256 Credential=${ctx.iamAccessKeyId}/${date.slice(0, 8)}/us-east-1/appsync/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0123456789abcdef'.repeat(4)}`,
-      'x-amz-date': date,
-    }],
-    () => ['SigV4 with a malformed credential scope', { authorization: `AWS4-HMAC-SHA256 Credential=${'/'.repeat(50)}, SignedHeaders=, Signature=zz`, 'x-amz-date': 'yesterday' }],
-    () => ['SigV4 header of 8 KB', { authorization: `AWS4-HMAC-SHA256 Credential=AKIA${'X'.repeat(8000)}/20250101/us-east-1/appsync/aws4_request, SignedHeaders=host, Signature=${'a'.repeat(64)}` }],
-    () => ['API key of the wrong shape', { 'x-api-key': rng.pick(['', 'da2-', `da2-${'z'.repeat(26)}`, 'x'.repeat(4000), ctx.apiKey.toUpperCase()]) }],
-    () => ['partner-shaped token with a wrong secret', { authorization: `partner-local-partner.${rng.sample(fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/))}` }],
-    () => ['partner token of an unknown partner', { authorization: `Bearer partner-${rng.sample(fc.stringMatching(/^[a-z0-9]{1,20}$/))}.${'s'.repeat(40)}` }],
+    () => [
+      'SigV4 with a random signature',
+      {
+        authorization: `AWS4-HMAC-SHA256 Credential=${ctx.iamAccessKeyId}/${date.slice(0, 8)}/us-east-1/appsync/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0123456789abcdef'.repeat(4)}`,
+        'x-amz-date': date,
+      },
+    ],
+    () => [
+      'SigV4 with a malformed credential scope',
+      { authorization: `AWS4-HMAC-SHA256 Credential=${'/'.repeat(50)}, SignedHeaders=, Signature=zz`, 'x-amz-date': 'yesterday' },
+    ],
+    () => [
+      'SigV4 header of 8 KB',
+      {
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIA${'X'.repeat(8000)}/20250101/us-east-1/appsync/aws4_request, SignedHeaders=host, Signature=${'a'.repeat(64)}`,
+      },
+    ],
+    () => [
+      'API key of the wrong shape',
+      { 'x-api-key': rng.pick(['', 'da2-', `da2-${'z'.repeat(26)}`, 'x'.repeat(4000), ctx.apiKey.toUpperCase()]) },
+    ],
+    () => [
+      'partner-shaped token with a wrong secret',
+      { authorization: `partner-local-partner.${rng.sample(fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/))}` },
+    ],
+    () => [
+      'partner token of an unknown partner',
+      { authorization: `Bearer partner-${rng.sample(fc.stringMatching(/^[a-z0-9]{1,20}$/))}.${'s'.repeat(40)}` },
+    ],
     () => ['Authorization of random text', { authorization: rng.sample(fc.stringMatching(/^[\x21-\x7e]{1,200}$/)) }],
     () => ['valid API key plus a forged JWT', { 'x-api-key': ctx.apiKey, authorization: forgedJwt(rng, ctx)[1] }],
   ];
@@ -426,8 +507,16 @@ export function oversizedIds(rng: Rng, ctx: FuzzContext): HttpCase {
     () => ['order(id)', json('query ($id: ID!) { order(id: $id) { id status } }', { id }), { authorization: rng.pick(ctx.customerTokens) }],
     () => ['adjustStock(id)', json(Q.adjust, { id, delta: 1 }), { authorization: ctx.adminToken }],
     () => ['cancelOrder(id)', json(Q.cancel, { id }), { authorization: rng.pick(ctx.customerTokens) }],
-    () => ['placeOrder productId', json(Q.place, { input: { clientToken: `big-${rng.int(1e9)}`, items: [{ productId: id, quantity: 1 }] } }), { authorization: rng.pick(ctx.customerTokens) }],
-    () => ['placeOrder clientToken', json(Q.place, { input: { clientToken: id, items: [{ productId: rng.pick(ctx.productIds), quantity: 1 }] } }), { authorization: rng.pick(ctx.customerTokens) }],
+    () => [
+      'placeOrder productId',
+      json(Q.place, { input: { clientToken: `big-${rng.int(1e9)}`, items: [{ productId: id, quantity: 1 }] } }),
+      { authorization: rng.pick(ctx.customerTokens) },
+    ],
+    () => [
+      'placeOrder clientToken',
+      json(Q.place, { input: { clientToken: id, items: [{ productId: rng.pick(ctx.productIds), quantity: 1 }] } }),
+      { authorization: rng.pick(ctx.customerTokens) },
+    ],
     () => ['products(category)', json(Q.products, { category: id, limit: 5 }), { 'x-api-key': ctx.apiKey }],
     () => ['empty id', json(Q.product, { id: '' }), { 'x-api-key': ctx.apiKey }],
   ];
@@ -453,16 +542,36 @@ export function forgedNextTokens(rng: Rng, ctx: FuzzContext): HttpCase {
   const [what, token] = rng.pick(tokens)();
   const target = rng.int(3);
   if (target === 0) {
-    return post('forgedNextTokens', `products nextToken: ${what}`, json(Q.products, { category: 'books', limit: 5, nextToken: token }), { 'x-api-key': ctx.apiKey }, { tokenBytes: token.length });
+    return post(
+      'forgedNextTokens',
+      `products nextToken: ${what}`,
+      json(Q.products, { category: 'books', limit: 5, nextToken: token }),
+      { 'x-api-key': ctx.apiKey },
+      { tokenBytes: token.length },
+    );
   }
   if (target === 1) {
-    return post('forgedNextTokens', `reviews nextToken: ${what}`, json(Q.productWithReviews, { id: rng.pick(ctx.productIds), limit: 5, nextToken: token }), { 'x-api-key': ctx.apiKey }, { tokenBytes: token.length });
+    return post(
+      'forgedNextTokens',
+      `reviews nextToken: ${what}`,
+      json(Q.productWithReviews, { id: rng.pick(ctx.productIds), limit: 5, nextToken: token }),
+      { 'x-api-key': ctx.apiKey },
+      { tokenBytes: token.length },
+    );
   }
   // Someone else's orders: a token naming another customer's partition must be refused.
-  const foreign = rng.chance(0.5) ? b64url({ id: 'o'.repeat(32), customerId: 'fuzz-customer-0', createdAt: '2026-01-01T00:00:00.000Z' }) : token;
-  return post('forgedNextTokens', `myOrders nextToken: ${foreign === token ? what : "another customer's partition"}`, json(Q.myOrders, { limit: 5, nextToken: foreign }), { authorization: ctx.customerTokens[ctx.customerTokens.length - 1]! }, {
-    tokenBytes: foreign.length,
-  });
+  const foreign = rng.chance(0.5)
+    ? b64url({ id: 'o'.repeat(32), customerId: 'fuzz-customer-0', createdAt: '2026-01-01T00:00:00.000Z' })
+    : token;
+  return post(
+    'forgedNextTokens',
+    `myOrders nextToken: ${foreign === token ? what : "another customer's partition"}`,
+    json(Q.myOrders, { limit: 5, nextToken: foreign }),
+    { authorization: ctx.customerTokens[ctx.customerTokens.length - 1]! },
+    {
+      tokenBytes: foreign.length,
+    },
+  );
 }
 
 // --- Raw TCP --------------------------------------------------------------
@@ -482,7 +591,12 @@ export function contentLengthLie(rng: Rng, ctx: FuzzContext): RawCase {
       transport: 'raw',
       kind: 'contentLengthLie',
       description: `Content-Length ${declared} for a ${body.length}-byte body`,
-      steps: [{ write: requestHead(ctx, { ...base, 'Content-Length': declared }) + body }, { readResponse: true }, { readResponse: true }, { destroy: true }],
+      steps: [
+        { write: requestHead(ctx, { ...base, 'Content-Length': declared }) + body },
+        { readResponse: true },
+        { readResponse: true },
+        { destroy: true },
+      ],
       facts: { declared, sent: body.length },
     };
   }
@@ -510,7 +624,17 @@ export function contentLengthLie(rng: Rng, ctx: FuzzContext): RawCase {
     transport: 'raw',
     kind: 'contentLengthLie',
     description: 'two different Content-Length headers',
-    steps: [{ write: requestHead(ctx, { ...base, 'Content-Length': body.length }).replace('\r\n\r\n', `\r\nContent-Length: ${body.length + 7}\r\n\r\n`) + body }, { readResponse: true }, { destroy: true }],
+    steps: [
+      {
+        write:
+          requestHead(ctx, { ...base, 'Content-Length': body.length }).replace(
+            '\r\n\r\n',
+            `\r\nContent-Length: ${body.length + 7}\r\n\r\n`,
+          ) + body,
+      },
+      { readResponse: true },
+      { destroy: true },
+    ],
     facts: { declared: body.length + 7, sent: body.length },
   };
 }
@@ -525,8 +649,15 @@ export function contentLengthLie(rng: Rng, ctx: FuzzContext): RawCase {
  */
 export function keepAliveReuse(rng: Rng, ctx: FuzzContext): RawCase {
   const ordinary = json(Q.product, { id: rng.pick(ctx.productIds) });
-  const second = requestHead(ctx, { 'Content-Type': 'application/json', 'x-api-key': ctx.apiKey, 'Content-Length': Buffer.byteLength(ordinary), Connection: 'keep-alive' }) + ordinary;
-  const head = (declared: number): string => requestHead(ctx, { 'Content-Type': 'application/json', 'x-api-key': ctx.apiKey, 'Content-Length': declared, Connection: 'keep-alive' });
+  const second =
+    requestHead(ctx, {
+      'Content-Type': 'application/json',
+      'x-api-key': ctx.apiKey,
+      'Content-Length': Buffer.byteLength(ordinary),
+      Connection: 'keep-alive',
+    }) + ordinary;
+  const head = (declared: number): string =>
+    requestHead(ctx, { 'Content-Type': 'application/json', 'x-api-key': ctx.apiKey, 'Content-Length': declared, Connection: 'keep-alive' });
   const variant = rng.int(3);
   if (variant === 0) {
     const declared = rng.pick([Math.round(1.2 * ONE_MB), 2 * ONE_MB]);
@@ -546,7 +677,13 @@ export function keepAliveReuse(rng: Rng, ctx: FuzzContext): RawCase {
       transport: 'raw',
       kind: 'keepAliveReuse',
       description: '5 MB body declared, 1.1 MB sent, early 413, then an ordinary request on the same socket',
-      steps: [{ write: head(declared) + `{"query":"${'z'.repeat(sent)}` }, { readResponse: true }, { write: second }, { readResponse: true }, { destroy: true }],
+      steps: [
+        { write: `${head(declared)}{"query":"${'z'.repeat(sent)}` },
+        { readResponse: true },
+        { write: second },
+        { readResponse: true },
+        { destroy: true },
+      ],
       facts: { declared, sent: sent + 10, secondRequest: true },
     };
   }
@@ -563,15 +700,36 @@ export function keepAliveReuse(rng: Rng, ctx: FuzzContext): RawCase {
 export function malformedHttp(rng: Rng, ctx: FuzzContext): RawCase {
   const body = json(Q.product, { id: 'x' });
   const [what, head] = rng.pick<[string, string]>([
-    ['chunked body with a bad chunk size', `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n${body}\r\n0\r\n\r\n`],
-    ['Content-Length and Transfer-Encoding together', `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
-    ['32 KB of headers', `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\n${Array.from({ length: 400 }, (_, i) => `x-h${i}: ${'v'.repeat(80)}`).join('\r\n')}\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+    [
+      'chunked body with a bad chunk size',
+      `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n${body}\r\n0\r\n\r\n`,
+    ],
+    [
+      'Content-Length and Transfer-Encoding together',
+      `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    ],
+    [
+      '32 KB of headers',
+      `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\n${Array.from({ length: 400 }, (_, i) => `x-h${i}: ${'v'.repeat(80)}`).join('\r\n')}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    ],
     ['garbage request line', `${rng.sample(fc.stringMatching(/^[\x21-\x7e]{1,100}$/))}\r\n\r\n`],
     ['HTTP/0.9 request', 'GET /graphql\r\n'],
-    ['header without a colon', `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nthis is not a header\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
-    ['chunk size overflow', `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF\r\nx\r\n0\r\n\r\n`],
+    [
+      'header without a colon',
+      `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nthis is not a header\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    ],
+    [
+      'chunk size overflow',
+      `POST /graphql HTTP/1.1\r\nHost: ${ctx.host}\r\nx-api-key: ${ctx.apiKey}\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF\r\nx\r\n0\r\n\r\n`,
+    ],
   ]);
-  return { transport: 'raw', kind: 'malformedHttp', description: what, steps: [{ write: head }, { readResponse: true }, { destroy: true }], facts: { bytes: head.length } };
+  return {
+    transport: 'raw',
+    kind: 'malformedHttp',
+    description: what,
+    steps: [{ write: head }, { readResponse: true }, { destroy: true }],
+    facts: { bytes: head.length },
+  };
 }
 
 // --- WebSocket --------------------------------------------------------------
@@ -589,7 +747,13 @@ function startMessage(ctx: FuzzContext, id: string, query = SUBSCRIPTION, variab
   });
 }
 
-function ws(kind: WsKind, description: string, ctx: FuzzContext, steps: WsStep[], extra: Partial<Pick<WsCase, 'path' | 'protocols' | 'connections'>> & { facts?: Facts } = {}): WsCase {
+function ws(
+  kind: WsKind,
+  description: string,
+  ctx: FuzzContext,
+  steps: WsStep[],
+  extra: Partial<Pick<WsCase, 'path' | 'protocols' | 'connections'>> & { facts?: Facts } = {},
+): WsCase {
   return {
     transport: 'ws',
     kind,
@@ -605,8 +769,20 @@ function ws(kind: WsKind, description: string, ctx: FuzzContext, steps: WsStep[]
 const INIT = JSON.stringify({ type: 'connection_init' });
 
 export function wsBadSubprotocol(rng: Rng, ctx: FuzzContext): WsCase {
-  const protocols = rng.pick<string[]>([[], ['graphql-transport-ws'], ['x'.repeat(rng.between(10, 2000))], ['GRAPHQL-WS'], ['graphql-ws2', 'mqtt']]);
-  return ws('wsBadSubprotocol', `subprotocols ${JSON.stringify(protocols).slice(0, 60)}`, ctx, [{ send: INIT }, { waitMs: 50 }, { close: 1000 }], { protocols });
+  const protocols = rng.pick<string[]>([
+    [],
+    ['graphql-transport-ws'],
+    ['x'.repeat(rng.between(10, 2000))],
+    ['GRAPHQL-WS'],
+    ['graphql-ws2', 'mqtt'],
+  ]);
+  return ws(
+    'wsBadSubprotocol',
+    `subprotocols ${JSON.stringify(protocols).slice(0, 60)}`,
+    ctx,
+    [{ send: INIT }, { waitMs: 50 }, { close: 1000 }],
+    { protocols },
+  );
 }
 
 export function wsBadHandshake(rng: Rng, ctx: FuzzContext): WsCase {
@@ -619,7 +795,13 @@ export function wsBadHandshake(rng: Rng, ctx: FuzzContext): WsCase {
     ['100 KB header parameter', `/graphql/realtime?header=${'A'.repeat(100_000)}`, ['graphql-ws']],
     ['unknown path', '/nope/realtimeX', ['graphql-ws']],
   ]);
-  return ws('wsBadHandshake', what, ctx, [{ send: INIT }, { waitMs: 100 }, { send: startMessage(ctx, 's1') }, { waitMs: 100 }, { close: 1000 }], { path, protocols });
+  return ws(
+    'wsBadHandshake',
+    what,
+    ctx,
+    [{ send: INIT }, { waitMs: 100 }, { send: startMessage(ctx, 's1') }, { waitMs: 100 }, { close: 1000 }],
+    { path, protocols },
+  );
 }
 
 export function wsGarbageFrames(rng: Rng, ctx: FuzzContext): WsCase {
@@ -661,15 +843,27 @@ export function wsHugePayload(rng: Rng, ctx: FuzzContext): WsCase {
   const variant = rng.int(3);
   if (variant === 0) {
     const bytes = rng.pick([300_000, ONE_MB, 4 * ONE_MB]);
-    return ws('wsHugePayload', `one ${(bytes / 1024).toFixed(0)} KB text frame`, ctx, [{ send: INIT }, { send: 'x'.repeat(bytes) }, { waitMs: 200 }, { close: 1000 }], { facts: { bytes } });
+    return ws(
+      'wsHugePayload',
+      `one ${(bytes / 1024).toFixed(0)} KB text frame`,
+      ctx,
+      [{ send: INIT }, { send: 'x'.repeat(bytes) }, { waitMs: 200 }, { close: 1000 }],
+      { facts: { bytes } },
+    );
   }
   // Just under the 256 KB message limit, a different document each time: what the subscription document cache keeps.
   const padding = 240_000;
   const query = `# ${rng.int(1e9)} ${'p'.repeat(padding)}\n${SUBSCRIPTION}`;
   const message = startMessage(ctx, 'big', query, { id: rng.pick(ctx.productIds) });
-  return ws('wsHugePayload', `start with a ${(Buffer.byteLength(message) / 1024).toFixed(0)} KB unique document`, ctx, [{ send: INIT }, { send: message }, { waitMs: 200 }, { close: 1000 }], {
-    facts: { bytes: Buffer.byteLength(message) },
-  });
+  return ws(
+    'wsHugePayload',
+    `start with a ${(Buffer.byteLength(message) / 1024).toFixed(0)} KB unique document`,
+    ctx,
+    [{ send: INIT }, { send: message }, { waitMs: 200 }, { close: 1000 }],
+    {
+      facts: { bytes: Buffer.byteLength(message) },
+    },
+  );
 }
 
 export function wsManyStarts(rng: Rng, ctx: FuzzContext): WsCase {
@@ -682,23 +876,46 @@ export function wsManyStarts(rng: Rng, ctx: FuzzContext): WsCase {
         id: 'm{i}',
         type: 'start',
         payload: {
-          data: JSON.stringify({ query: 'subscription ($c: ID!) { onOrderStatusChanged(customerId: $c) { id status } }', variables: { c: `fuzz-customer-${customer}` } }),
+          data: JSON.stringify({
+            query: 'subscription ($c: ID!) { onOrderStatusChanged(customerId: $c) { id status } }',
+            variables: { c: `fuzz-customer-${customer}` },
+          }),
           extensions: { authorization: { host: ctx.host, Authorization: ctx.customerTokens[customer]! } },
         },
       })
     : startMessage(ctx, 'm{i}');
-  return ws('wsManyStarts', `${count} starts on one connection (${useResolver ? 'onOrderStatusChanged, resolver' : 'onProductUpdated'})`, ctx, [{ send: INIT }, { sendMany: { template, count } }, { waitMs: 300 }, { terminate: true }], {
-    facts: { starts: count },
-  });
+  return ws(
+    'wsManyStarts',
+    `${count} starts on one connection (${useResolver ? 'onOrderStatusChanged, resolver' : 'onProductUpdated'})`,
+    ctx,
+    [{ send: INIT }, { sendMany: { template, count } }, { waitMs: 300 }, { terminate: true }],
+    {
+      facts: { starts: count },
+    },
+  );
 }
 
 export function wsAbruptClose(rng: Rng, ctx: FuzzContext): WsCase {
   const [what, steps] = rng.pick<[string, WsStep[]]>([
     ['terminate right after connection_init', [{ send: INIT }, { terminate: true }]],
     ['terminate with a subscription open', [{ send: INIT }, { send: startMessage(ctx, 'a') }, { waitMs: 20 }, { terminate: true }]],
-    ['half a frame, then a reset', [{ send: INIT }, { rawWrite: Buffer.from([0x81, 0xfe, 0x40, 0x00, 1, 2, 3, 4, 65, 66]).toString('base64') }, { terminate: true }]],
-    ['invalid close code', [{ send: INIT }, { rawWrite: Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe7]).toString('base64') }, { waitMs: 50 }, { terminate: true }]],
-    ['unmasked client frame', [{ rawWrite: Buffer.from([0x81, 0x05, 104, 101, 108, 108, 111]).toString('base64') }, { waitMs: 50 }, { terminate: true }]],
+    [
+      'half a frame, then a reset',
+      [{ send: INIT }, { rawWrite: Buffer.from([0x81, 0xfe, 0x40, 0x00, 1, 2, 3, 4, 65, 66]).toString('base64') }, { terminate: true }],
+    ],
+    [
+      'invalid close code',
+      [
+        { send: INIT },
+        { rawWrite: Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe7]).toString('base64') },
+        { waitMs: 50 },
+        { terminate: true },
+      ],
+    ],
+    [
+      'unmasked client frame',
+      [{ rawWrite: Buffer.from([0x81, 0x05, 104, 101, 108, 108, 111]).toString('base64') }, { waitMs: 50 }, { terminate: true }],
+    ],
     ['close without init', [{ close: 4000 }]],
   ]);
   return ws('wsAbruptClose', what, ctx, steps);
@@ -706,7 +923,13 @@ export function wsAbruptClose(rng: Rng, ctx: FuzzContext): WsCase {
 
 export function wsConnectionFlood(rng: Rng, ctx: FuzzContext): WsCase {
   const connections = rng.pick([100, 300]);
-  return ws('wsConnectionFlood', `${connections} connections at once, half-open then dropped`, ctx, [{ send: INIT }, { waitMs: 200 }, { terminate: true }], { connections, facts: { connections } });
+  return ws(
+    'wsConnectionFlood',
+    `${connections} connections at once, half-open then dropped`,
+    ctx,
+    [{ send: INIT }, { waitMs: 200 }, { terminate: true }],
+    { connections, facts: { connections } },
+  );
 }
 
 export const GENERATORS: { readonly [K in HostileKind]: (rng: Rng, ctx: FuzzContext) => FuzzCase } = {
@@ -738,7 +961,10 @@ export const GENERATORS: { readonly [K in HostileKind]: (rng: Rng, ctx: FuzzCont
 
 /** The next hostile case: a kind by weight (among `only`, when given), then that kind's generator. */
 export function hostileCase(rng: Rng, ctx: FuzzContext, only?: readonly HostileKind[]): FuzzCase {
-  const weights = only && only.length > 0 ? Object.fromEntries(only.map((kind) => [kind, HOSTILE_WEIGHTS[kind]])) as Record<HostileKind, number> : HOSTILE_WEIGHTS;
+  const weights =
+    only && only.length > 0
+      ? (Object.fromEntries(only.map((kind) => [kind, HOSTILE_WEIGHTS[kind]])) as Record<HostileKind, number>)
+      : HOSTILE_WEIGHTS;
   const kind = weightedPick(rng, weights);
   return GENERATORS[kind](rng.fork(), ctx);
 }

@@ -79,7 +79,10 @@ export function checkIntegrity(input: IntegrityInput): IntegrityReport {
     for (const item of order.items) {
       if (!ids.has(item.productId)) continue;
       if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_LINE_QUANTITY) {
-        violations.push({ productId: item.productId, problem: `order ${order.id} holds a line of quantity ${item.quantity} (outside 1..${MAX_LINE_QUANTITY})` });
+        violations.push({
+          productId: item.productId,
+          problem: `order ${order.id} holds a line of quantity ${item.quantity} (outside 1..${MAX_LINE_QUANTITY})`,
+        });
       }
       if (order.status !== 'CANCELLED') reserved.set(item.productId, (reserved.get(item.productId) ?? 0) + item.quantity);
     }
@@ -87,7 +90,8 @@ export function checkIntegrity(input: IntegrityInput): IntegrityReport {
   const balances = input.products.map((product): ProductBalance => {
     const adjustedBy = adjusted.get(product.id) ?? 0;
     const inOpenOrders = reserved.get(product.id) ?? 0;
-    const imbalance = product.currentStock === undefined ? undefined : product.initialStock + adjustedBy - (product.currentStock + inOpenOrders);
+    const imbalance =
+      product.currentStock === undefined ? undefined : product.initialStock + adjustedBy - (product.currentStock + inOpenOrders);
     if (product.currentStock === undefined) {
       violations.push({ productId: product.id, problem: 'the product is gone' });
     } else {
@@ -98,9 +102,20 @@ export function checkIntegrity(input: IntegrityInput): IntegrityReport {
         });
       }
       if (product.currentStock < 0) violations.push({ productId: product.id, problem: `stock is negative: ${product.currentStock}` });
-      if (product.currentStock > GRAPHQL_INT_MAX) violations.push({ productId: product.id, problem: `stock ${product.currentStock} exceeds a GraphQL Int: every read of the product fails` });
+      if (product.currentStock > GRAPHQL_INT_MAX)
+        violations.push({
+          productId: product.id,
+          problem: `stock ${product.currentStock} exceeds a GraphQL Int: every read of the product fails`,
+        });
     }
-    return { productId: product.id, initialStock: product.initialStock, adjusted: adjustedBy, currentStock: product.currentStock, inOpenOrders, imbalance };
+    return {
+      productId: product.id,
+      initialStock: product.initialStock,
+      adjusted: adjustedBy,
+      currentStock: product.currentStock,
+      inOpenOrders,
+      imbalance,
+    };
   });
   return { balances, violations };
 }
@@ -144,8 +159,45 @@ export interface LedgerOp {
 }
 
 /** Deltas and quantities that a careless resolver would let through: bounds, signs, types. */
-export const HOSTILE_DELTAS: readonly unknown[] = [1, 2, 5, 10, -1, -2, -5, -10, 0, 1000, -1000, 2 ** 31 - 1, -(2 ** 31), 1_000_000_000, -1_000_000_000, 999_999_999, '5', 2.5, null];
-export const HOSTILE_QUANTITIES: readonly unknown[] = [1, 1, 1, 2, 3, 5, 1000, 1001, 0, -1, -1000, 2 ** 31 - 1, 1_000_000_000, '2', 1.5, null];
+export const HOSTILE_DELTAS: readonly unknown[] = [
+  1,
+  2,
+  5,
+  10,
+  -1,
+  -2,
+  -5,
+  -10,
+  0,
+  1000,
+  -1000,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  1_000_000_000,
+  -1_000_000_000,
+  999_999_999,
+  '5',
+  2.5,
+  null,
+];
+export const HOSTILE_QUANTITIES: readonly unknown[] = [
+  1,
+  1,
+  1,
+  2,
+  3,
+  5,
+  1000,
+  1001,
+  0,
+  -1,
+  -1000,
+  2 ** 31 - 1,
+  1_000_000_000,
+  '2',
+  1.5,
+  null,
+];
 
 export function ledgerOp(rng: Rng, state: LedgerState): LedgerOp {
   const roll = rng.next();
@@ -173,7 +225,15 @@ export function ledgerOp(rng: Rng, state: LedgerState): LedgerOp {
     return {
       kind: 'placeOrder',
       description: `placeOrder by customer ${customer}: ${JSON.stringify(items).slice(0, 160)}`,
-      requests: [{ body: JSON.stringify({ query: Q.place, variables: { input: { clientToken, items, ...(contactEmail === undefined ? {} : { contactEmail }) } } }), authorization: token }],
+      requests: [
+        {
+          body: JSON.stringify({
+            query: Q.place,
+            variables: { input: { clientToken, items, ...(contactEmail === undefined ? {} : { contactEmail }) } },
+          }),
+          authorization: token,
+        },
+      ],
       customer,
       clientToken: { token: clientToken, items },
     };
@@ -188,7 +248,12 @@ export function ledgerOp(rng: Rng, state: LedgerState): LedgerOp {
     return {
       kind: 'replayOrder',
       description: `placeOrder replaying clientToken ${clientToken} as customer ${other} with ${items === previous?.items ? 'the same' : 'other'} lines`,
-      requests: [{ body: JSON.stringify({ query: Q.place, variables: { input: { clientToken, items } } }), authorization: state.customerTokens[other]! }],
+      requests: [
+        {
+          body: JSON.stringify({ query: Q.place, variables: { input: { clientToken, items } } }),
+          authorization: state.customerTokens[other]!,
+        },
+      ],
       customer: other,
       clientToken: { token: clientToken, items },
     };
@@ -196,13 +261,29 @@ export function ledgerOp(rng: Rng, state: LedgerState): LedgerOp {
   if (roll < 0.88) {
     // Mostly one's own order; sometimes someone else's (must be NotFound) or garbage.
     const foreign = state.orders.get((customer + 1) % state.customerTokens.length) ?? [];
-    const id = mine.length > 0 && rng.chance(0.8) ? rng.pick(mine) : foreign.length > 0 && rng.chance(0.7) ? rng.pick(foreign) : rng.pick(['', 'x'.repeat(40), '0'.repeat(32)]);
-    return { kind: 'cancelOrder', description: `cancelOrder(${id.slice(0, 40)}) by customer ${customer}`, requests: [{ body: JSON.stringify({ query: Q.cancel, variables: { id } }), authorization: token }] };
+    const id =
+      mine.length > 0 && rng.chance(0.8)
+        ? rng.pick(mine)
+        : foreign.length > 0 && rng.chance(0.7)
+          ? rng.pick(foreign)
+          : rng.pick(['', 'x'.repeat(40), '0'.repeat(32)]);
+    return {
+      kind: 'cancelOrder',
+      description: `cancelOrder(${id.slice(0, 40)}) by customer ${customer}`,
+      requests: [{ body: JSON.stringify({ query: Q.cancel, variables: { id } }), authorization: token }],
+    };
   }
   if (roll < 0.95 && mine.length > 0) {
     const id = rng.pick(mine);
     const body = JSON.stringify({ query: Q.cancel, variables: { id } });
-    return { kind: 'doubleCancel', description: `two cancelOrder(${id}) at once by customer ${customer}`, requests: [{ body, authorization: token }, { body, authorization: token }] };
+    return {
+      kind: 'doubleCancel',
+      description: `two cancelOrder(${id}) at once by customer ${customer}`,
+      requests: [
+        { body, authorization: token },
+        { body, authorization: token },
+      ],
+    };
   }
   const all = [...state.orders.values()].flat();
   const id = all.length > 0 ? rng.pick(all) : 'none';

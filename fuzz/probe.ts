@@ -96,7 +96,11 @@ export class Probe {
           method: 'POST',
           path: '/graphql',
           agent: this.#agent,
-          headers: { 'content-type': 'application/json', 'x-api-key': this.#options.apiKey, 'content-length': Buffer.byteLength(this.#body) },
+          headers: {
+            'content-type': 'application/json',
+            'x-api-key': this.#options.apiKey,
+            'content-length': Buffer.byteLength(this.#body),
+          },
           timeout: this.#options.timeoutMs,
         },
         (res) => {
@@ -126,8 +130,12 @@ export class Probe {
 
 export function summarizeProbes(samples: readonly ProbeSample[], boundMs: number): ProbeSummary {
   const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
-  const at = (p: number): number => (latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!);
-  const slowest = samples.reduce<ProbeSample | undefined>((worst, s) => (worst === undefined || s.latencyMs > worst.latencyMs ? s : worst), undefined);
+  const at = (p: number): number =>
+    latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+  const slowest = samples.reduce<ProbeSample | undefined>(
+    (worst, s) => (worst === undefined || s.latencyMs > worst.latencyMs ? s : worst),
+    undefined,
+  );
   return {
     sent: samples.length,
     failed: samples.filter((s) => s.problem !== null).length,

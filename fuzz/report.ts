@@ -118,11 +118,21 @@ export function renderReport(report: FuzzReport): string {
     lines.push(`  findings (${findings.filter((f) => FAILING.has(f.type)).length} failing kinds, ${findings.length} in all):`);
     for (const f of findings) {
       const e = f.example;
-      lines.push(`    [${f.type}${FAILING.has(f.type) ? '' : ', not failing'}] ${f.kind} ×${f.count}: ${clip(e.description, 140)}${e.index === undefined ? '' : ` (request #${e.index})`}`);
-      if (e.status) lines.push(`        answer: ${e.status}${e.latencyMs === undefined ? '' : ` after ${e.latencyMs.toFixed(0)} ms`} ${clip(e.response, 200)}`);
+      lines.push(
+        `    [${f.type}${FAILING.has(f.type) ? '' : ', not failing'}] ${f.kind} ×${f.count}: ${clip(e.description, 140)}${e.index === undefined ? '' : ` (request #${e.index})`}`,
+      );
+      if (e.status)
+        lines.push(
+          `        answer: ${e.status}${e.latencyMs === undefined ? '' : ` after ${e.latencyMs.toFixed(0)} ms`} ${clip(e.response, 200)}`,
+        );
       if (e.request) lines.push(`        request: ${clip(e.request, 240)}`);
       if (e.inFlight?.length) {
-        lines.push(`        in flight: ${e.inFlight.slice(0, 4).map((o) => `#${o.index} ${o.kind} "${clip(o.description, 70)}" (${o.durationMs.toFixed(0)} ms)`).join('; ')}`);
+        lines.push(
+          `        in flight: ${e.inFlight
+            .slice(0, 4)
+            .map((o) => `#${o.index} ${o.kind} "${clip(o.description, 70)}" (${o.durationMs.toFixed(0)} ms)`)
+            .join('; ')}`,
+        );
       }
     }
   }

@@ -61,7 +61,10 @@ const requested = positiveInt('requests', values.requests, 1_000_000);
 const concurrency = positiveInt('concurrency', values.concurrency, 64);
 const maxMs = positiveInt('max-seconds', values['max-seconds'], 24 * 3600) * 1000;
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInt('seed', values.seed, 2 ** 31);
-const only = values.only?.split(',').map((k) => k.trim()).filter(Boolean) as HostileKind[] | undefined;
+const only = values.only
+  ?.split(',')
+  .map((k) => k.trim())
+  .filter(Boolean) as HostileKind[] | undefined;
 for (const kind of only ?? []) {
   if (!(kind in HOSTILE_WEIGHTS)) {
     console.error(`--only: unknown kind ${kind}; kinds: ${Object.keys(HOSTILE_WEIGHTS).join(', ')}`);
@@ -95,7 +98,11 @@ function plan(index: number, ctx: FuzzContext, state: LedgerState): Plan {
 
 async function memoryFigures(stack: StackProcess): Promise<MemoryFigures> {
   const memory = await stack.memory();
-  return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, environments: Object.values(memory.functions).reduce((sum, f) => sum + f.environments, 0) };
+  return {
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    environments: Object.values(memory.functions).reduce((sum, f) => sum + f.environments, 0),
+  };
 }
 
 interface GraphQLAnswer {
@@ -108,7 +115,15 @@ interface GraphQLAnswer {
 function graphql(agent: Agent, port: number, body: string, authorization: string, timeoutMs = 60_000): Promise<GraphQLAnswer> {
   return new Promise((resolveAnswer) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/graphql', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', authorization, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/graphql',
+        agent,
+        timeout: timeoutMs,
+        headers: { 'content-type': 'application/json', authorization, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -126,37 +141,69 @@ function graphql(agent: Agent, port: number, body: string, authorization: string
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolveAnswer({ status: error.message === 'timeout' ? 'timeout' : 'reset', body: undefined, text: String(error) }));
+    req.on('error', (error) =>
+      resolveAnswer({ status: error.message === 'timeout' ? 'timeout' : 'reset', body: undefined, text: String(error) }),
+    );
     req.end(body);
   });
 }
 
 function apiKeyRequest(agent: Agent, port: number, body: string, apiKey: string): Promise<number> {
   return new Promise((resolveStatus) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/graphql', agent, headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolveStatus(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/graphql',
+        agent,
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolveStatus(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolveStatus(0));
     req.end(body);
   });
 }
 
-async function createLedgerProducts(agent: Agent, port: number, adminToken: string, runId: string): Promise<Array<{ id: string; initialStock: number }>> {
+async function createLedgerProducts(
+  agent: Agent,
+  port: number,
+  adminToken: string,
+  runId: string,
+): Promise<Array<{ id: string; initialStock: number }>> {
   const products: Array<{ id: string; initialStock: number }> = [];
   for (let i = 0; i < LEDGER_PRODUCTS; i++) {
-    const input = { sku: `FUZZ-${runId}-${i}`, name: `Fuzz ledger product ${i}`, priceCents: 100 + i, currency: 'USD', category: `fuzz-${runId}`, stock: LEDGER_INITIAL_STOCK };
+    const input = {
+      sku: `FUZZ-${runId}-${i}`,
+      name: `Fuzz ledger product ${i}`,
+      priceCents: 100 + i,
+      currency: 'USD',
+      category: `fuzz-${runId}`,
+      stock: LEDGER_INITIAL_STOCK,
+    };
     const answer = await graphql(agent, port, JSON.stringify({ query: print(CreateProductDocument), variables: { input } }), adminToken);
     const product = answer.body?.data?.createProduct as { id?: string; stock?: number } | undefined;
-    if (answer.status !== 200 || !product?.id || answer.body?.errors) throw new Error(`createProduct failed: ${answer.status} ${answer.text.slice(0, 300)}`);
+    if (answer.status !== 200 || !product?.id || answer.body?.errors)
+      throw new Error(`createProduct failed: ${answer.status} ${answer.text.slice(0, 300)}`);
     products.push({ id: product.id, initialStock: product.stock ?? LEDGER_INITIAL_STOCK });
   }
   return products;
 }
 
-async function readLedger(stack: StackProcess, productIds: readonly string[]): Promise<{ stocks: Map<string, number | undefined>; orders: LedgerOrder[] }> {
+async function readLedger(
+  stack: StackProcess,
+  productIds: readonly string[],
+): Promise<{ stocks: Map<string, number | undefined>; orders: LedgerOrder[] }> {
   const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.info.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    new DynamoDBClient({
+      endpoint: stack.info.dynamoDbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
   );
   try {
     const stocks = new Map<string, number | undefined>();
@@ -172,7 +219,12 @@ async function readLedger(stack: StackProcess, productIds: readonly string[]): P
         orders.push({
           id: String(item.id),
           status: String(item.status),
-          items: Array.isArray(item.items) ? (item.items as Array<{ productId: unknown; quantity: unknown }>).map((line) => ({ productId: String(line.productId), quantity: Number(line.quantity) })) : [],
+          items: Array.isArray(item.items)
+            ? (item.items as Array<{ productId: unknown; quantity: unknown }>).map((line) => ({
+                productId: String(line.productId),
+                quantity: Number(line.quantity),
+              }))
+            : [],
         });
       }
       start = page.LastEvaluatedKey;
@@ -192,12 +244,17 @@ function stderrSummary(text: string): Array<{ line: string; count: number }> {
     const key = line.replace(/\d+/g, 'N').slice(0, 200);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count).slice(0, 20);
+  return [...counts]
+    .map(([line, count]) => ({ line, count }))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 20);
 }
 
 const excerpt = (fuzzCase: FuzzCase): string => {
-  if (fuzzCase.transport === 'http') return `${fuzzCase.method} ${fuzzCase.path.slice(0, 80)} ${JSON.stringify(fuzzCase.headers).slice(0, 200)} ${fuzzCase.body.slice(0, 600)}`;
-  if (fuzzCase.transport === 'raw') return fuzzCase.steps.map((s) => ('write' in s ? `write ${JSON.stringify(s.write.slice(0, 300))}` : Object.keys(s)[0])).join(' → ');
+  if (fuzzCase.transport === 'http')
+    return `${fuzzCase.method} ${fuzzCase.path.slice(0, 80)} ${JSON.stringify(fuzzCase.headers).slice(0, 200)} ${fuzzCase.body.slice(0, 600)}`;
+  if (fuzzCase.transport === 'raw')
+    return fuzzCase.steps.map((s) => ('write' in s ? `write ${JSON.stringify(s.write.slice(0, 300))}` : Object.keys(s)[0])).join(' → ');
   return `${fuzzCase.connections > 1 ? `${fuzzCase.connections}× ` : ''}ws ${fuzzCase.path.slice(0, 100)} [${fuzzCase.protocols.join(', ').slice(0, 60)}] ${fuzzCase.steps.map((s) => JSON.stringify(s).slice(0, 120)).join(' → ')}`;
 };
 
@@ -230,21 +287,37 @@ async function main(): Promise<number> {
       iamAccessKeyId: stack.info.iamPrincipal.accessKeyId,
       productIds: sampleProducts(20).map((p) => p.id),
     };
-    const state: LedgerState = { productIds: ledgerProducts.map((p) => p.id), customerTokens, adminToken, orders: new Map(), clientTokens: new Map() };
+    const state: LedgerState = {
+      productIds: ledgerProducts.map((p) => p.id),
+      customerTokens,
+      adminToken,
+      orders: new Map(),
+      clientTokens: new Map(),
+    };
 
     // Warm-up: ordinary traffic at the run's concurrency, so "before" is a warm stack and the first
     // probes do not wait on cold starts (catalog, orders, reviews, the authorizer).
     const warmup = [
       { body: JSON.stringify({ query: '{ product(id: "sample-00001") { id name stock } }' }), authorization: '', apiKey: true },
-      { body: JSON.stringify({ query: '{ products(category: "books", limit: 5) { items { id reviews(limit: 2) { items { id } } } } }' }), authorization: '', apiKey: true },
+      {
+        body: JSON.stringify({ query: '{ products(category: "books", limit: 5) { items { id reviews(limit: 2) { items { id } } } } }' }),
+        authorization: '',
+        apiKey: true,
+      },
       { body: JSON.stringify({ query: '{ myOrders(limit: 2) { items { id } } }' }), authorization: customerTokens[0]!, apiKey: false },
-      { body: JSON.stringify({ query: '{ products(category: "books", limit: 2) { items { id } } }' }), authorization: stack.info.partnerToken, apiKey: false },
+      {
+        body: JSON.stringify({ query: '{ products(category: "books", limit: 2) { items { id } } }' }),
+        authorization: stack.info.partnerToken,
+        apiKey: false,
+      },
     ];
     for (let round = 0; round < 6; round++) {
       await Promise.all(
         Array.from({ length: concurrency + 2 }, (_, i) => {
           const w = warmup[i % warmup.length]!;
-          return w.apiKey ? apiKeyRequest(ledgerAgent, port, w.body, stack.info.apiKey) : graphql(ledgerAgent, port, w.body, w.authorization);
+          return w.apiKey
+            ? apiKeyRequest(ledgerAgent, port, w.body, stack.info.apiKey)
+            : graphql(ledgerAgent, port, w.body, w.authorization);
         }),
       );
     }
@@ -278,20 +351,27 @@ async function main(): Promise<number> {
       httpRequests += answers.length;
       answers.forEach((answer, i) => {
         count(String(answer.status));
-        const example = { index, description: op.description, request: op.requests[i]!.body.slice(0, 600), response: answer.text.slice(0, 300), status: String(answer.status) };
+        const example = {
+          index,
+          description: op.description,
+          request: op.requests[i]!.body.slice(0, 600),
+          response: answer.text.slice(0, 300),
+          status: String(answer.status),
+        };
         if (typeof answer.status === 'number' && answer.status >= 500) {
           serverErrors += 1;
           findings.add('server-error', `ledger:${op.kind}`, example, String(answer.status));
         } else if (typeof answer.status !== 'number') {
           findings.add('hang', `ledger:${op.kind}`, example, answer.status);
-        }
-        else if (answer.body?.errors?.some((e) => e.errorType === 'Lambda:Unhandled' || e.errorType === 'InternalFailure')) findings.add('unhandled', `ledger:${op.kind}`, example);
+        } else if (answer.body?.errors?.some((e) => e.errorType === 'Lambda:Unhandled' || e.errorType === 'InternalFailure'))
+          findings.add('unhandled', `ledger:${op.kind}`, example);
       });
       const [answer] = answers;
       if (!answer) return;
       if (op.kind === 'adjustStock' && op.adjustment) {
         if (typeof answer.status !== 'number' || answer.status >= 500) ambiguous += 1;
-        else if (!answer.body?.errors && (answer.body?.data?.adjustStock as { id?: string } | undefined)?.id === op.adjustment.productId) adjustments.push(op.adjustment);
+        else if (!answer.body?.errors && (answer.body?.data?.adjustStock as { id?: string } | undefined)?.id === op.adjustment.productId)
+          adjustments.push(op.adjustment);
       }
       if ((op.kind === 'placeOrder' || op.kind === 'replayOrder') && op.customer !== undefined) {
         const id = (answer.body?.data?.placeOrder as { id?: string } | undefined)?.id;
@@ -314,7 +394,14 @@ async function main(): Promise<number> {
       else httpRequests += 1;
       const outcome = await send(fuzzCase, { host, port, agent: hostileAgent, timeoutMs: REQUEST_TIMEOUT_MS });
       count(outcome.status);
-      const example = { index, description: fuzzCase.description, request: excerpt(fuzzCase), response: outcome.detail, status: outcome.status, latencyMs: outcome.durationMs };
+      const example = {
+        index,
+        description: fuzzCase.description,
+        request: excerpt(fuzzCase),
+        response: outcome.detail,
+        status: outcome.status,
+        latencyMs: outcome.durationMs,
+      };
       if (outcome.serverError) {
         serverErrors += 1;
         findings.add('server-error', fuzzCase.kind, example, outcome.status);
@@ -322,7 +409,8 @@ async function main(): Promise<number> {
       if (outcome.hung) findings.add('hang', fuzzCase.kind, example);
       if (outcome.unhandled && !outcome.serverError) findings.add('unhandled', fuzzCase.kind, example);
       // A keep-alive reuse must end in an answer or a close: a 400 means the rest of the first body was read as a request.
-      if (fuzzCase.kind === 'keepAliveReuse' && /^raw \d+\+(400|hang)/.test(outcome.status)) findings.add('desync', fuzzCase.kind, example, outcome.status);
+      if (fuzzCase.kind === 'keepAliveReuse' && /^raw \d+\+(400|hang)/.test(outcome.status))
+        findings.add('desync', fuzzCase.kind, example, outcome.status);
       return outcome;
     };
 
@@ -376,7 +464,12 @@ async function main(): Promise<number> {
     const probeSummary = await probe.stop();
 
     // Slow (or failed) probes, each laid at the door of the in-flight request variant most associated with slowness.
-    const windows = probe.samples.map((sample) => ({ from: started + sample.at, to: started + sample.at + sample.latencyMs, slow: sample.latencyMs > PROBE_BOUND_MS || sample.problem !== null, sample }));
+    const windows = probe.samples.map((sample) => ({
+      from: started + sample.at,
+      to: started + sample.at + sample.latencyMs,
+      slow: sample.latencyMs > PROBE_BOUND_MS || sample.problem !== null,
+      sample,
+    }));
     const attributions = attributeSlowProbes(tracker, windows);
     windows
       .filter((w) => w.slow)
@@ -388,7 +481,9 @@ async function main(): Promise<number> {
           suspect?.kind ?? 'none in flight',
           {
             description: `product(id) probe at +${(w.sample.at / 1000).toFixed(1)} s took ${w.sample.latencyMs.toFixed(0)} ms${w.sample.problem ? `: ${w.sample.problem}` : ''}${
-              suspect ? `; suspect: ${suspect.description} (in flight during ${suspect.slowProbesWith} of the slow probes and ${suspect.probesWith} probes in all; lift ${suspect.lift.toFixed(1)})` : ''
+              suspect
+                ? `; suspect: ${suspect.description} (in flight during ${suspect.slowProbesWith} of the slow probes and ${suspect.probesWith} probes in all; lift ${suspect.lift.toFixed(1)})`
+                : ''
             }`,
             latencyMs: w.sample.latencyMs,
             inFlight: inFlight.slice(0, 6).map(({ index, kind, description, durationMs }) => ({ index, kind, description, durationMs })),
@@ -408,7 +503,8 @@ async function main(): Promise<number> {
       orders: ledger.orders,
     });
     // One finding for the ledger (each violation is listed under "integrity" in the report).
-    for (const violation of integrity.violations) findings.add('integrity', 'ledger', { description: `${violation.productId}: ${violation.problem}` });
+    for (const violation of integrity.violations)
+      findings.add('integrity', 'ledger', { description: `${violation.productId}: ${violation.problem}` });
     const ledgerIds = new Set(state.productIds);
     const ledgerOrders = ledger.orders.filter((o) => o.items.some((item) => ledgerIds.has(item.productId)));
     await stack.gc();
@@ -444,7 +540,9 @@ async function main(): Promise<number> {
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(renderReport(report));
-    console.log(`  report: ${out} (whole run ${((Date.now() - runStarted) / 1000).toFixed(0)} s; replay a finding with --seed ${seed} --replay <request #>)`);
+    console.log(
+      `  report: ${out} (whole run ${((Date.now() - runStarted) / 1000).toFixed(0)} s; replay a finding with --seed ${seed} --replay <request #>)`,
+    );
     console.log(summaryLine(report));
     return report.ok ? 0 : 1;
   } finally {

@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { type Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -55,7 +55,7 @@ function sendHttp(fuzzCase: HttpCase, options: SendOptions): Promise<Outcome> {
       settled = true;
       resolve({ ...outcome, durationMs: performance.now() - started });
     };
-    let req;
+    let req: ReturnType<typeof request>;
     try {
       req = request(
         {
@@ -80,7 +80,13 @@ function sendHttp(fuzzCase: HttpCase, options: SendOptions): Promise<Outcome> {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
-            done({ status: String(status), serverError: status >= 500, unhandled: UNHANDLED.test(text), hung: false, detail: text.slice(0, 300) });
+            done({
+              status: String(status),
+              serverError: status >= 500,
+              unhandled: UNHANDLED.test(text),
+              hung: false,
+              detail: text.slice(0, 300),
+            });
           });
         },
       );
@@ -94,7 +100,13 @@ function sendHttp(fuzzCase: HttpCase, options: SendOptions): Promise<Outcome> {
       done({ status: 'timeout', serverError: false, unhandled: false, hung: true, detail: `no answer within ${options.timeoutMs} ms` });
     });
     req.on('error', (error: NodeJS.ErrnoException) =>
-      done({ status: error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : `error ${error.code ?? error.message}`, serverError: false, unhandled: false, hung: false, detail: String(error) }),
+      done({
+        status: error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : `error ${error.code ?? error.message}`,
+        serverError: false,
+        unhandled: false,
+        hung: false,
+        detail: String(error),
+      }),
     );
     req.end(fuzzCase.body);
   });
@@ -121,7 +133,8 @@ export function parseResponse(buffer: Buffer, closed: boolean): { status: number
     return { status, length: terminator + 7, body: buffer.subarray(bodyStart, terminator).toString('utf8') };
   }
   // No length: the body runs to the close (or there is none, e.g. a 204/304 or a bare error line).
-  if (!closed && status !== 204 && status !== 304) return /\r\nconnection:\s*close/i.test(head) ? undefined : { status, length: bodyStart, body: '' };
+  if (!closed && status !== 204 && status !== 304)
+    return /\r\nconnection:\s*close/i.test(head) ? undefined : { status, length: bodyStart, body: '' };
   return { status, length: buffer.length, body: buffer.subarray(bodyStart).toString('utf8') };
 }
 
@@ -244,10 +257,20 @@ function oneSocket(fuzzCase: WsCase, options: SendOptions): Promise<Omit<Outcome
     };
     const bound = setTimeout(() => {
       ws?.terminate();
-      finish({ status: handshake ? `ws ${handshake}/hang` : 'ws hang', serverError: false, unhandled: false, hung: true, detail: `no close within ${options.timeoutMs} ms; last: ${messages.at(-1) ?? ''}` });
+      finish({
+        status: handshake ? `ws ${handshake}/hang` : 'ws hang',
+        serverError: false,
+        unhandled: false,
+        hung: true,
+        detail: `no close within ${options.timeoutMs} ms; last: ${messages.at(-1) ?? ''}`,
+      });
     }, options.timeoutMs);
     try {
-      ws = new WebSocket(`ws://${options.host}${fuzzCase.path}`, [...fuzzCase.protocols], { handshakeTimeout: Math.min(10_000, options.timeoutMs), perMessageDeflate: false, maxPayload: 8 * 1024 * 1024 });
+      ws = new WebSocket(`ws://${options.host}${fuzzCase.path}`, [...fuzzCase.protocols], {
+        handshakeTimeout: Math.min(10_000, options.timeoutMs),
+        perMessageDeflate: false,
+        maxPayload: 8 * 1024 * 1024,
+      });
     } catch (error) {
       finish({ status: 'ws client-refused', serverError: false, unhandled: false, hung: false, detail: String(error) });
       return;
@@ -255,7 +278,13 @@ function oneSocket(fuzzCase: WsCase, options: SendOptions): Promise<Omit<Outcome
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       res.resume();
-      finish({ status: `ws ${status}`, serverError: status >= 500, unhandled: false, hung: false, detail: `handshake refused with HTTP ${status}` });
+      finish({
+        status: `ws ${status}`,
+        serverError: status >= 500,
+        unhandled: false,
+        hung: false,
+        detail: `handshake refused with HTTP ${status}`,
+      });
       ws.terminate();
     });
     ws.on('error', (error) => {
@@ -266,7 +295,13 @@ function oneSocket(fuzzCase: WsCase, options: SendOptions): Promise<Omit<Outcome
       if (messages.length < 5) messages.push(String(data).slice(0, 200));
     });
     ws.on('close', (code) => {
-      finish({ status: `ws ${handshake ?? 0}/${code}`, serverError: code === 1011, unhandled: false, hung: false, detail: `${received} messages; first: ${messages.slice(0, 2).join(' | ')}` });
+      finish({
+        status: `ws ${handshake ?? 0}/${code}`,
+        serverError: code === 1011,
+        unhandled: false,
+        hung: false,
+        detail: `${received} messages; first: ${messages.slice(0, 2).join(' | ')}`,
+      });
     });
     ws.on('open', () => {
       handshake = 101;

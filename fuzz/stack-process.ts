@@ -124,13 +124,22 @@ process.on('message', (raw: unknown) => {
           return;
         }
         case 'snapshot':
-          send({ id: message.id, ok: true, value: message.workers ? await workerSnapshots(stack, message.path) : writeHeapSnapshot(message.path) });
+          send({
+            id: message.id,
+            ok: true,
+            value: message.workers ? await workerSnapshots(stack, message.path) : writeHeapSnapshot(message.path),
+          });
           return;
         case 'mint':
           send({
             id: message.id,
             ok: true,
-            value: stack.userPool.mint({ username: message.username, sub: message.username, groups: [...message.groups], expiresInSeconds: 6 * 3600 }),
+            value: stack.userPool.mint({
+              username: message.username,
+              sub: message.username,
+              groups: [...message.groups],
+              expiresInSeconds: 6 * 3600,
+            }),
           });
           return;
         case 'stop':

@@ -27,7 +27,9 @@ export async function batchGetByKey<T extends object>(
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${MAX_ATTEMPTS} attempts`);
       if (attempt > 0) await sleep(Math.random() * 25 * 2 ** attempt);
-      const response = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ...(options.consistentRead ? { ConsistentRead: true } : {}) } } }));
+      const response = await client.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ...(options.consistentRead ? { ConsistentRead: true } : {}) } } }),
+      );
       for (const item of response.Responses?.[table] ?? []) found.set(String(item[keyName]), item as unknown as T);
       keys = response.UnprocessedKeys?.[table]?.Keys ?? [];
     }

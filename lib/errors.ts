@@ -27,8 +27,7 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string): DomainError =>
-  new DomainError('NotFound', `${what} ${id} not found`, { id });
+export const notFound = (what: string, id: string): DomainError => new DomainError('NotFound', `${what} ${id} not found`, { id });
 
 export const validationError = (message: string, errorInfo: Record<string, unknown> | null = null): DomainError =>
   new DomainError('ValidationError', message, errorInfo);

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.js';
+import type { DomainError } from './errors.js';
 
 /**
  * What every resolver function answers for one event (or, with BatchInvoke,

@@ -10,14 +10,7 @@
 export const METRIC_NAMESPACE = 'Storefront';
 
 /** Every metric a function publishes; each invocation reports all of them, zeros included. */
-export const metricNames = [
-  'DynamoDBReadCalls',
-  'DynamoDBWriteCalls',
-  'CacheHits',
-  'CacheMisses',
-  'CacheErrors',
-  'CacheLoads',
-] as const;
+export const metricNames = ['DynamoDBReadCalls', 'DynamoDBWriteCalls', 'CacheHits', 'CacheMisses', 'CacheErrors', 'CacheLoads'] as const;
 
 export type MetricName = (typeof metricNames)[number];
 

@@ -47,7 +47,9 @@ export function decodeNextToken(
     decoded !== null &&
     !Array.isArray(decoded) &&
     Object.keys(decoded).length === expected.attributes.length &&
-    expected.attributes.every((name) => Object.hasOwn(decoded as object, name) && isKeyString((decoded as Record<string, unknown>)[name])) &&
+    expected.attributes.every(
+      (name) => Object.hasOwn(decoded as object, name) && isKeyString((decoded as Record<string, unknown>)[name]),
+    ) &&
     (decoded as Record<string, unknown>)[expected.partition.name] === expected.partition.value;
   if (!valid) throw validationError('nextToken is not a token this API issued for this query', { field: 'nextToken' });
   return decoded as Key;

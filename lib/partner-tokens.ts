@@ -40,7 +40,10 @@ export function secretSha256(secret: string): string {
  */
 export function parsePartnerHashes(value: string | undefined): ReadonlyMap<string, Buffer> {
   const partners = new Map<string, Buffer>();
-  for (const entry of (value ?? '').split(',').map((part) => part.trim()).filter((part) => part.length > 0)) {
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)) {
     const match = HASH_ENTRY.exec(entry);
     if (!match) throw new Error(`PARTNER_TOKENS_SHA256: "${entry.slice(0, 40)}" is not an id:sha256hex pair`);
     const [, partnerId, hash] = match as unknown as [string, string, string];

@@ -8,17 +8,17 @@ import { DomainError, InternalError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
 import { flushMetrics } from './metrics.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- type-level extraction only */
+// Matches any resolver signature in the type-level extractions below.
+type AnyFunction = (...args: never[]) => unknown;
 type FieldResolverOf<C> = C extends `${infer T extends keyof Resolvers}.${infer F}`
   ? F extends keyof NonNullable<Resolvers[T]>
-    ? Extract<NonNullable<NonNullable<Resolvers[T]>[F]>, (...args: any[]) => any>
+    ? Extract<NonNullable<NonNullable<Resolvers[T]>[F]>, AnyFunction>
     : never
   : never;
 type SubscriptionFields = NonNullable<Resolvers['Subscription']>;
 type SubscriptionArgsOf<F> = F extends keyof SubscriptionFields
-  ? Parameters<Extract<NonNullable<SubscriptionFields[F]>, { subscribe: (...args: any[]) => any }>['subscribe']>[1]
+  ? Parameters<Extract<NonNullable<SubscriptionFields[F]>, { subscribe: AnyFunction }>['subscribe']>[1]
   : never;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * A resolver on a subscription field runs when a client subscribes, as in
@@ -47,10 +47,7 @@ export type FunctionResolvers<D extends ResolverFunctionDeclaration> = {
       : FieldResolverOf<C>;
 };
 
-export type ResolverHandler = (
-  event: ResolverEvent | ResolverEvent[],
-  context: Context,
-) => Promise<FieldResult | FieldResult[]>;
+export type ResolverHandler = (event: ResolverEvent | ResolverEvent[], context: Context) => Promise<FieldResult | FieldResult[]>;
 
 type AnyFieldResolver = (args: Record<string, unknown>, event: ResolverEvent) => unknown;
 type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;

@@ -91,7 +91,12 @@ async function mintToken(req: IncomingMessage, res: ServerResponse, userPool: De
     return refuse(405, 'MethodNotAllowedException', 'Use POST for /dev/token');
   }
   const foreign = foreignRequestReason(req);
-  if (foreign) return refuse(403, 'ForbiddenException', `/dev/token refuses requests from web pages (${foreign}); use curl, a script or npm run token`);
+  if (foreign)
+    return refuse(
+      403,
+      'ForbiddenException',
+      `/dev/token refuses requests from web pages (${foreign}); use curl, a script or npm run token`,
+    );
   const presented = presentedSecret(req);
   if (presented === undefined) {
     return refuse(
@@ -100,7 +105,8 @@ async function mintToken(req: IncomingMessage, res: ServerResponse, userPool: De
       `/dev/token needs the dev secret that npm run dev prints: send it as "${DEV_SECRET_HEADER}: <secret>" or "Authorization: Bearer <secret>"`,
     );
   }
-  if (!timingSafeEqual(digest(presented), expected)) return refuse(403, 'ForbiddenException', 'The dev secret does not match the one npm run dev printed at this start');
+  if (!timingSafeEqual(digest(presented), expected))
+    return refuse(403, 'ForbiddenException', 'The dev secret does not match the one npm run dev printed at this start');
 
   if (Number(req.headers['content-length'] ?? 0) > TOKEN_BODY_LIMIT_BYTES) {
     return refuse(413, 'PayloadTooLargeException', `A token request is at most ${TOKEN_BODY_LIMIT_BYTES} bytes`);
@@ -137,4 +143,3 @@ function presentedSecret(req: IncomingMessage): string | undefined {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
   return bearer;
 }
-

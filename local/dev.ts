@@ -81,7 +81,10 @@ Local AppSync stack ready in ${Date.now() - started} ms
   Real-time   ${stack.realtimeUrl}   (AppSync WebSocket protocol, subprotocol graphql-ws)
   GraphiQL    ${stack.url}/
   Health      ${stack.url}/health
-  Streams     ${stack.eventSourceMappings().map((m) => `${m.table} → ${m.functionName}`).join(', ')}
+  Streams     ${stack
+    .eventSourceMappings()
+    .map((m) => `${m.table} → ${m.functionName}`)
+    .join(', ')}
               dead letters: GET ${stack.url}/dev/dlq (also .local/dlq/<function>.jsonl)
   API key     ${stack.apiKey}            (header x-api-key)
   Admin token ${adminToken}

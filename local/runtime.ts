@@ -154,7 +154,10 @@ function localLambdaAuthorizer(
   if (!declaration) return undefined;
   const name = functionNames.find((candidate) => candidate === declaration.function);
   const fn = name && functions[name].kind === 'authorizer' ? localFunctions.get(name) : undefined;
-  if (!fn) throw new Error(`declarations/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`);
+  if (!fn)
+    throw new Error(
+      `declarations/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`,
+    );
   return new LambdaAuthorizer({
     declaration,
     apiId: LOCAL_API_ID,
@@ -304,7 +307,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const devSecret = options.devSecret ?? randomBytes(24).toString('base64url');
     // The page gets these only for the developer's own visit (local/dev-request-guard.ts).
-    const graphiql = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: apiKey, devSecret, iamPrincipal, region, partnerToken: partner.token });
+    const graphiql = createGraphiQLRoutes({
+      endpoint: '/graphql',
+      defaultApiKey: apiKey,
+      devSecret,
+      iamPrincipal,
+      region,
+      partnerToken: partner.token,
+    });
     const health = (): HealthReport =>
       healthReport({
         recovery,
@@ -340,7 +350,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         authenticator.authenticate(
           headers,
           sourceIp,
-          startData === undefined ? { method: 'POST', path: '/graphql/connect', body: '{}' } : { method: 'POST', path: '/graphql', body: startData },
+          startData === undefined
+            ? { method: 'POST', path: '/graphql/connect', body: '{}' }
+            : { method: 'POST', path: '/graphql', body: startData },
         ),
       onSubscribe: ({ fieldName, arguments: args, variables, caller, identity, headers }) =>
         executor.subscribe(fieldName, args, variables, { caller, identity: identity as RequestContext['identity'], headers }),

@@ -27,7 +27,8 @@ if (!values.username) {
   process.exit(2);
 }
 const keyFile = join(repositoryRoot, '.local', 'dev-user-pool-key.pem');
-if (!existsSync(keyFile)) console.error(`No dev user pool key yet: creating ${keyFile}; npm run dev will verify with it from its next start.`);
+if (!existsSync(keyFile))
+  console.error(`No dev user pool key yet: creating ${keyFile}; npm run dev will verify with it from its next start.`);
 const pool = new DevUserPool({ keyFile });
 console.log(
   pool.mint({

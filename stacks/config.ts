@@ -11,7 +11,28 @@ export type EnvironmentName = 'dev' | 'staging' | 'prod';
 
 /** The retention periods CloudWatch Logs accepts; anything else fails at apply time. */
 export type LogRetentionDays =
-  | 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 120 | 150 | 180 | 365 | 400 | 545 | 731 | 1096 | 1827 | 2192 | 2557 | 2922 | 3288 | 3653;
+  | 1
+  | 3
+  | 5
+  | 7
+  | 14
+  | 30
+  | 60
+  | 90
+  | 120
+  | 150
+  | 180
+  | 365
+  | 400
+  | 545
+  | 731
+  | 1096
+  | 1827
+  | 2192
+  | 2557
+  | 2922
+  | 3288
+  | 3653;
 
 export interface FunctionConcurrency {
   /** Overrides the declaration's `reservedConcurrency`. */
@@ -144,7 +165,14 @@ export const environments = {
     logRetentionDays: 14,
     deletionProtection: false,
     concurrency: {},
-    alarms: { lambdaErrorRatePercent: 10, lambdaThrottles: 10, lambdaDurationP99Ms: 3000, appsyncServerErrors: 10, appsyncLatencyP99Ms: 3000, dynamodbThrottledRequests: 10 },
+    alarms: {
+      lambdaErrorRatePercent: 10,
+      lambdaThrottles: 10,
+      lambdaDurationP99Ms: 3000,
+      appsyncServerErrors: 10,
+      appsyncLatencyP99Ms: 3000,
+      dynamodbThrottledRequests: 10,
+    },
     api: { ...apiDefaults, fieldLogLevel: 'ALL' },
     backend: { kind: 'local' },
     // No cache in dev: no VPC, no hourly cache charge; the functions read DynamoDB directly.
@@ -156,7 +184,14 @@ export const environments = {
     logRetentionDays: 30,
     deletionProtection: false,
     concurrency: {},
-    alarms: { lambdaErrorRatePercent: 5, lambdaThrottles: 5, lambdaDurationP99Ms: 2000, appsyncServerErrors: 5, appsyncLatencyP99Ms: 2000, dynamodbThrottledRequests: 5 },
+    alarms: {
+      lambdaErrorRatePercent: 5,
+      lambdaThrottles: 5,
+      lambdaDurationP99Ms: 2000,
+      appsyncServerErrors: 5,
+      appsyncLatencyP99Ms: 2000,
+      dynamodbThrottledRequests: 5,
+    },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR' },
     backend: { kind: 'local' },
     // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
@@ -169,7 +204,14 @@ export const environments = {
     deletionProtection: true,
     // The catalog serves every product read and the batched order lines: keep it warm.
     concurrency: { catalog: { provisioned: 2 } },
-    alarms: { lambdaErrorRatePercent: 1, lambdaThrottles: 1, lambdaDurationP99Ms: 1000, appsyncServerErrors: 1, appsyncLatencyP99Ms: 1000, dynamodbThrottledRequests: 1 },
+    alarms: {
+      lambdaErrorRatePercent: 1,
+      lambdaThrottles: 1,
+      lambdaDurationP99Ms: 1000,
+      appsyncServerErrors: 1,
+      appsyncLatencyP99Ms: 1000,
+      dynamodbThrottledRequests: 1,
+    },
     // The schema is not a public document: production clients use generated operations.
     api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
     backend: { kind: 'local' },
@@ -204,21 +246,28 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   }
   for (const [name, concurrency] of Object.entries(config.concurrency) as [string, FunctionConcurrency | undefined][]) {
     const { reserved, provisioned } = concurrency ?? {};
-    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) problems.push(`${name}: reserved concurrency must be a non-negative integer`);
-    if (provisioned !== undefined && (!Number.isInteger(provisioned) || provisioned < 1)) problems.push(`${name}: provisioned concurrency must be a positive integer`);
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0))
+      problems.push(`${name}: reserved concurrency must be a non-negative integer`);
+    if (provisioned !== undefined && (!Number.isInteger(provisioned) || provisioned < 1))
+      problems.push(`${name}: provisioned concurrency must be a positive integer`);
   }
   for (const [name, threshold] of Object.entries(config.alarms)) {
     if (!Number.isFinite(threshold) || threshold < 0) problems.push(`alarms.${name} must be a non-negative number`);
   }
-  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) problems.push(`alarmEmail ${config.alarmEmail} is not an email address`);
+  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail))
+    problems.push(`alarmEmail ${config.alarmEmail} is not an email address`);
   for (const [name, canary] of Object.entries(config.canary ?? {}) as [string, CanaryConfig | undefined][]) {
     // 0 or 1 would leave one version with no traffic: drop the canary (promote) instead.
     if (canary && !(canary.weight > 0 && canary.weight < 1)) problems.push(`${name}: canary weight must be between 0 and 1 (exclusive)`);
   }
   const cache = config.cache;
-  if (cache.kind === 'dax' && !(Number.isInteger(cache.replicationFactor) && cache.replicationFactor >= 1 && cache.replicationFactor <= 10)) {
+  if (
+    cache.kind === 'dax' &&
+    !(Number.isInteger(cache.replicationFactor) && cache.replicationFactor >= 1 && cache.replicationFactor <= 10)
+  ) {
     problems.push('cache.replicationFactor must be 1 to 10');
   }
-  if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType) problems.push('cache.nodeType is required for a replication group');
+  if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType)
+    problems.push('cache.nodeType is required for a replication group');
   if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
 }

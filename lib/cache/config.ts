@@ -20,10 +20,7 @@ export interface RedisBackendConfig {
   readonly commandTimeoutMs: number;
 }
 
-export type CacheBackendConfig =
-  | { readonly kind: 'none' }
-  | RedisBackendConfig
-  | { readonly kind: 'dax'; readonly endpoint: string };
+export type CacheBackendConfig = { readonly kind: 'none' } | RedisBackendConfig | { readonly kind: 'dax'; readonly endpoint: string };
 
 /** Empty strings count as unset: deployments pass every declared variable, some of them blank. */
 function value(env: NodeJS.ProcessEnv, name: CacheEnvironmentVariable): string | undefined {

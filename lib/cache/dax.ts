@@ -74,13 +74,19 @@ export function readThroughDax(dax: DaxReads, writes: DynamoDBDocumentClient): D
  * in DAX mode. Async because the DAX package is imported on demand; call it
  * at module load (top-level await), like the document client.
  */
-export async function documentClientForReads(writes: DynamoDBDocumentClient, backend: CacheBackendConfig, region = process.env.AWS_REGION): Promise<DynamoDBDocumentClient> {
+export async function documentClientForReads(
+  writes: DynamoDBDocumentClient,
+  backend: CacheBackendConfig,
+  region = process.env.AWS_REGION,
+): Promise<DynamoDBDocumentClient> {
   if (backend.kind !== 'dax') return writes;
   let DaxDocument: typeof import('@amazon-dax-sdk/lib-dax').DaxDocument;
   try {
     ({ DaxDocument } = await import('@amazon-dax-sdk/lib-dax'));
   } catch (error) {
-    throw new Error(`CACHE_BACKEND=dax, but @amazon-dax-sdk/lib-dax could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `CACHE_BACKEND=dax, but @amazon-dax-sdk/lib-dax could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const dax = new DaxDocument({
     endpoint: backend.endpoint,

@@ -155,7 +155,7 @@ export function createEntityCache<T extends { version: number }>(
     loads += 1;
     countMetric('CacheLoads');
   };
-  const usable = (id: string): boolean => store !== undefined && store.available() && !unsettled.has(id);
+  const usable = (id: string): boolean => store?.available() === true && !unsettled.has(id);
 
   const unsettle = (id: string): 'failed' => {
     unsettled.delete(id);
@@ -197,7 +197,11 @@ export function createEntityCache<T extends { version: number }>(
   };
 
   /** Loads, then fills unless the load was too slow to be trusted against a fence; releases `lock` either way. */
-  const loadAndFill = async (id: string, load: () => Promise<T | undefined>, lock?: { key: string; token: string }): Promise<T | undefined> => {
+  const loadAndFill = async (
+    id: string,
+    load: () => Promise<T | undefined>,
+    lock?: { key: string; token: string },
+  ): Promise<T | undefined> => {
     const started = Date.now();
     miss();
     loaded();

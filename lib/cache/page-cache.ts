@@ -37,7 +37,11 @@ const GENERATION_TTL_SECONDS = 86_400;
 
 const noFill = async (): Promise<void> => undefined;
 
-export function createPageCache(policy: NonNullable<CachePolicy['pages']>, store: CacheStore | undefined, onError: (error: unknown) => void): PageCache {
+export function createPageCache(
+  policy: NonNullable<CachePolicy['pages']>,
+  store: CacheStore | undefined,
+  onError: (error: unknown) => void,
+): PageCache {
   const generationKey = (partition: string): string => `${policy.keyPrefix}{${partition}}:gen`;
   const pageKey = (partition: string, variant: string): string => `${policy.keyPrefix}{${partition}}:${variant}`;
   const failed = (error: unknown): void => {
@@ -46,7 +50,7 @@ export function createPageCache(policy: NonNullable<CachePolicy['pages']>, store
 
   return {
     async lookup(partition, variant) {
-      if (!store || !store.available()) return { page: undefined, fill: noFill };
+      if (!store?.available()) return { page: undefined, fill: noFill };
       const key = pageKey(partition, variant);
       let generation: string;
       let raw: string | null;

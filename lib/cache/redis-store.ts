@@ -173,7 +173,9 @@ export class RedisStore implements CacheStore {
 
   mget(keys: readonly string[]): Promise<Array<string | null>> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.#run('read', (client) => (client instanceof Cluster ? Promise.all(keys.map((key) => client.get(key))) : client.mget(...keys)));
+    return this.#run('read', (client) =>
+      client instanceof Cluster ? Promise.all(keys.map((key) => client.get(key))) : client.mget(...keys),
+    );
   }
 
   async storeVersioned(
@@ -186,7 +188,9 @@ export class RedisStore implements CacheStore {
     const { lock, onlyIfCached = false } = options;
     const keys = lock ? [key, lock.key] : [key];
     const ttl = Math.max(0, Math.round(ttlMs));
-    const outcome = await this.#run('write', (client) => client.storeVersioned(keys.length, ...keys, version, encoded, ttl, lock?.token ?? '', onlyIfCached ? '1' : '0'));
+    const outcome = await this.#run('write', (client) =>
+      client.storeVersioned(keys.length, ...keys, version, encoded, ttl, lock?.token ?? '', onlyIfCached ? '1' : '0'),
+    );
     return outcome === 1 ? 'stored' : outcome === 0 ? 'not-newer' : 'fenced';
   }
 

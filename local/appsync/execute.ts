@@ -26,7 +26,6 @@ import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
 export type { InvokeResult } from '../lambda/invoke-result.js';
 import type { InvokeResult } from '../lambda/invoke-result.js';
 
-
 export type Invoke = (functionName: string, payload: ResolverEvent | ResolverEvent[]) => Promise<InvokeResult>;
 
 export interface GraphQLRequest {
@@ -102,9 +101,16 @@ export class AppSyncExecutor implements MutationSource {
   constructor(options: ExecutorOptions) {
     this.#options = options;
     this.#limits = apiLimitsOf({ limits: options.limits ?? api.limits });
-    if (options.documents && options.documents.schema !== options.schema) throw new Error('The executor’s DocumentCache must validate against the executor’s schema');
+    if (options.documents && options.documents.schema !== options.schema)
+      throw new Error('The executor’s DocumentCache must validate against the executor’s schema');
     this.#documents =
-      options.documents ?? new DocumentCache({ schema: options.schema, limits: this.#limits, maxEntries: options.documentCacheSize, maxChars: options.documentCacheChars });
+      options.documents ??
+      new DocumentCache({
+        schema: options.schema,
+        limits: this.#limits,
+        maxEntries: options.documentCacheSize,
+        maxChars: options.documentCacheChars,
+      });
   }
 
   /** The documents this executor prepares and caches: hand them to attachRealtime so both sides share one cache. */
@@ -131,10 +137,21 @@ export class AppSyncExecutor implements MutationSource {
     }
     // An unknown operation is left to graphql-js, which reports it before anything runs.
     const admission = operation
-      ? admitOperation(prepared.query, operation, request.variables, { schema: this.#options.schema, limits: this.#limits, routes: this.#options.routes, listBounds: this.#options.listBounds })
+      ? admitOperation(prepared.query, operation, request.variables, {
+          schema: this.#options.schema,
+          limits: this.#limits,
+          routes: this.#options.routes,
+          listBounds: this.#options.listBounds,
+        })
       : { depthLimit: undefined, resolverLimit: Infinity };
     if ('length' in admission) return refused(admission);
-    const contextValue: ExecutionContext = { request: context, batches: new Map(), depthLimit: admission.depthLimit, resolverLimit: admission.resolverLimit, resolvers: 0 };
+    const contextValue: ExecutionContext = {
+      request: context,
+      batches: new Map(),
+      depthLimit: admission.depthLimit,
+      resolverLimit: admission.resolverLimit,
+      resolvers: 0,
+    };
     const result = await execute({
       schema: this.#options.schema,
       document,
@@ -209,7 +226,10 @@ export class AppSyncExecutor implements MutationSource {
     // batched field's selection set is derived once, not once per item.
     let selection = this.#selections.get(info.fieldNodes);
     if (!selection) {
-      selection = { list: selectionSetList(info.fieldNodes, info.fragments, info.variableValues), graphql: selectionSetGraphQL(info.fieldNodes) };
+      selection = {
+        list: selectionSetList(info.fieldNodes, info.fragments, info.variableValues),
+        graphql: selectionSetGraphQL(info.fieldNodes),
+      };
       this.#selections.set(info.fieldNodes, selection);
     }
     return resolverEvent(request, {
@@ -222,7 +242,6 @@ export class AppSyncExecutor implements MutationSource {
     });
   }
 
-
   async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo): Promise<unknown> {
     const invocation = await this.#options.invoke(route.functionName, event);
     if (!invocation.ok) throw resolverError(invocation.error.errorMessage, UNHANDLED_ERROR_TYPE, null, info.fieldNodes);
@@ -230,7 +249,12 @@ export class AppSyncExecutor implements MutationSource {
   }
 
   /** Gathers events of a batched field until the current execution step settles, then flushes. */
-  #enqueue(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo, batches: Map<string, PendingBatchItem[]>): Promise<unknown> {
+  #enqueue(
+    route: ResolvedField,
+    event: ResolverEvent,
+    info: GraphQLResolveInfo,
+    batches: Map<string, PendingBatchItem[]>,
+  ): Promise<unknown> {
     const key = `${route.typeName}.${route.fieldName}`;
     return new Promise((resolve, reject) => {
       let pending = batches.get(key);
@@ -253,7 +277,10 @@ export class AppSyncExecutor implements MutationSource {
     await Promise.all(
       chunks.map(async (chunk) => {
         try {
-          const invocation = await this.#options.invoke(route.functionName, chunk.map((item) => item.event));
+          const invocation = await this.#options.invoke(
+            route.functionName,
+            chunk.map((item) => item.event),
+          );
           if (!invocation.ok) throw new Error(invocation.error.errorMessage);
           const payload = invocation.payload;
           if (!Array.isArray(payload) || payload.length !== chunk.length) {

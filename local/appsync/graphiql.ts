@@ -216,7 +216,7 @@ interface PageBundle {
 }
 
 let pageBundle: PageBundle | undefined;
-let pageBundleWarming: Promise<void> | undefined;
+let pageBundleWarming = false;
 
 function bundleOf(outputFiles: readonly OutputFile[] | undefined): PageBundle {
   const js = outputFiles?.find((file) => file.path.endsWith('page.js'));
@@ -227,7 +227,9 @@ function bundleOf(outputFiles: readonly OutputFile[] | undefined): PageBundle {
 
 /** Starts bundling the page's script in the background, so the first page load does not wait for it. */
 function warmPageBundle(): void {
-  pageBundleWarming ??= build(PAGE_BUILD)
+  if (pageBundleWarming) return;
+  pageBundleWarming = true;
+  void build(PAGE_BUILD)
     .then((result) => void (pageBundle ??= bundleOf(result.outputFiles)))
     .catch(() => undefined); // a failure is reported by the synchronous build on request
 }
@@ -263,13 +265,22 @@ export function pageConfig(options: GraphiQLRoutesOptions, request: GraphiQLRequ
   };
   const trust = request === undefined ? undefined : pageTrust(request);
   if (trust?.level === 'foreign') {
-    return { ...base, credentialsWithheld: `Credentials withheld: this request did not come from the stack's own origin (${trust.reason}).` };
+    return {
+      ...base,
+      credentialsWithheld: `Credentials withheld: this request did not come from the stack's own origin (${trust.reason}).`,
+    };
   }
   const withApiKey = options.defaultApiKey === undefined ? base : { ...base, apiKey: options.defaultApiKey };
   const credentials: PageCredentials = {
     ...(options.devSecret ? { devSecret: options.devSecret } : {}),
     ...(options.iamPrincipal
-      ? { iam: { accessKeyId: options.iamPrincipal.accessKeyId, secretAccessKey: options.iamPrincipal.secretAccessKey, region: options.region ?? 'us-east-1' } }
+      ? {
+          iam: {
+            accessKeyId: options.iamPrincipal.accessKeyId,
+            secretAccessKey: options.iamPrincipal.secretAccessKey,
+            region: options.region ?? 'us-east-1',
+          },
+        }
       : {}),
     ...(options.partnerToken ? { partnerToken: options.partnerToken } : {}),
   };
@@ -326,14 +337,24 @@ ${scripts}
 
 function serverError(what: string, error: unknown): GraphiQLResponse {
   const reason = error instanceof Error ? error.message : String(error);
-  return { status: 500, contentType: 'text/plain; charset=utf-8', headers: { ...COMMON_HEADERS, 'cache-control': 'no-store' }, body: `${what} is unavailable: ${reason}` };
+  return {
+    status: 500,
+    contentType: 'text/plain; charset=utf-8',
+    headers: { ...COMMON_HEADERS, 'cache-control': 'no-store' },
+    body: `${what} is unavailable: ${reason}`,
+  };
 }
 
 export function createGraphiQLRoutes(options: GraphiQLRoutesOptions): GraphiQLRoutes {
   warmPageBundle();
   return (pathname, request) => {
     if (pathname === '/') {
-      return { status: 200, contentType: 'text/html; charset=utf-8', headers: PAGE_HEADERS, body: renderPage(pageConfig(options, request)) };
+      return {
+        status: 200,
+        contentType: 'text/html; charset=utf-8',
+        headers: PAGE_HEADERS,
+        body: renderPage(pageConfig(options, request)),
+      };
     }
     if (pathname === PAGE_SCRIPT || pathname === PAGE_SCRIPT_MAP) {
       try {

@@ -210,7 +210,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     });
   };
   const serverOptions: ServerOptions = { ...SERVER_LIMITS, ...options.serverLimits };
-  const server = options.tls ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, listener) : createServer(serverOptions, listener);
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, listener)
+    : createServer(serverOptions, listener);
   // `Expect: 100-continue` (curl sends it for bodies over 1 KB): refuse a declared oversized body before the client sends it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = declaredLength(req);

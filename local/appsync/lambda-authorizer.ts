@@ -61,8 +61,13 @@ export class LambdaAuthorizer {
     this.#now = options.now ?? Date.now;
   }
 
-  async authorize(token: string, request: GraphQLRequest | undefined, headers: Readonly<Record<string, string | undefined>>): Promise<LambdaAuthorization> {
-    if (this.#expression && !this.#expression.test(token)) return { ok: false, reason: 'token does not match identityValidationExpression' };
+  async authorize(
+    token: string,
+    request: GraphQLRequest | undefined,
+    headers: Readonly<Record<string, string | undefined>>,
+  ): Promise<LambdaAuthorization> {
+    if (this.#expression && !this.#expression.test(token))
+      return { ok: false, reason: 'token does not match identityValidationExpression' };
     const cached = this.#cache.get(token);
     if (cached && cached.expiresAt > this.#now()) return cached.decision;
     if (cached) this.#cache.delete(token);

@@ -104,10 +104,13 @@ export function admitOperation(
   const bound = resolverBound(query.document, operation, variables ?? {}, { ...options, depthLimit: queryDepthLimit });
   if (bound > resolverLimit) {
     return [
-      new GraphQLError(`Resolver execution limit reached: this query can run ${describeCount(bound)} resolvers and the API allows ${resolverLimit}`, {
-        nodes: operation,
-        extensions: { errorType: RESOLVER_EXECUTION_LIMIT_REACHED },
-      }),
+      new GraphQLError(
+        `Resolver execution limit reached: this query can run ${describeCount(bound)} resolvers and the API allows ${resolverLimit}`,
+        {
+          nodes: operation,
+          extensions: { errorType: RESOLVER_EXECUTION_LIMIT_REACHED },
+        },
+      ),
     ];
   }
   return { depthLimit: operationDepthLimit(query, operation, options.limits), resolverLimit };
@@ -134,7 +137,12 @@ export function resolverBound(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>>,
-  options: { readonly schema: GraphQLSchema; readonly routes: { has(coordinate: string): boolean }; readonly listBounds?: ListBounds; readonly depthLimit?: number },
+  options: {
+    readonly schema: GraphQLSchema;
+    readonly routes: { has(coordinate: string): boolean };
+    readonly listBounds?: ListBounds;
+    readonly depthLimit?: number;
+  },
 ): number {
   const { schema, routes } = options;
   const bounds = options.listBounds ?? storefrontListBounds;
@@ -149,7 +157,9 @@ export function resolverBound(
   const conditions = coerced.coerced ?? variables;
 
   const routed = (parent: GraphQLCompositeType, field: string): boolean =>
-    isAbstractType(parent) ? schema.getPossibleTypes(parent).some((type) => routes.has(`${type.name}.${field}`)) : routes.has(`${parent.name}.${field}`);
+    isAbstractType(parent)
+      ? schema.getPossibleTypes(parent).some((type) => routes.has(`${type.name}.${field}`))
+      : routes.has(`${parent.name}.${field}`);
 
   const variable = (name: string): unknown => {
     if (Object.hasOwn(variables, name)) return variables[name];
@@ -160,7 +170,16 @@ export function resolverBound(
   /** Items a page-size argument lets through (its value or the default, never more than the maximum). */
   const pageSize = (field: FieldNode): number => {
     const argument = field.arguments?.find((a) => a.name.value === bounds.pageSizeArgument);
-    let value: unknown = argument === undefined ? undefined : argument.value.kind === Kind.INT ? Number(argument.value.value) : argument.value.kind === Kind.VARIABLE ? variable(argument.value.name.value) : argument.value.kind === Kind.NULL ? null : NaN;
+    let value: unknown =
+      argument === undefined
+        ? undefined
+        : argument.value.kind === Kind.INT
+          ? Number(argument.value.value)
+          : argument.value.kind === Kind.VARIABLE
+            ? variable(argument.value.name.value)
+            : argument.value.kind === Kind.NULL
+              ? null
+              : NaN;
     if (value === undefined || value === null) value = bounds.defaultPageSize;
     // Anything else fails argument coercion before a resolver runs; count the worst case anyway.
     if (typeof value !== 'number' || !Number.isFinite(value)) return bounds.maxPageSize;
@@ -221,7 +240,9 @@ export function resolverBound(
  * Empty for this schema; a test keeps it so.
  */
 export function unboundedLists(schema: GraphQLSchema, bounds: ListBounds = storefrontListBounds): string[] {
-  const types = Object.values(schema.getTypeMap()).filter((t): t is GraphQLObjectType | GraphQLInterfaceType => (isObjectType(t) || isInterfaceType(t)) && !t.name.startsWith('__'));
+  const types = Object.values(schema.getTypeMap()).filter(
+    (t): t is GraphQLObjectType | GraphQLInterfaceType => (isObjectType(t) || isInterfaceType(t)) && !t.name.startsWith('__'),
+  );
   const paged = new Map<string, boolean>();
   for (const type of types) {
     for (const field of Object.values(type.getFields())) {

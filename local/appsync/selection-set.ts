@@ -7,7 +7,11 @@ import { collectFields, type Fragments } from '../graphql/collect-fields.js';
  * fragments expanded, selections `@skip`/`@include` leave out left out,
  * introspection fields left out. Walked with local/graphql's collectFields.
  */
-export function selectionSetList(fieldNodes: readonly FieldNode[], fragments: Fragments, variables: Readonly<Record<string, unknown>> = {}): string[] {
+export function selectionSetList(
+  fieldNodes: readonly FieldNode[],
+  fragments: Fragments,
+  variables: Readonly<Record<string, unknown>> = {},
+): string[] {
   const context = { fragments, variables };
   const paths: string[] = [];
   const seen = new Set<string>();

@@ -87,9 +87,7 @@ function createTableInput(physicalName: string, declaration: TableDeclaration): 
   const define = (key: KeyAttribute): void => {
     const known = attributes.get(key.name);
     if (known && known.AttributeType !== key.type) {
-      throw new Error(
-        `Table ${declaration.name}: attribute ${key.name} is declared both as ${known.AttributeType} and ${key.type}`,
-      );
+      throw new Error(`Table ${declaration.name}: attribute ${key.name} is declared both as ${known.AttributeType} and ${key.type}`);
     }
     attributes.set(key.name, { AttributeName: key.name, AttributeType: key.type });
   };

@@ -144,7 +144,9 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
 async function listTablesProbe(port: number, signal: AbortSignal): Promise<void> {
   const client = new DynamoDBClient({ ...dynamoDbClientConfig(`http://${LOOPBACK_HOST}:${port}`), maxAttempts: 1 });
   try {
-    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) });
+    await client.send(new ListTablesCommand({ Limit: 1 }), {
+      abortSignal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+    });
   } finally {
     client.destroy();
   }
@@ -167,7 +169,18 @@ async function compiledLauncher(classpath: readonly string[]): Promise<string | 
     const ok = await new Promise<boolean>((done) => {
       const javac = spawn(
         'java',
-        ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '--release', '17', '-nowarn', '-cp', classpath.join(delimiter), '-d', scratch, LAUNCHER],
+        [
+          '-m',
+          'jdk.compiler/com.sun.tools.javac.Main',
+          '--release',
+          '17',
+          '-nowarn',
+          '-cp',
+          classpath.join(delimiter),
+          '-d',
+          scratch,
+          LAUNCHER,
+        ],
         { stdio: 'ignore' },
       );
       javac.once('error', () => done(false));

@@ -137,7 +137,10 @@ async function loadCa(directory: string, now: Date): Promise<CaMaterial | undefi
     const certificate = new X509Certificate(certificatePem);
     const key = createPrivateKey(keyPem);
     const usable =
-      certificate.ca && certificate.checkPrivateKey(key) && certificate.verify(certificate.publicKey) && stillValid(certificate, now, CA_RENEW_BEFORE_DAYS);
+      certificate.ca &&
+      certificate.checkPrivateKey(key) &&
+      certificate.verify(certificate.publicKey) &&
+      stillValid(certificate, now, CA_RENEW_BEFORE_DAYS);
     return usable ? { certificatePem, keyPem, certificate, key } : undefined;
   } catch {
     // Unparsable files (truncated, hand-edited): start over rather than fail the runtime.

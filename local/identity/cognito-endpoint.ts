@@ -128,7 +128,8 @@ const SRP_N = BigInt(
 );
 const SRP_G = 2n;
 
-const toBuffer = (value: bigint): Buffer => Buffer.from(value.toString(16).padStart(Math.ceil(value.toString(16).length / 2) * 2, '0'), 'hex');
+const toBuffer = (value: bigint): Buffer =>
+  Buffer.from(value.toString(16).padStart(Math.ceil(value.toString(16).length / 2) * 2, '0'), 'hex');
 const SRP_N_BYTES = toBuffer(SRP_N);
 
 /**
@@ -176,8 +177,13 @@ const SRP_K = hashOfHex(paddedHex(SRP_N) + paddedHex(SRP_G));
 
 /** The 16-byte key both sides derive from S and u (HKDF-SHA256, one block, info "Caldera Derived Key" 0x01). */
 function srpSessionKey(S: bigint, u: bigint): Buffer {
-  const prk = createHmac('sha256', Buffer.from(paddedHex(u), 'hex')).update(Buffer.from(paddedHex(S), 'hex')).digest();
-  return createHmac('sha256', prk).update(Buffer.concat([Buffer.from('Caldera Derived Key', 'utf8'), Buffer.from([1])])).digest().subarray(0, 16);
+  const prk = createHmac('sha256', Buffer.from(paddedHex(u), 'hex'))
+    .update(Buffer.from(paddedHex(S), 'hex'))
+    .digest();
+  return createHmac('sha256', prk)
+    .update(Buffer.concat([Buffer.from('Caldera Derived Key', 'utf8'), Buffer.from([1])]))
+    .digest()
+    .subarray(0, 16);
 }
 
 interface SrpVerifier {
@@ -249,7 +255,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     return verifier;
   }
   const fakeSaltKey = randomBytes(32);
-  const fakeSalt = (username: string): bigint => BigInt(`0x${createHmac('sha256', fakeSaltKey).update(username, 'utf8').digest('hex').slice(0, 32)}`);
+  const fakeSalt = (username: string): bigint =>
+    BigInt(`0x${createHmac('sha256', fakeSaltKey).update(username, 'utf8').digest('hex').slice(0, 32)}`);
   /** USER_SRP_AUTH challenges awaiting their answer, by SECRET_BLOCK (single use). */
   const pending = new Map<string, PendingChallenge>();
 
@@ -272,14 +279,23 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     const common = { username: user.username, sub, groups: user.groups ?? [], expiresInSeconds: tokenLifetime };
     return {
       AccessToken: userPool.mint({ ...common, tokenUse: 'access', overrideClaims: { origin_jti: originJti } }),
-      IdToken: userPool.mint({ ...common, tokenUse: 'id', ...(user.email ? { email: user.email } : {}), overrideClaims: { origin_jti: originJti } }),
+      IdToken: userPool.mint({
+        ...common,
+        tokenUse: 'id',
+        ...(user.email ? { email: user.email } : {}),
+        overrideClaims: { origin_jti: originJti },
+      }),
       ExpiresIn: tokenLifetime,
       TokenType: 'Bearer',
     };
   }
 
   function checkClient(clientId: unknown): void {
-    if (typeof clientId !== 'string' || clientId === '') throw new CognitoError('InvalidParameterException', '1 validation error detected: Value null at \'clientId\' failed to satisfy constraint: Member must not be null');
+    if (typeof clientId !== 'string' || clientId === '')
+      throw new CognitoError(
+        'InvalidParameterException',
+        "1 validation error detected: Value null at 'clientId' failed to satisfy constraint: Member must not be null",
+      );
     if (clientId !== userPool.clientId) throw new CognitoError('ResourceNotFoundException', `User pool client ${clientId} does not exist.`);
   }
 
@@ -301,8 +317,10 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
   function srpChallenge(parameters: Record<string, unknown>): unknown {
     const username = parameters.USERNAME;
     const srpA = parameters.SRP_A;
-    if (typeof username !== 'string' || username === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
-    if (typeof srpA !== 'string' || !/^[0-9a-fA-F]{1,1024}$/.test(srpA)) throw new CognitoError('InvalidParameterException', 'Missing or invalid required parameter SRP_A');
+    if (typeof username !== 'string' || username === '')
+      throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
+    if (typeof srpA !== 'string' || !/^[0-9a-fA-F]{1,1024}$/.test(srpA))
+      throw new CognitoError('InvalidParameterException', 'Missing or invalid required parameter SRP_A');
     const A = BigInt(`0x${srpA}`);
     if (A % SRP_N === 0n) throw new CognitoError('InvalidParameterException', 'SRP_A is invalid');
     const user = users.get(username);
@@ -319,11 +337,22 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     const u = hashOfHex(paddedHex(A) + paddedHex(B));
     const S = srpModPow((A * srpModPow(v, u)) % SRP_N, b);
     const secretBlock = randomBytes(64).toString('base64');
-    pending.set(secretBlock, { username: user?.username, userIdForSrp: username, key: srpSessionKey(S, u), expiresAt: now() + SRP_CHALLENGE_TTL_MS });
+    pending.set(secretBlock, {
+      username: user?.username,
+      userIdForSrp: username,
+      key: srpSessionKey(S, u),
+      expiresAt: now() + SRP_CHALLENGE_TTL_MS,
+    });
     while (pending.size > MAX_PENDING_CHALLENGES) pending.delete(pending.keys().next().value as string);
     return {
       ChallengeName: 'PASSWORD_VERIFIER',
-      ChallengeParameters: { SALT: salt.toString(16), SRP_B: B.toString(16), SECRET_BLOCK: secretBlock, USERNAME: username, USER_ID_FOR_SRP: username },
+      ChallengeParameters: {
+        SALT: salt.toString(16),
+        SRP_B: B.toString(16),
+        SECRET_BLOCK: secretBlock,
+        USERNAME: username,
+        USER_ID_FOR_SRP: username,
+      },
     };
   }
 
@@ -333,15 +362,29 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     const signature = responses.PASSWORD_CLAIM_SIGNATURE;
     const timestamp = responses.TIMESTAMP;
     const username = responses.USERNAME;
-    for (const [name, value] of Object.entries({ USERNAME: username, PASSWORD_CLAIM_SECRET_BLOCK: secretBlock, PASSWORD_CLAIM_SIGNATURE: signature, TIMESTAMP: timestamp })) {
-      if (typeof value !== 'string' || value === '' || value.length > 512) throw new CognitoError('InvalidParameterException', `Missing or invalid required parameter ${name}`);
+    for (const [name, value] of Object.entries({
+      USERNAME: username,
+      PASSWORD_CLAIM_SECRET_BLOCK: secretBlock,
+      PASSWORD_CLAIM_SIGNATURE: signature,
+      TIMESTAMP: timestamp,
+    })) {
+      if (typeof value !== 'string' || value === '' || value.length > 512)
+        throw new CognitoError('InvalidParameterException', `Missing or invalid required parameter ${name}`);
     }
     const challenge = pending.get(secretBlock as string);
     pending.delete(secretBlock as string);
-    if (!challenge || now() >= challenge.expiresAt) throw new CognitoError('NotAuthorizedException', 'Invalid session for the user, session is expired.');
+    if (!challenge || now() >= challenge.expiresAt)
+      throw new CognitoError('NotAuthorizedException', 'Invalid session for the user, session is expired.');
     if (username !== challenge.userIdForSrp) throw new CognitoError('NotAuthorizedException', 'Incorrect username or password.');
     const expected = createHmac('sha256', challenge.key)
-      .update(Buffer.concat([Buffer.from(poolName, 'utf8'), Buffer.from(challenge.userIdForSrp, 'utf8'), Buffer.from(secretBlock as string, 'base64'), Buffer.from(timestamp as string, 'utf8')]))
+      .update(
+        Buffer.concat([
+          Buffer.from(poolName, 'utf8'),
+          Buffer.from(challenge.userIdForSrp, 'utf8'),
+          Buffer.from(secretBlock as string, 'base64'),
+          Buffer.from(timestamp as string, 'utf8'),
+        ]),
+      )
       .digest();
     const presented = Buffer.from(signature as string, 'base64');
     const matches = presented.length === expected.length && timingSafeEqual(presented, expected);
@@ -353,8 +396,10 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
   function passwordAuth(parameters: Record<string, unknown>): unknown {
     const username = parameters.USERNAME;
     const password = parameters.PASSWORD;
-    if (typeof username !== 'string' || username === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
-    if (typeof password !== 'string' || password === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter PASSWORD');
+    if (typeof username !== 'string' || username === '')
+      throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
+    if (typeof password !== 'string' || password === '')
+      throw new CognitoError('InvalidParameterException', 'Missing required parameter PASSWORD');
     const user = users.get(username);
     const matches = timingSafeEqual(digest(password), user?.passwordDigest ?? decoy);
     if (!user) {
@@ -366,7 +411,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
   }
 
   function refresh(refreshToken: unknown): unknown {
-    if (typeof refreshToken !== 'string' || refreshToken === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter REFRESH_TOKEN');
+    if (typeof refreshToken !== 'string' || refreshToken === '')
+      throw new CognitoError('InvalidParameterException', 'Missing required parameter REFRESH_TOKEN');
     const session = byRefreshToken.get(digest(refreshToken).toString('hex'));
     if (!session || session.revoked) throw new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
     if (now() >= session.refreshExpiresAt) throw new CognitoError('NotAuthorizedException', 'Refresh Token has expired');
@@ -377,7 +423,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
 
   /** The access token's session, checked as Cognito checks it for its own APIs (revocation included). */
   async function accessSession(accessToken: unknown): Promise<{ user: DevUser; session: Session | undefined }> {
-    if (typeof accessToken !== 'string' || accessToken === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter AccessToken');
+    if (typeof accessToken !== 'string' || accessToken === '')
+      throw new CognitoError('InvalidParameterException', 'Missing required parameter AccessToken');
     let payload: Record<string, unknown>;
     try {
       payload = (await userPool.verify(accessToken)) as unknown as Record<string, unknown>;
@@ -404,13 +451,19 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
       if (typeof flow !== 'string') throw new CognitoError('InvalidParameterException', 'Missing required parameter AuthFlow');
       const allowedAs = flow === 'REFRESH_TOKEN' ? 'REFRESH_TOKEN_AUTH' : flow;
       if (!authFlows.has(allowedAs)) {
-        throw new CognitoError('InvalidParameterException', `${flow} flow not enabled for this client (it allows ${[...authFlows].join(', ')})`);
+        throw new CognitoError(
+          'InvalidParameterException',
+          `${flow} flow not enabled for this client (it allows ${[...authFlows].join(', ')})`,
+        );
       }
       const authParameters = parameters as Record<string, unknown>;
       if (flow === 'USER_SRP_AUTH') return srpChallenge(authParameters);
       if (flow === 'USER_PASSWORD_AUTH') return passwordAuth(authParameters);
       if (flow === 'REFRESH_TOKEN_AUTH' || flow === 'REFRESH_TOKEN') return refresh(authParameters.REFRESH_TOKEN);
-      throw new CognitoError('InvalidParameterException', `${flow} flow not enabled for this client (it allows ${[...authFlows].join(', ')})`);
+      throw new CognitoError(
+        'InvalidParameterException',
+        `${flow} flow not enabled for this client (it allows ${[...authFlows].join(', ')})`,
+      );
     },
     RespondToAuthChallenge: (body) => {
       checkClient(body.ClientId);
@@ -419,7 +472,10 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
         throw new CognitoError('InvalidParameterException', 'Missing required parameter ChallengeResponses');
       }
       if (body.ChallengeName !== 'PASSWORD_VERIFIER') {
-        throw new CognitoError('InvalidParameterException', `The local user pool answers only the PASSWORD_VERIFIER challenge, not ${String(body.ChallengeName)}`);
+        throw new CognitoError(
+          'InvalidParameterException',
+          `The local user pool answers only the PASSWORD_VERIFIER challenge, not ${String(body.ChallengeName)}`,
+        );
       }
       return passwordVerifier(responses as Record<string, unknown>);
     },
@@ -436,7 +492,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     },
     RevokeToken: (body) => {
       checkClient(body.ClientId);
-      if (typeof body.Token !== 'string' || body.Token === '') throw new CognitoError('InvalidParameterException', 'Missing required parameter Token');
+      if (typeof body.Token !== 'string' || body.Token === '')
+        throw new CognitoError('InvalidParameterException', 'Missing required parameter Token');
       const session = byRefreshToken.get(digest(body.Token).toString('hex'));
       // Cognito answers an unknown or already revoked refresh token with success too.
       if (session) session.revoked = true;
@@ -457,9 +514,13 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
     if (req.method === 'OPTIONS') {
       req.resume();
       const requested = String(req.headers['access-control-request-headers'] ?? '');
-      const echoed = requested.length <= MAX_REQUESTED_HEADERS_LENGTH
-        ? requested.split(',').map((name) => name.trim()).filter((name) => name !== '' && isHeaderToken(name))
-        : [];
+      const echoed =
+        requested.length <= MAX_REQUESTED_HEADERS_LENGTH
+          ? requested
+              .split(',')
+              .map((name) => name.trim())
+              .filter((name) => name !== '' && isHeaderToken(name))
+          : [];
       res.writeHead(200, {
         ...cors,
         'access-control-allow-methods': 'POST',
@@ -476,7 +537,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
       res.writeHead(status, { ...cors, ...extra, 'content-type': CONTENT_TYPE, 'content-length': String(Buffer.byteLength(text)) });
       res.end(text);
     };
-    const fail = (error: CognitoError): void => send(error.status, { __type: error.type, message: error.message }, { 'x-amzn-errortype': `${error.type}:` });
+    const fail = (error: CognitoError): void =>
+      send(error.status, { __type: error.type, message: error.message }, { 'x-amzn-errortype': `${error.type}:` });
 
     try {
       if (req.method !== 'POST') {
@@ -489,7 +551,10 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
       const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
       if (!operation) {
         req.resume();
-        throw new CognitoError('UnknownOperationException', `Unknown or unsupported operation ${target || '(no X-Amz-Target)'}; the local user pool serves ${Object.keys(operations).join(', ')}`);
+        throw new CognitoError(
+          'UnknownOperationException',
+          `Unknown or unsupported operation ${target || '(no X-Amz-Target)'}; the local user pool serves ${Object.keys(operations).join(', ')}`,
+        );
       }
       if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
         res.setHeader('connection', 'close');
@@ -506,7 +571,8 @@ export function createCognitoEndpoint(options: CognitoEndpointOptions): CognitoE
       } catch {
         throw new CognitoError('SerializationException', 'The request body is not valid JSON');
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new CognitoError('SerializationException', 'The request body must be a JSON object');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new CognitoError('SerializationException', 'The request body must be a JSON object');
       send(200, await operation(body as Record<string, unknown>));
     } catch (error) {
       if (res.headersSent) {

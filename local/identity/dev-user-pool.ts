@@ -33,7 +33,6 @@ export interface MintOptions {
   readonly overrideClaims?: Readonly<Record<string, unknown>>;
 }
 
-
 const KEY_ID = 'local-dev-key';
 
 function loadOrCreateKey(keyFile: string | undefined): KeyObject {
@@ -85,7 +84,12 @@ export class DevUserPool {
     };
     const claims =
       tokenUse === 'id'
-        ? { ...common, aud: this.clientId, 'cognito:username': options.username, ...(options.email ? { email: options.email, email_verified: true } : {}) }
+        ? {
+            ...common,
+            aud: this.clientId,
+            'cognito:username': options.username,
+            ...(options.email ? { email: options.email, email_verified: true } : {}),
+          }
         : { ...common, client_id: this.clientId, username: options.username, scope: 'aws.cognito.signin.user.admin' };
     const signingInput = `${base64url({ alg: 'RS256', kid: KEY_ID, typ: 'JWT' })}.${base64url({ ...claims, ...options.overrideClaims })}`;
     const signature = sign('RSA-SHA256', Buffer.from(signingInput), this.#privateKey).toString('base64url');
@@ -93,7 +97,9 @@ export class DevUserPool {
   }
 
   /** Verifies like AppSync does for AMAZON_COGNITO_USER_POOLS; throws on any failed check. */
-  async verify(token: string): Promise<CognitoIdOrAccessTokenPayload<{ tokenUse: null; clientId: string; userPoolId: string }, Record<string, never>>> {
+  async verify(
+    token: string,
+  ): Promise<CognitoIdOrAccessTokenPayload<{ tokenUse: null; clientId: string; userPoolId: string }, Record<string, never>>> {
     return this.#verifier.verify(token);
   }
 }

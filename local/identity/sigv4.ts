@@ -22,7 +22,8 @@ export type SigV4Result = { readonly ok: true; readonly principal: IamPrincipal 
 
 /** AWS rejects signatures whose x-amz-date is more than 5 minutes off. */
 const MAX_SKEW_MS = 5 * 60_000;
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
 /** The SHA-256 checksum SignatureV4 wants, from node:crypto (HMAC when given a key). */
 class NodeSha256 implements Checksum {
@@ -69,10 +70,19 @@ export async function verifySigV4(
 ): Promise<SigV4Result> {
   const match = AUTHORIZATION.exec(request.headers['authorization'] ?? '');
   if (!match) return { ok: false, reason: 'malformed SigV4 Authorization header' };
-  const [, accessKeyId, day, region, service, signedHeaderList, signature] = match as unknown as [string, string, string, string, string, string, string];
+  const [, accessKeyId, day, region, service, signedHeaderList, signature] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const principal = principals.get(accessKeyId);
   if (!principal) return { ok: false, reason: 'unknown access key' };
-  if (region !== scope.region || service !== scope.service) return { ok: false, reason: 'credential scope names another region or service' };
+  if (region !== scope.region || service !== scope.service)
+    return { ok: false, reason: 'credential scope names another region or service' };
   const date = amzDate(request.headers['x-amz-date'] ?? '');
   if (!date || !request.headers['x-amz-date']!.startsWith(day)) return { ok: false, reason: 'missing or inconsistent X-Amz-Date' };
   if (Math.abs(now - date.getTime()) > MAX_SKEW_MS) return { ok: false, reason: 'signature expired or not yet valid' };

@@ -209,7 +209,8 @@ export class LocalFunction {
     this.maxConcurrency = options.maxConcurrency;
     this.idleTimeoutMs = idleTimeoutSeconds * 1000;
     this.maxYoungGenerationSizeMb = options.maxYoungGenerationSizeMb ?? Math.max(4, Math.floor(this.memoryMb / 32));
-    if (!(this.maxYoungGenerationSizeMb > 0)) throw new RangeError(`maxYoungGenerationSizeMb must be positive, got ${this.maxYoungGenerationSizeMb}`);
+    if (!(this.maxYoungGenerationSizeMb > 0))
+      throw new RangeError(`maxYoungGenerationSizeMb must be positive, got ${this.maxYoungGenerationSizeMb}`);
     this.log = options.log ?? ((line) => void process.stderr.write(`${line}\n`));
     this.region = options.environment.AWS_REGION ?? options.environment.AWS_DEFAULT_REGION ?? 'us-east-1';
 
@@ -309,9 +310,10 @@ export class LocalFunction {
   private spawn(invocation: QueuedInvocation): void {
     const id = this.nextEnvironmentId++;
     const now = new Date();
-    const logStreamName = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(
-      now.getUTCDate(),
-    ).padStart(2, '0')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+    const logStreamName = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(
+      2,
+      '0',
+    )}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
     let worker: Worker;
     try {
       worker = this.startWorker(id, logStreamName);
@@ -541,9 +543,7 @@ export class LocalFunction {
       durationMs,
       // Lambda bills per started millisecond.
       billedDurationMs: Math.ceil(durationMs),
-      ...(invocation.coldStart && environment.initDurationMs !== undefined
-        ? { initDurationMs: environment.initDurationMs }
-        : {}),
+      ...(invocation.coldStart && environment.initDurationMs !== undefined ? { initDurationMs: environment.initDurationMs } : {}),
       memorySizeMb: this.memoryMb,
       maxMemoryUsedMb: Math.ceil(environment.maxMemoryBytes / MIB),
       coldStart: invocation.coldStart,

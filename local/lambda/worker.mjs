@@ -138,9 +138,7 @@ async function loadHandler() {
     throw classifyImportError(error);
   }
   /** @type {unknown} */
-  const handler = data.handlerExport
-    .split('.')
-    .reduce((/** @type {any} */ object, key) => (object == null ? undefined : object[key]), mod);
+  const handler = data.handlerExport.split('.').reduce((/** @type {any} */ object, key) => (object == null ? undefined : object[key]), mod);
   if (!handler) throw new RuntimeError('HandlerNotFound', `${data.handlerName} is undefined or not exported`);
   if (typeof handler !== 'function') throw new RuntimeError('HandlerNotFound', `${data.handlerName} is not a function`);
   return handler;
@@ -223,7 +221,14 @@ async function invoke(message) {
   }
   const durationMs = performance.now() - started;
   currentRequestId = null;
-  port.postMessage({ type: 'result', requestId: message.requestId, durationMs, maxMemoryBytes: sampleMemory(), heap: heapNow(), ...outcome });
+  port.postMessage({
+    type: 'result',
+    requestId: message.requestId,
+    durationMs,
+    maxMemoryBytes: sampleMemory(),
+    heap: heapNow(),
+    ...outcome,
+  });
 }
 
 const handlerPromise = loadHandler();

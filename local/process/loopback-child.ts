@@ -395,12 +395,19 @@ export class LoopbackChild {
   #earlyExitError(exit: ExitInfo, running: Running): ChildStartError {
     if (exit.kind === 'spawn-error') {
       const explained = this.#options.explainSpawnError?.(exit.error);
-      return new ChildStartError('spawn', explained ?? `Cannot start ${this.name}: spawning ${this.#options.command} failed: ${exit.error.message}`, {
-        cause: exit.error,
-      });
+      return new ChildStartError(
+        'spawn',
+        explained ?? `Cannot start ${this.name}: spawning ${this.#options.command} failed: ${exit.error.message}`,
+        {
+          cause: exit.error,
+        },
+      );
     }
     const bind = this.#options.isBindFailure?.(exit, running.output) ?? false;
-    return new ChildStartError(bind ? 'bind' : 'exit', `${this.name} exited before it was ready (${describeExit(exit)}) on port ${running.port}.${this.#tail(running)}`);
+    return new ChildStartError(
+      bind ? 'bind' : 'exit',
+      `${this.name} exited before it was ready (${describeExit(exit)}) on port ${running.port}.${this.#tail(running)}`,
+    );
   }
 
   #tail(running: Running): string {

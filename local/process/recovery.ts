@@ -79,12 +79,18 @@ export class StackRecovery {
         redis.on('crash', ({ exit, restarting }) =>
           this.#alert(
             'redis',
-            `redis-server died (${describeExit(exit)}): reads go to DynamoDB meanwhile.` + (restarting ? ` Restarting it, empty, on port ${redis.port}...` : ''),
+            `redis-server died (${describeExit(exit)}): reads go to DynamoDB meanwhile.` +
+              (restarting ? ` Restarting it, empty, on port ${redis.port}...` : ''),
           ),
         ),
-        redis.on('restarted', ({ downMs }) => this.#options.inform(`redis-server is back after ${downMs} ms, empty: the cache refills as products are read.`)),
+        redis.on('restarted', ({ downMs }) =>
+          this.#options.inform(`redis-server is back after ${downMs} ms, empty: the cache refills as products are read.`),
+        ),
         redis.on('failed', (error) =>
-          this.#alert('redis', `redis-server cannot be restarted: ${error.message} The API keeps answering from DynamoDB, uncached; restart the stack to get the cache back.`),
+          this.#alert(
+            'redis',
+            `redis-server cannot be restarted: ${error.message} The API keeps answering from DynamoDB, uncached; restart the stack to get the cache back.`,
+          ),
         ),
       );
     }
@@ -107,7 +113,11 @@ export class StackRecovery {
 
   dynamodbStatus(): { status: DependencyStatus; persisted: boolean; process: ChildHealth; dataLoss: readonly Notice[]; error?: string } {
     const process = this.#options.dynamodb.health();
-    const status: DependencyStatus = this.#fatal ? 'down' : this.#recovering && process.state === 'running' ? 'recovering' : childStatus(process);
+    const status: DependencyStatus = this.#fatal
+      ? 'down'
+      : this.#recovering && process.state === 'running'
+        ? 'recovering'
+        : childStatus(process);
     return {
       status,
       persisted: this.#options.dynamodb.persistDir !== undefined,
@@ -147,11 +157,17 @@ export class StackRecovery {
       if (this.#disposed) return;
       this.#options.inform(
         `DynamoDB Local is back on port ${dynamodb.port} after ${downMs} ms` +
-          (dynamodb.persistDir === undefined ? ', with the declared tables recreated empty.' : `, with its data (persisted in ${dynamodb.persistDir}).`),
+          (dynamodb.persistDir === undefined
+            ? ', with the declared tables recreated empty.'
+            : `, with its data (persisted in ${dynamodb.persistDir}).`),
       );
     } catch (error) {
       if (this.#disposed) return;
-      this.#die(new Error(`DynamoDB Local restarted, but the stack could not recover: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      this.#die(
+        new Error(`DynamoDB Local restarted, but the stack could not recover: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        }),
+      );
     }
   }
 

@@ -105,11 +105,16 @@ export class RealtimeConnection {
     // Authenticated once at connect; the verdict is reported in answer to connection_init (or the first start).
     this.#authentication = isRealtimeError(headers) ? Promise.resolve(headers) : this.#authenticate(headers);
     // connection_init is optional in AppSync's protocol; a socket that neither inits nor subscribes is closed.
-    this.#initTimer = setTimeout(() => this.close(CLOSE_CODES.initTimeout, 'Connection initialisation timeout'), env.connectionInitTimeoutMs);
+    this.#initTimer = setTimeout(
+      () => this.close(CLOSE_CODES.initTimeout, 'Connection initialisation timeout'),
+      env.connectionInitTimeoutMs,
+    );
     this.#initTimer.unref();
     ws.on('message', (data) => {
       const text = rawText(data);
-      this.#queue = this.#queue.then(() => this.#handle(text)).catch((error: unknown) => env.log(`[realtime] ${this.id}: ${String(error)}`));
+      this.#queue = this.#queue
+        .then(() => this.#handle(text))
+        .catch((error: unknown) => env.log(`[realtime] ${this.id}: ${String(error)}`));
     });
     ws.on('close', () => this.#cleanup());
     ws.on('error', (error) => env.log(`[realtime] ${this.id} socket error: ${error.message}`));
@@ -220,7 +225,14 @@ export class RealtimeConnection {
     const fieldName = request.prepared.fieldName;
     const typeName = this.#env.documents.subscriptionTypeName;
     if (!this.#env.authorization.allows(caller, typeName, fieldName)) return fail([errors.fieldUnauthorized(fieldName, typeName)]);
-    const refused = await this.#env.onSubscribe?.({ fieldName, arguments: request.args, variables: start.variables, caller, identity, headers: start.authorization });
+    const refused = await this.#env.onSubscribe?.({
+      fieldName,
+      arguments: request.args,
+      variables: start.variables,
+      caller,
+      identity,
+      headers: start.authorization,
+    });
     if (refused) return fail([refused]);
     const filter = this.#env.subscriptionFilter?.({ fieldName, arguments: request.args, caller, identity }) ?? null;
     const problem = filter === null ? null : filterProblem(filter);

@@ -35,7 +35,21 @@ export interface SubscriptionFilter {
   readonly filterGroup: ReadonlyArray<{ readonly filters: readonly FieldFilter[] }>;
 }
 
-const OPERATORS = new Set<string>(['eq', 'ne', 'le', 'lt', 'ge', 'gt', 'contains', 'notContains', 'beginsWith', 'in', 'notIn', 'between', 'containsAny']);
+const OPERATORS = new Set<string>([
+  'eq',
+  'ne',
+  'le',
+  'lt',
+  'ge',
+  'gt',
+  'contains',
+  'notContains',
+  'beginsWith',
+  'in',
+  'notIn',
+  'between',
+  'containsAny',
+]);
 
 /** AppSync's documented bounds, enforced so a filter that AppSync would reject fails locally too. */
 const LIMITS = { groups: 10, filtersPerGroup: 5, inValues: 5, containsAnyValues: 20, pathDepth: 5 } as const;
@@ -51,7 +65,8 @@ export function filterProblem(filter: unknown): string | null {
     if (filters.length === 0 || filters.length > LIMITS.filtersPerGroup) return `filters must hold 1 to ${LIMITS.filtersPerGroup} entries`;
     for (const f of filters) {
       if (!isRecord(f) || typeof f['fieldName'] !== 'string' || f['fieldName'] === '') return 'Each filter needs a fieldName';
-      if (f['fieldName'].split('.').length > LIMITS.pathDepth) return `fieldName ${f['fieldName']} is nested deeper than ${LIMITS.pathDepth} levels`;
+      if (f['fieldName'].split('.').length > LIMITS.pathDepth)
+        return `fieldName ${f['fieldName']} is nested deeper than ${LIMITS.pathDepth} levels`;
       const operator = f['operator'];
       if (typeof operator !== 'string' || !OPERATORS.has(operator)) return `Unknown filter operator ${String(operator)}`;
       const value = f['value'];

@@ -56,15 +56,25 @@ export class SubscriptionDocuments {
   readonly #subscriptions = new WeakMap<PreparedQuery, Map<string, PreparedDocument>>();
 
   /** `documents`: a DocumentCache to share (its limits apply), or the size of an own one with `limits`. */
-  constructor(schema: GraphQLSchema, authorization: FieldAuthorizer, documents: DocumentCache | number = 1000, limits: ApiLimits = api.limits) {
+  constructor(
+    schema: GraphQLSchema,
+    authorization: FieldAuthorizer,
+    documents: DocumentCache | number = 1000,
+    limits: ApiLimits = api.limits,
+  ) {
     this.#schema = schema;
     this.#subscriptionType = schema.getSubscriptionType();
     this.#authorization = authorization;
-    if (typeof documents !== 'number' && documents.schema !== schema) throw new Error('The real-time DocumentCache must validate against the real-time schema');
+    if (typeof documents !== 'number' && documents.schema !== schema)
+      throw new Error('The real-time DocumentCache must validate against the real-time schema');
     this.#documents = typeof documents === 'number' ? new DocumentCache({ schema, limits, maxEntries: documents }) : documents;
   }
 
-  request(query: string, operationName: string | null, variables: Readonly<Record<string, unknown>>): SubscriptionRequest | RealtimeError[] {
+  request(
+    query: string,
+    operationName: string | null,
+    variables: Readonly<Record<string, unknown>>,
+  ): SubscriptionRequest | RealtimeError[] {
     const prepared = this.#prepare(query, operationName);
     if (Array.isArray(prepared)) return prepared;
     const operation = getOperationAST(prepared.document, prepared.operationName ?? undefined);
@@ -100,17 +110,20 @@ export class SubscriptionDocuments {
     return JSON.stringify(payload);
   }
 
-  readonly #fieldResolver: GraphQLFieldResolver<unknown, { caller: Caller; result: Readonly<Record<string, unknown>>; depthLimit: number | undefined }> = (
-    source,
-    args,
-    context,
-    info,
-  ) => {
+  readonly #fieldResolver: GraphQLFieldResolver<
+    unknown,
+    { caller: Caller; result: Readonly<Record<string, unknown>>; depthLimit: number | undefined }
+  > = (source, args, context, info) => {
     // The root field was authorized at `start`; its value is the published result itself.
     if (info.parentType === this.#subscriptionType) return context.result;
     if (context.depthLimit !== undefined && fieldLevel(info) > context.depthLimit) throw depthLimitError(info, context.depthLimit);
     if (!this.#authorization.allows(context.caller, info.parentType.name, info.fieldName)) {
-      throw resolverError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, 'Unauthorized', null, info.fieldNodes);
+      throw resolverError(
+        `Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`,
+        'Unauthorized',
+        null,
+        info.fieldNodes,
+      );
     }
     return defaultFieldResolver(source, args, context, info);
   };
@@ -136,7 +149,13 @@ export class SubscriptionDocuments {
     const document = prepared.document;
     const operation = getOperationAST(document, operationName ?? undefined);
     if (!operation) {
-      return [errors.validation(operationName ? `Unknown operation named "${operationName}"` : 'The document must contain exactly one operation, or name one with operationName')];
+      return [
+        errors.validation(
+          operationName
+            ? `Unknown operation named "${operationName}"`
+            : 'The document must contain exactly one operation, or name one with operationName',
+        ),
+      ];
     }
     if (operation.operation !== 'subscription') return [errors.unsupported(operation.operation)];
     // Validation (SingleFieldSubscriptionsRule) allows at most one root field, conditioned on no variable

@@ -52,9 +52,19 @@ export const errors = {
   unauthorized: (message: string): RealtimeError => ({ errorType: 'UnauthorizedException', message, errorCode: 401 }),
   badRequest: (message: string): RealtimeError => ({ errorType: 'BadRequestException', message, errorCode: 400 }),
   // AppSync's answer to a message type it does not know (observed: "unknown not supported through the realtime channel").
-  unsupported: (what: string): RealtimeError => ({ errorType: 'UnsupportedOperation', message: `${what} not supported through the realtime channel` }),
-  validation: (message: string, extra: Record<string, unknown> = {}): RealtimeError => ({ errorType: 'ValidationError', message, ...extra }),
-  fieldUnauthorized: (field: string, type: string): RealtimeError => ({ errorType: 'Unauthorized', message: `Not Authorized to access ${field} on type ${type}` }),
+  unsupported: (what: string): RealtimeError => ({
+    errorType: 'UnsupportedOperation',
+    message: `${what} not supported through the realtime channel`,
+  }),
+  validation: (message: string, extra: Record<string, unknown> = {}): RealtimeError => ({
+    errorType: 'ValidationError',
+    message,
+    ...extra,
+  }),
+  fieldUnauthorized: (field: string, type: string): RealtimeError => ({
+    errorType: 'Unauthorized',
+    message: `Not Authorized to access ${field} on type ${type}`,
+  }),
   // AppSync reports a second start with an id already in use as DuplicatedOperationError.
   duplicated: (id: string): RealtimeError => ({ errorType: 'DuplicatedOperationError', message: `Duplicated operation with id ${id}` }),
   unknownOperation: (id: string): RealtimeError => ({ errorType: 'UnknownOperationError', message: `Unknown operation id ${id}` }),
@@ -114,7 +124,8 @@ export function parseClientMessage(text: string): ClientMessage {
       return { type: 'connection_init' };
     case 'start':
     case 'stop':
-      if (id === undefined || id === '') return { type: 'invalid', error: errors.badRequest(`A ${String(message['type'])} message needs a string "id"`) };
+      if (id === undefined || id === '')
+        return { type: 'invalid', error: errors.badRequest(`A ${String(message['type'])} message needs a string "id"`) };
       return message['type'] === 'start' ? { type: 'start', id, payload: message['payload'] } : { type: 'stop', id };
     default:
       return { type: 'invalid', ...(id === undefined ? {} : { id }), error: errors.unsupported('unknown') };
@@ -140,7 +151,8 @@ export function parseStartPayload(payload: unknown): StartRequest | RealtimeErro
   const operationName = data['operationName'] ?? null;
   if (operationName !== null && typeof operationName !== 'string') return errors.badRequest('"operationName" must be a string');
   const extensions = payload['extensions'];
-  const authorization = isRecord(extensions) && isRecord(extensions['authorization']) ? lowerCaseHeaders(extensions['authorization']) : null;
+  const authorization =
+    isRecord(extensions) && isRecord(extensions['authorization']) ? lowerCaseHeaders(extensions['authorization']) : null;
   return { query: data['query'], variables, operationName, authorization, data: payload['data'] };
 }
 

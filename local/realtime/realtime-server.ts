@@ -252,7 +252,9 @@ function acceptsPath(pathname: string, path: string): boolean {
 
 function refuse(socket: Duplex, status: number, statusText: string, body = statusText): void {
   socket.on('error', () => undefined);
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /** Options left undefined fall back to the defaults instead of overriding them. */

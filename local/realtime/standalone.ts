@@ -21,7 +21,10 @@ export interface StandaloneRealtime {
  */
 export async function startStandaloneRealtime(apiKey: string, keyTtlSeconds = 3600): Promise<StandaloneRealtime> {
   const schema = buildAppSyncSchema();
-  const authenticator = new RequestAuthenticator({ api, apiKeys: [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + keyTtlSeconds }] });
+  const authenticator = new RequestAuthenticator({
+    api,
+    apiKeys: [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + keyTtlSeconds }],
+  });
   const server = createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const realtime = attachRealtime({

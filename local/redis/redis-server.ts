@@ -14,7 +14,13 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { DEFAULT_RESTART_POLICY, LoopbackChild, type ChildEvents, type ChildHealth, type RestartPolicy } from '../process/loopback-child.js';
+import {
+  DEFAULT_RESTART_POLICY,
+  LoopbackChild,
+  type ChildEvents,
+  type ChildHealth,
+  type RestartPolicy,
+} from '../process/loopback-child.js';
 import { LOOPBACK_HOST } from '../process/ports.js';
 
 export interface RedisServerHandle {
@@ -97,7 +103,12 @@ export async function startRedisServer(
     readyLine: /Ready to accept connections/,
     isBindFailure: (_exit, output) => output.some((line) => /Address already in use/i.test(line)),
     ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-    restart: options.restart === false ? false : options.restart === undefined || options.restart === true ? DEFAULT_RESTART_POLICY : options.restart,
+    restart:
+      options.restart === false
+        ? false
+        : options.restart === undefined || options.restart === true
+          ? DEFAULT_RESTART_POLICY
+          : options.restart,
   });
   await child.start();
   return {

@@ -1,5 +1,4 @@
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { FunctionError } from '../lambda/function-runtime.js';
 import type { DeadLetter, StreamFailureMessage } from './dead-letters.js';
 import { compareSequenceNumbers } from './lambda-event.js';
 import type { InvokeResult } from '../lambda/invoke-result.js';
@@ -76,7 +75,8 @@ export function judge(result: InvocationResult, batch: readonly DynamoDBRecord[]
   let from = Number.POSITIVE_INFINITY;
   for (const failure of failures as unknown[]) {
     const identifier = typeof failure === 'object' && failure !== null && 'itemIdentifier' in failure ? failure.itemIdentifier : undefined;
-    const index = typeof identifier === 'string' && identifier !== '' ? batch.findIndex((r) => r.dynamodb?.SequenceNumber === identifier) : -1;
+    const index =
+      typeof identifier === 'string' && identifier !== '' ? batch.findIndex((r) => r.dynamodb?.SequenceNumber === identifier) : -1;
     if (index === -1) return { kind: 'failure', functionError: false, reason: `invalid batch item failure ${JSON.stringify(failure)}` };
     from = Math.min(from, index);
   }
@@ -122,7 +122,9 @@ export async function deliverBatch(
           message: failureMessage(target, failed, result, retries + 1),
           records: failed,
         });
-        target.log(`${target.shardId}: ${failed.length} record(s) from ${failed[0]?.dynamodb?.SequenceNumber} sent to the dead letters after ${retries} retries`);
+        target.log(
+          `${target.shardId}: ${failed.length} record(s) from ${failed[0]?.dynamodb?.SequenceNumber} sent to the dead letters after ${retries} retries`,
+        );
         break;
       }
       if (verdict.kind === 'failure' && verdict.functionError && policy.bisectBatchOnFunctionError && failed.length > 1) {
@@ -148,7 +150,12 @@ function arrival(record: DynamoDBRecord | undefined): string {
   return seconds === undefined ? '' : new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function failureMessage(target: DeliveryTarget, failed: readonly DynamoDBRecord[], last: InvocationResult, invocations: number): StreamFailureMessage {
+function failureMessage(
+  target: DeliveryTarget,
+  failed: readonly DynamoDBRecord[],
+  last: InvocationResult,
+  invocations: number,
+): StreamFailureMessage {
   const sequenceNumbers = failed.map((r) => r.dynamodb?.SequenceNumber ?? '0').sort(compareSequenceNumbers);
   return {
     requestContext: {

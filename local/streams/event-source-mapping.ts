@@ -60,7 +60,15 @@ export class EventSourceMapping {
   private readonly controller = new AbortController();
   private readonly shards = new Map<string, { shard: Shard; state: ShardState }>();
   private readonly readers = new Set<Promise<void>>();
-  private readonly stats: ShardStats = { recordsRead: 0, batches: 0, invocations: 0, retries: 0, bisections: 0, deadLetters: 0, checkpoints: new Map() };
+  private readonly stats: ShardStats = {
+    recordsRead: 0,
+    batches: 0,
+    invocations: 0,
+    retries: 0,
+    bisections: 0,
+    deadLetters: 0,
+    checkpoints: new Map(),
+  };
   private discovery: Promise<void> | undefined;
   private wakeDiscovery: (() => void) | undefined;
   /** A shard ended while a discovery round was running: run another at once. */
@@ -136,13 +144,19 @@ export class EventSourceMapping {
     let exclusiveStartShardId: string | undefined;
     do {
       const { StreamDescription } = await this.options.client.send(
-        new DescribeStreamCommand({ StreamArn: this.options.streamArn, ...(exclusiveStartShardId ? { ExclusiveStartShardId: exclusiveStartShardId } : {}) }),
+        new DescribeStreamCommand({
+          StreamArn: this.options.streamArn,
+          ...(exclusiveStartShardId ? { ExclusiveStartShardId: exclusiveStartShardId } : {}),
+        }),
         { abortSignal: signal },
       );
       for (const shard of StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || this.shards.has(shard.ShardId)) continue;
         // LATEST means "from now on": shards already closed when the mapping starts hold only the past.
-        const skip = this.firstDiscovery && this.options.source.startingPosition === 'LATEST' && shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+        const skip =
+          this.firstDiscovery &&
+          this.options.source.startingPosition === 'LATEST' &&
+          shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
         this.shards.set(shard.ShardId, { shard, state: skip ? 'done' : 'waiting' });
       }
       exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;

@@ -11,7 +11,9 @@ import type { AttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
 export function toLambdaRecord(record: StreamsRecord, streamArn: string, fallbackRegion: string): DynamoDBRecord {
   const change = record.dynamodb;
   const dynamodb: StreamRecord = {
-    ...(change?.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(change.ApproximateCreationDateTime.getTime() / 1000) } : {}),
+    ...(change?.ApproximateCreationDateTime
+      ? { ApproximateCreationDateTime: Math.floor(change.ApproximateCreationDateTime.getTime() / 1000) }
+      : {}),
     ...(change?.Keys ? { Keys: toLambdaImage(change.Keys) } : {}),
     ...(change?.NewImage ? { NewImage: toLambdaImage(change.NewImage) } : {}),
     ...(change?.OldImage ? { OldImage: toLambdaImage(change.OldImage) } : {}),

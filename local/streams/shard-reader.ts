@@ -56,7 +56,12 @@ export async function readShard(options: ShardReaderOptions, signal: AbortSignal
 
   const iteratorAt = async (type: ShardIteratorType): Promise<string | undefined> => {
     const { ShardIterator } = await client.send(
-      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: type, ...(type === 'AFTER_SEQUENCE_NUMBER' ? { SequenceNumber: lastRead } : {}) }),
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ShardIteratorType: type,
+        ...(type === 'AFTER_SEQUENCE_NUMBER' ? { SequenceNumber: lastRead } : {}),
+      }),
       { abortSignal: signal },
     );
     return ShardIterator;
@@ -127,7 +132,9 @@ export async function readShard(options: ShardReaderOptions, signal: AbortSignal
         continue;
       }
       options.onReadOutcome?.(error);
-      target.log(`${shardId}: reading failed, retrying in ${READ_ERROR_DELAY_MS} ms: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      target.log(
+        `${shardId}: reading failed, retrying in ${READ_ERROR_DELAY_MS} ms: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      );
       await target.sleep(READ_ERROR_DELAY_MS, signal);
     }
   }

@@ -34,14 +34,20 @@ const REFUSED: AppSyncAuthorizerResult<PartnerContext> = { isAuthorized: false, 
 export type PartnerAuthorizer = (event: AppSyncAuthorizerEvent) => Promise<AppSyncAuthorizerResult<PartnerContext>>;
 
 /** Builds the decision function once per execution environment: the partner list is parsed at init. */
-export function createPartnerAuthorizer(partnerTokensSha256: string | undefined, logger = new Logger({ serviceName: 'authorizer' })): PartnerAuthorizer {
+export function createPartnerAuthorizer(
+  partnerTokensSha256: string | undefined,
+  logger = new Logger({ serviceName: 'authorizer' }),
+): PartnerAuthorizer {
   const partners = parsePartnerHashes(partnerTokensSha256);
   return async (event) => {
     const token = typeof event.authorizationToken === 'string' ? event.authorizationToken : '';
     const partnerId = verifyPartnerToken(token, partners);
     if (!partnerId) {
       // Never log the token itself; the claimed partner id is enough to investigate.
-      logger.warn('Partner token refused', { claimedPartnerId: parsePartnerToken(token)?.partnerId ?? null, requestId: event.requestContext?.requestId });
+      logger.warn('Partner token refused', {
+        claimedPartnerId: parsePartnerToken(token)?.partnerId ?? null,
+        requestId: event.requestContext?.requestId,
+      });
       return REFUSED;
     }
     return { isAuthorized: true, resolverContext: { partnerId }, deniedFields: [...PARTNER_DENIED_FIELDS] };

@@ -96,7 +96,10 @@ export class CacheHold {
 
   #recovered(): void {
     if (!outage) return;
-    this.logger.warn('Cache reachable again: held stream records applied from here on', { unreachableMs: Date.now() - outage.since, heldRecords: outage.held });
+    this.logger.warn('Cache reachable again: held stream records applied from here on', {
+      unreachableMs: Date.now() - outage.since,
+      heldRecords: outage.held,
+    });
     outage = undefined;
   }
 }

@@ -47,17 +47,23 @@ export function keyOf(record: DynamoDBRecord, attribute: string): string {
 
 type Check = (value: unknown) => boolean;
 const text: Check = (v) => typeof v === 'string' && v.length > 0;
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const optionalText: Check = (v) => v === undefined || v === null || typeof v === 'string';
 
 /** Values quoted in an error (it is logged, and lands in dead letters) are cut short: an attribute may hold 400 KB. */
 const MAX_QUOTED_LENGTH = 80;
-const clip = (text: string): string => (text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}… (${text.length} characters)` : text);
+const clip = (text: string): string =>
+  text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}… (${text.length} characters)` : text;
 const quote = (value: unknown): string => clip(JSON.stringify(value) ?? String(value));
 
 function check<T>(what: string, image: Record<string, unknown> | undefined, shape: Record<keyof T & string, Check>): T {
   if (!image) throw new InvalidImageError(`${what}: the record has no new image`);
-  const wrong = Object.entries<Check>(shape).filter(([field, valid]) => !valid(image[field])).map(([field]) => `${field}=${quote(image[field])}`);
+  const wrong = Object.entries<Check>(shape)
+    .filter(([field, valid]) => !valid(image[field]))
+    .map(([field]) => `${field}=${quote(image[field])}`);
   if (wrong.length > 0) throw new InvalidImageError(`${what} ${clip(String(image.id))} is not a valid item: ${wrong.join(', ')}`);
   return image as T;
 }

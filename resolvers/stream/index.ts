@@ -44,7 +44,8 @@ const physicalToLogical = new Map<string, TableName>(
 function sourceTable(record: DynamoDBRecord): TableName {
   const physical = /:table\/([^/]+)\/stream\//.exec(record.eventSourceARN ?? '')?.[1];
   const table = physical === undefined ? undefined : physicalToLogical.get(physical);
-  if (!table) throw new Error(`Record ${record.eventID ?? '?'} comes from ${record.eventSourceARN ?? 'an unknown source'}, not a declared stream`);
+  if (!table)
+    throw new Error(`Record ${record.eventID ?? '?'} comes from ${record.eventSourceARN ?? 'an unknown source'}, not a declared stream`);
   return table;
 }
 
@@ -69,8 +70,10 @@ async function processRecord(record: DynamoDBRecord, hold: CacheHold): Promise<v
   }
   if (table === 'reviews' && record.eventName === 'INSERT') {
     const outcome = await applyReviewRating(db, TABLES, reviewImage(record));
-    if (outcome === 'no-product') logger.warn('Review of a product that no longer exists; no summary to update', { key: record.dynamodb?.Keys });
-    if (outcome === 'count-at-maximum') logger.error('Rating count of the product is at its maximum; review not counted', { key: record.dynamodb?.Keys });
+    if (outcome === 'no-product')
+      logger.warn('Review of a product that no longer exists; no summary to update', { key: record.dynamodb?.Keys });
+    if (outcome === 'count-at-maximum')
+      logger.error('Rating count of the product is at its maximum; review not counted', { key: record.dynamodb?.Keys });
   }
   // Review MODIFY/REMOVE: the summary counts reviews as they are added (the API neither edits nor deletes reviews).
 }
@@ -82,7 +85,12 @@ async function recordHandler(record: DynamoDBRecord, hold: CacheHold): Promise<v
     // A cache outage is logged by the hold, once, not per record (cache-hold.ts).
     if (error instanceof CacheUnreachableError) throw error;
     // Powertools collects failures silently; each one is logged here with what identifies it in the stream.
-    logger.error('Stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, eventName: record.eventName, source: record.eventSourceARN, error: error as Error });
+    logger.error('Stream record failed', {
+      sequenceNumber: record.dynamodb?.SequenceNumber,
+      eventName: record.eventName,
+      source: record.eventSourceARN,
+      error: error as Error,
+    });
     throw error;
   }
 }
@@ -100,7 +108,10 @@ export const handler: DynamoDBStreamHandler = async (event, context) => {
   try {
     // In order, not in parallel: records of one item must apply in stream order, and
     // concurrent rating updates of one product would only conflict with each other.
-    return await processPartialResponse(event, (record: DynamoDBRecord) => recordHandler(record, hold), processor, { context, processInParallel: false });
+    return await processPartialResponse(event, (record: DynamoDBRecord) => recordHandler(record, hold), processor, {
+      context,
+      processInParallel: false,
+    });
   } catch (error) {
     const held = heldBatch(event, error);
     if (held) return held;

@@ -50,7 +50,9 @@ export class Api extends Construct {
     const authorizer = lambdaAuthorizer(declaration, props.functions);
     // The same limits the local runtime enforces; only introspection may differ per environment.
     const limits = apiLimitsOf(declaration);
-    const userPool = modes.includes('AMAZON_COGNITO_USER_POOLS') ? new UserPool(this, 'users', { prefix, config, adminGroup: declaration.adminGroup }) : undefined;
+    const userPool = modes.includes('AMAZON_COGNITO_USER_POOLS')
+      ? new UserPool(this, 'users', { prefix, config, adminGroup: declaration.adminGroup })
+      : undefined;
 
     // AppSync names its log group after the API id, so the group, its role and its key follow the API.
     const logsRole = new ServiceRole(this, 'logs-role', {
@@ -79,7 +81,9 @@ export class Api extends Construct {
               authorizerResultTtlInSeconds: authorizer.resultTtlSeconds,
               // A regular expression may hold `${`, which Terraform would otherwise evaluate.
               identityValidationExpression:
-                authorizer.identityValidationExpression === undefined ? undefined : terraformLiteral(authorizer.identityValidationExpression),
+                authorizer.identityValidationExpression === undefined
+                  ? undefined
+                  : terraformLiteral(authorizer.identityValidationExpression),
             },
           };
         case 'OPENID_CONNECT':
@@ -199,7 +203,7 @@ export class Api extends Construct {
     output(this, 'graphql_url', this.api.uris.lookup('GRAPHQL'), 'GraphQL endpoint');
     output(this, 'realtime_url', this.api.uris.lookup('REALTIME'), 'Real-time (subscription) endpoint');
     if (userPool) {
-      output(this, 'user_pool_id', userPool.pool.id, 'Cognito user pool of the API\'s user-pool auth mode');
+      output(this, 'user_pool_id', userPool.pool.id, "Cognito user pool of the API's user-pool auth mode");
       output(this, 'user_pool_client_id', userPool.client.id, 'Web client of that user pool');
     }
   }
@@ -214,9 +218,15 @@ function lambdaAuthorizer(
   if (!authorizer) return undefined;
   const deployed = functions.get(authorizer.function);
   if (deployed?.kind !== 'authorizer') {
-    throw new Error(`declarations/api.ts names ${authorizer.function} as the Lambda authorizer, but the function map has no such authorizer`);
+    throw new Error(
+      `declarations/api.ts names ${authorizer.function} as the Lambda authorizer, but the function map has no such authorizer`,
+    );
   }
-  return { function: deployed, resultTtlSeconds: authorizer.resultTtlSeconds, identityValidationExpression: authorizer.identityValidationExpression };
+  return {
+    function: deployed,
+    resultTtlSeconds: authorizer.resultTtlSeconds,
+    identityValidationExpression: authorizer.identityValidationExpression,
+  };
 }
 
 /** Outputs keep their plain names (no construct-path hash): deploy tooling reads them by name. */
@@ -274,7 +284,7 @@ class UserPool extends Construct {
     new CognitoUserGroup(this, 'admin-group', {
       name: props.adminGroup,
       userPoolId: this.pool.id,
-      description: 'May write the catalog and move orders along (see the schema\'s cognito_groups)',
+      description: "May write the catalog and move orders along (see the schema's cognito_groups)",
     });
   }
 

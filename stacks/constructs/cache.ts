@@ -179,7 +179,12 @@ export class Cache extends Construct {
       service: 'dax.amazonaws.com',
       sourceAccount: props.account.accountId,
       statements: props.cachedTables.flatMap(({ table }) => [
-        { Sid: `${sid(table.name)}Table`, Effect: 'Allow' as const, Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'], Resource: [table.arn] },
+        {
+          Sid: `${sid(table.name)}Table`,
+          Effect: 'Allow' as const,
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
+          Resource: [table.arn],
+        },
         {
           Sid: `${sid(table.name)}Key`,
           Effect: 'Allow' as const,

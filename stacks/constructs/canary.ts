@@ -31,7 +31,12 @@ export function canaryOf(config: Pick<EnvironmentConfig, 'canary'>, functionName
 }
 
 /** What the `live` alias points at: the version just published, or a stable version plus the new one at `weight`. */
-export function liveAliasTarget(scope: Construct, functionName: string, fn: LambdaFunction, canary: CanaryConfig | undefined): LiveAliasTarget {
+export function liveAliasTarget(
+  scope: Construct,
+  functionName: string,
+  fn: LambdaFunction,
+  canary: CanaryConfig | undefined,
+): LiveAliasTarget {
   if (!canary) return { functionVersion: fn.version };
 
   const stable = new TerraformVariable(scope, 'stable-version', {

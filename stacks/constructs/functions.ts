@@ -67,7 +67,12 @@ export class Functions extends Construct {
       description: `CloudWatch Logs of the ${props.prefix} Lambda functions`,
       protectFromDeletion: config.deletionProtection,
       // Built from names, not from the log groups, which themselves depend on this key.
-      statements: [cloudwatchLogsKeyStatement(account, names.map((name) => account.logGroupArn(logGroupName(name))))],
+      statements: [
+        cloudwatchLogsKeyStatement(
+          account,
+          names.map((name) => account.logGroupArn(logGroupName(name))),
+        ),
+      ],
     });
 
     const artifacts = new Map(props.artifacts.map((artifact) => [artifact.name, artifact]));

@@ -97,7 +97,12 @@ export function functionStatements(options: { grants: readonly TableGrant[]; log
 }
 
 /** What a Lambda event source mapping on a DynamoDB stream needs from the function's role, per stream read. */
-export const streamReadActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'] as const;
+export const streamReadActions = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+] as const;
 
 /**
  * Reading the streams of a stream function's event sources: exactly those

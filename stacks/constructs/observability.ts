@@ -86,7 +86,13 @@ export class Observability extends Construct {
       description: `SNS topic of the ${prefix} alarms`,
       protectFromDeletion: config.deletionProtection,
       statements: [
-        { Sid: 'CloudWatchAlarms', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: alarmTopicKeyActions, Resource: '*' },
+        {
+          Sid: 'CloudWatchAlarms',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: alarmTopicKeyActions,
+          Resource: '*',
+        },
       ],
     });
     this.topic = new SnsTopic(this, 'topic', { name: `${prefix}-alarms`, displayName: `${prefix} alarms`, kmsMasterKeyId: key.arn });
@@ -102,7 +108,9 @@ export class Observability extends Construct {
           // Only this deployment's alarms, in this account (no confused deputy).
           Condition: {
             StringEquals: { 'aws:SourceAccount': account.accountId },
-            ArnLike: { 'aws:SourceArn': `arn:${account.partition}:cloudwatch:${account.region}:${account.accountId}:alarm:${this.alarmName('*')}` },
+            ArnLike: {
+              'aws:SourceArn': `arn:${account.partition}:cloudwatch:${account.region}:${account.accountId}:alarm:${this.alarmName('*')}`,
+            },
           },
         },
       ]),
@@ -259,7 +267,14 @@ export class Observability extends Construct {
     const { alarms } = this.props.config;
     const { api, prefix } = this.props;
     const rows: WidgetSpec[][] = [
-      [{ kind: 'text', width: 24, height: 2, markdown: `# ${prefix}\nAlarms notify the SNS topic \`${prefix}-alarms\`. Function graphs cover every version and alias of the function.` }],
+      [
+        {
+          kind: 'text',
+          width: 24,
+          height: 2,
+          markdown: `# ${prefix}\nAlarms notify the SNS topic \`${prefix}-alarms\`. Function graphs cover every version and alias of the function.`,
+        },
+      ],
       [{ kind: 'alarm', title: 'Alarms', width: 24, height: 3, alarms: this.alarms.map((alarm) => alarm.arn) }],
     ];
 
@@ -272,7 +287,12 @@ export class Observability extends Construct {
     });
     rows.push([
       { kind: 'metric', width: 8, title: `API ${api.name}: requests`, metrics: [appsync('Requests', 'Sum')] },
-      { kind: 'metric', width: 8, title: 'API: 4XX / 5XX errors', metrics: [appsync('4XXError', 'Sum', '4XX'), appsync('5XXError', 'Sum', '5XX')] },
+      {
+        kind: 'metric',
+        width: 8,
+        title: 'API: 4XX / 5XX errors',
+        metrics: [appsync('4XXError', 'Sum', '4XX'), appsync('5XXError', 'Sum', '5XX')],
+      },
       {
         kind: 'metric',
         width: 8,
@@ -301,7 +321,12 @@ export class Observability extends Construct {
           thresholds: [{ label: 'p99 alarm', value: alarms.lambdaDurationP99Ms }],
         },
         { kind: 'metric', width: 5, title: `Function ${fn.name}: throttles`, metrics: [lambda('Throttles', 'Sum')] },
-        { kind: 'metric', width: 4, title: `Function ${fn.name}: concurrent executions`, metrics: [lambda('ConcurrentExecutions', 'Maximum')] },
+        {
+          kind: 'metric',
+          width: 4,
+          title: `Function ${fn.name}: concurrent executions`,
+          metrics: [lambda('ConcurrentExecutions', 'Maximum')],
+        },
       ];
       rows.push(widgets);
     }
@@ -331,10 +356,20 @@ export class Observability extends Construct {
     }
 
     for (const queue of this.props.queues ?? []) {
-      const sqs = (metricName: string): MetricSpec => ({ namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue.queueName }, stat: 'Maximum' });
+      const sqs = (metricName: string): MetricSpec => ({
+        namespace: 'AWS/SQS',
+        metricName,
+        dimensions: { QueueName: queue.queueName },
+        stat: 'Maximum',
+      });
       rows.push([
         { kind: 'metric', width: 12, title: `Queue ${queue.name}: messages waiting`, metrics: [sqs('ApproximateNumberOfMessagesVisible')] },
-        { kind: 'metric', width: 12, title: `Queue ${queue.name}: age of oldest message (s)`, metrics: [sqs('ApproximateAgeOfOldestMessage')] },
+        {
+          kind: 'metric',
+          width: 12,
+          title: `Queue ${queue.name}: age of oldest message (s)`,
+          metrics: [sqs('ApproximateAgeOfOldestMessage')],
+        },
       ]);
     }
     return rows;

@@ -72,7 +72,10 @@ export class Tables extends Construct {
       };
     }
     this.tables = tables;
-    this.physicalNames = Object.fromEntries(Object.values(tables).map((t: ProvisionedTable) => [t.name, t.physicalName])) as Record<TableName, string>;
+    this.physicalNames = Object.fromEntries(Object.values(tables).map((t: ProvisionedTable) => [t.name, t.physicalName])) as Record<
+      TableName,
+      string
+    >;
   }
 }
 

@@ -135,7 +135,8 @@ function widget(spec: WidgetSpec, placement: Placement, options: DashboardOption
     case 'text':
       return { type: 'text', ...placement, properties: { markdown: spec.markdown } };
     case 'alarm':
-      if (spec.alarms.length > MAX_ALARMS_PER_WIDGET) throw new Error(`An alarm widget shows at most ${MAX_ALARMS_PER_WIDGET} alarms, not ${spec.alarms.length}`);
+      if (spec.alarms.length > MAX_ALARMS_PER_WIDGET)
+        throw new Error(`An alarm widget shows at most ${MAX_ALARMS_PER_WIDGET} alarms, not ${spec.alarms.length}`);
       return { type: 'alarm', ...placement, properties: { title: spec.title, alarms: spec.alarms } };
     case 'metric':
       return {

@@ -88,7 +88,7 @@ function AuthPanel({ user, onChange }: { user: SignedInUser | null | undefined; 
       <div>
         Signed in as <strong data-testid="signed-in-user">{user.username}</strong>
         {user.groups.length > 0 && <span className="muted"> ({user.groups.join(', ')})</span>}{' '}
-        <button data-testid="sign-out" onClick={() => void signOut().finally(onChange)}>
+        <button type="button" data-testid="sign-out" onClick={() => void signOut().finally(onChange)}>
           Sign out
         </button>
       </div>
@@ -113,7 +113,13 @@ function AuthPanel({ user, onChange }: { user: SignedInUser | null | undefined; 
   };
   return (
     <form onSubmit={(event) => void submit(event)} data-testid="sign-in-form">
-      <input data-testid="sign-in-username" placeholder="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} />
+      <input
+        data-testid="sign-in-username"
+        placeholder="username"
+        autoComplete="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+      />
       <input
         data-testid="sign-in-password"
         placeholder="password"
@@ -196,7 +202,7 @@ function ProductList({ category: initialCategory, onSelect }: { category: string
             {items.map((product) => (
               <tr key={product.id} data-testid="product-row" data-product-id={product.id}>
                 <td>
-                  <button className="link" data-testid="product-link" onClick={() => onSelect(product.id)}>
+                  <button type="button" className="link" data-testid="product-link" onClick={() => onSelect(product.id)}>
                     {product.name}
                   </button>
                 </td>
@@ -213,11 +219,11 @@ function ProductList({ category: initialCategory, onSelect }: { category: string
         </table>
       )}
       <p>
-        <button data-testid="previous-page" disabled={page === 0} onClick={() => setPage(page - 1)}>
+        <button type="button" data-testid="previous-page" disabled={page === 0} onClick={() => setPage(page - 1)}>
           Previous
         </button>
         <span data-testid="page-number">Page {page + 1}</span>{' '}
-        <button data-testid="next-page" disabled={!nextToken} onClick={next}>
+        <button type="button" data-testid="next-page" disabled={!nextToken} onClick={next}>
           Next
         </button>
       </p>
@@ -265,7 +271,9 @@ function ProductPage({ id, user }: { id: string; user: SignedInUser | null }) {
           <p>{product.description}</p>
           <p>
             {price(product.priceCents, product.currency)} · In stock: <strong data-testid="product-stock">{product.stock ?? '–'}</strong>{' '}
-            <span className="muted">(version <span data-testid="product-version">{product.version}</span>)</span>
+            <span className="muted">
+              (version <span data-testid="product-version">{product.version}</span>)
+            </span>
           </p>
           <ul data-testid="stock-events" className="muted">
             {events.map((event) => (
@@ -274,7 +282,13 @@ function ProductPage({ id, user }: { id: string; user: SignedInUser | null }) {
               </li>
             ))}
           </ul>
-          {user ? <OrderForm product={product} user={user} /> : <p className="muted" data-testid="sign-in-to-order">Sign in to order.</p>}
+          {user ? (
+            <OrderForm product={product} user={user} />
+          ) : (
+            <p className="muted" data-testid="sign-in-to-order">
+              Sign in to order.
+            </p>
+          )}
         </>
       )}
     </section>
@@ -291,15 +305,17 @@ function OrderForm({ product, user }: { product: ProductFieldsFragment; user: Si
 
   // Status changes of this user's orders (the subscription is open to the customer only: authMode userPool).
   useEffect(() => {
-    const subscription = client.graphql({ query: onOrderStatusChanged, variables: { customerId: user.userId }, authMode: 'userPool' }).subscribe({
-      next: ({ data }) => {
-        const change = data.onOrderStatusChanged;
-        if (!change || change.id !== orderId.current) return;
-        setOrder((before) => (before ? { ...before, status: change.status, updatedAt: change.updatedAt } : before));
-        setHistory((seen) => [...seen, change.status]);
-      },
-      error: (e: unknown) => setError(`Live order status stopped: ${errorText(e)}`),
-    });
+    const subscription = client
+      .graphql({ query: onOrderStatusChanged, variables: { customerId: user.userId }, authMode: 'userPool' })
+      .subscribe({
+        next: ({ data }) => {
+          const change = data.onOrderStatusChanged;
+          if (!change || change.id !== orderId.current) return;
+          setOrder((before) => (before ? { ...before, status: change.status, updatedAt: change.updatedAt } : before));
+          setHistory((seen) => [...seen, change.status]);
+        },
+        error: (e: unknown) => setError(`Live order status stopped: ${errorText(e)}`),
+      });
     return () => subscription.unsubscribe();
   }, [user.userId]);
 

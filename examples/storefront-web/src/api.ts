@@ -22,7 +22,8 @@ type GeneratedQuery<Input, Output> = string & { __generatedQueryInput: Input; __
 type GeneratedMutation<Input, Output> = string & { __generatedMutationInput: Input; __generatedMutationOutput: Output };
 type GeneratedSubscription<Input, Output> = string & { __generatedSubscriptionInput: Input; __generatedSubscriptionOutput: Output };
 
-export const query = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) => print(document) as GeneratedQuery<TVariables, TData>;
+export const query = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) =>
+  print(document) as GeneratedQuery<TVariables, TData>;
 export const mutation = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) =>
   print(document) as GeneratedMutation<TVariables, TData>;
 

@@ -66,7 +66,12 @@ export function jwtExpiry(token: string): number | undefined {
   const payload = token.split('.')[1];
   if (payload === undefined) return undefined;
   try {
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
+    const json = atob(
+      payload
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(payload.length / 4) * 4, '='),
+    );
     const exp = (JSON.parse(json) as { exp?: unknown }).exp;
     return typeof exp === 'number' ? exp * 1000 : undefined;
   } catch {
@@ -143,7 +148,12 @@ export class AuthHeaders {
    * message's `payload.extensions.authorization` (IAM signs `POST <endpoint>`
    * with the message's `payload.data` string as body).
    */
-  async forRealtime(state: AuthState, kind: 'connect' | 'start', data: string, extra: Readonly<Record<string, unknown>> | undefined): Promise<Headers> {
+  async forRealtime(
+    state: AuthState,
+    kind: 'connect' | 'start',
+    data: string,
+    extra: Readonly<Record<string, unknown>> | undefined,
+  ): Promise<Headers> {
     const host = this.#host;
     const headers = editorHeaders(extra, state.mode);
     switch (state.mode) {
@@ -156,7 +166,14 @@ export class AuthHeaders {
       case 'iam': {
         const url = kind === 'connect' ? `${this.#graphqlUrl}/connect` : this.#graphqlUrl;
         const body = kind === 'connect' ? '{}' : data;
-        return { ...headers, ...(await signAppSyncRequest({ method: 'POST', url, headers: APPSYNC_REALTIME_HEADERS, body }, this.#iam(state), new Date(this.#now))) };
+        return {
+          ...headers,
+          ...(await signAppSyncRequest(
+            { method: 'POST', url, headers: APPSYNC_REALTIME_HEADERS, body },
+            this.#iam(state),
+            new Date(this.#now),
+          )),
+        };
       }
       case 'headers':
         return { host, ...headers };
@@ -169,7 +186,8 @@ export class AuthHeaders {
     if (pasted !== '') return { token: pasted, username: '(pasted token)', groups: [], expires: jwtExpiry(pasted) };
     const username = state.username.trim();
     if (username === '') throw new AuthError('User pool: enter a username to sign in as');
-    if (!this.canMint) throw new AuthError('User pool: this page has no dev secret to mint tokens with; paste a token (npm run token -- --username <name>)');
+    if (!this.canMint)
+      throw new AuthError('User pool: this page has no dev secret to mint tokens with; paste a token (npm run token -- --username <name>)');
     const groups = parseGroups(state.groups);
     const key = JSON.stringify([username, [...groups].sort()]);
     const cached = this.#tokens.get(key);
@@ -223,7 +241,8 @@ export class AuthHeaders {
 
   #iam(state: AuthState): IamCredentials {
     const { accessKeyId, secretAccessKey, region } = state.iam;
-    if (accessKeyId.trim() === '' || secretAccessKey.trim() === '') throw new AuthError('IAM: enter an access key id and secret access key');
+    if (accessKeyId.trim() === '' || secretAccessKey.trim() === '')
+      throw new AuthError('IAM: enter an access key id and secret access key');
     return { ...state.iam, accessKeyId: accessKeyId.trim(), secretAccessKey: secretAccessKey.trim(), region: region.trim() || 'us-east-1' };
   }
 }

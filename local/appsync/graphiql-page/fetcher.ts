@@ -4,7 +4,7 @@
  * AppSync's real-time WebSocket protocol (realtime.ts), as an Observable that
  * GraphiQL stops by unsubscribing.
  */
-import { AuthError, AuthHeaders, type AuthState } from './auth.js';
+import { AuthError, type AuthHeaders, type AuthState } from './auth.js';
 import { appSyncSubscription, type ExecutionResultLike, type Observable, type RealtimeEvent, type WebSocketFactory } from './realtime.js';
 
 export interface FetcherParams {
@@ -15,7 +15,11 @@ export interface FetcherParams {
 
 /** The bits of a graphql-js DocumentNode read here (GraphiQL passes the editor's parsed document). */
 interface DocumentLike {
-  readonly definitions: ReadonlyArray<{ readonly kind: string; readonly operation?: string; readonly name?: { readonly value: string } | null }>;
+  readonly definitions: ReadonlyArray<{
+    readonly kind: string;
+    readonly operation?: string;
+    readonly name?: { readonly value: string } | null;
+  }>;
 }
 
 export interface FetcherOptions {
@@ -50,13 +54,19 @@ export function isSubscription(params: FetcherParams, document?: DocumentLike | 
   const name = params.operationName ?? undefined;
   if (document) {
     const operations = document.definitions.filter((definition) => definition.kind === 'OperationDefinition');
-    const operation = name ? operations.find((candidate) => candidate.name?.value === name) : operations.length === 1 ? operations[0] : undefined;
+    const operation = name
+      ? operations.find((candidate) => candidate.name?.value === name)
+      : operations.length === 1
+        ? operations[0]
+        : undefined;
     if (operation) return operation.operation === 'subscription';
   }
-  const operations = [...code(params.query).matchAll(/(?:^|[\s}])(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?/g)].map((match) => ({
-    operation: match[1],
-    name: match[2],
-  }));
+  const operations = [...code(params.query).matchAll(/(?:^|[\s}])(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?/g)].map(
+    (match) => ({
+      operation: match[1],
+      name: match[2],
+    }),
+  );
   const operation = name ? operations.find((candidate) => candidate.name === name) : operations.length === 1 ? operations[0] : undefined;
   return operation?.operation === 'subscription';
 }
@@ -99,7 +109,11 @@ export function createFetcher(env: FetcherEnvironment): Fetcher {
       });
     }
     return (async (): Promise<ExecutionResultLike> => {
-      const body = JSON.stringify({ query: params.query, variables: params.variables ?? null, operationName: params.operationName ?? null });
+      const body = JSON.stringify({
+        query: params.query,
+        variables: params.variables ?? null,
+        operationName: params.operationName ?? null,
+      });
       try {
         const headers = await credentials(() => env.auth.forHttp(state, body, options?.headers));
         const fetchGraphQL = env.fetch;

@@ -171,7 +171,13 @@ export function appSyncSubscription(options: AppSyncSubscriptionOptions): Observ
       const armKeepAlive = (): void => {
         if (kaTimer !== undefined) timers.clearTimeout(kaTimer);
         kaTimer = timers.setTimeout(
-          () => finish(errorResult('KeepAliveTimeout', `No keep-alive (ka) from the server within ${kaTimeoutMs} ms: the connection is considered lost`)),
+          () =>
+            finish(
+              errorResult(
+                'KeepAliveTimeout',
+                `No keep-alive (ka) from the server within ${kaTimeoutMs} ms: the connection is considered lost`,
+              ),
+            ),
           kaTimeoutMs,
         );
       };

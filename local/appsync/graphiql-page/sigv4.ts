@@ -70,7 +70,11 @@ export interface RequestToSign {
  * `host`, and `x-amz-security-token` with a session token), names lower-cased.
  * A browser's fetch sends its own Host (the same value) and drops the one given.
  */
-export async function signAppSyncRequest(request: RequestToSign, credentials: IamCredentials, signingDate?: Date): Promise<Record<string, string>> {
+export async function signAppSyncRequest(
+  request: RequestToSign,
+  credentials: IamCredentials,
+  signingDate?: Date,
+): Promise<Record<string, string>> {
   const url = new URL(request.url);
   const signer = new SignatureV4({
     credentials: {

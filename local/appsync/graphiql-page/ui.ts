@@ -137,7 +137,10 @@ export function App(props: { readonly env: PageEnvironment }): Element {
         fetch: env.fetch,
         webSocket: env.webSocket,
         onRealtimeEvent: (event) =>
-          setRealtime((previous) => ({ event, events: event.kind === 'data' ? previous.events + 1 : event.kind === 'connecting' ? 0 : previous.events })),
+          setRealtime((previous) => ({
+            event,
+            events: event.kind === 'data' ? previous.events + 1 : event.kind === 'connecting' ? 0 : previous.events,
+          })),
         onAuthResult: (error) => setAuthError(error?.message),
       }),
     [state.mode],
@@ -154,7 +157,13 @@ export function App(props: { readonly env: PageEnvironment }): Element {
     setAuthError(undefined);
     setState((previous) => ({ ...previous, ...patch }));
   };
-  const field = (label: string, testId: string, value: string, onChange: (value: string) => void, extra: Record<string, unknown> = {}): Element =>
+  const field = (
+    label: string,
+    testId: string,
+    value: string,
+    onChange: (value: string) => void,
+    extra: Record<string, unknown> = {},
+  ): Element =>
     h(
       'label',
       { className: 'auth-field' },
@@ -183,23 +192,49 @@ export function App(props: { readonly env: PageEnvironment }): Element {
       fields.push(field('Username', 'auth-username', state.username, (username) => update({ username }), { size: 14 }));
       fields.push(field('Groups', 'auth-groups', state.groups, (groups) => update({ groups }), { size: 14, placeholder: 'admin, …' }));
       if (!auth.canMint) {
-        fields.push(field('Token', 'auth-user-pool-token', state.userPoolToken, (userPoolToken) => update({ userPoolToken }), { size: 24, type: 'password' }));
+        fields.push(
+          field('Token', 'auth-user-pool-token', state.userPoolToken, (userPoolToken) => update({ userPoolToken }), {
+            size: 24,
+            type: 'password',
+          }),
+        );
         fields.push(notice(true));
       }
       break;
     case 'iam':
-      fields.push(field('Access key ID', 'auth-iam-access-key', state.iam.accessKeyId, (accessKeyId) => update({ iam: { ...state.iam, accessKeyId } }), { size: 22 }));
       fields.push(
-        field('Secret access key', 'auth-iam-secret', state.iam.secretAccessKey, (secretAccessKey) => update({ iam: { ...state.iam, secretAccessKey } }), {
-          size: 22,
-          type: 'password',
-        }),
+        field(
+          'Access key ID',
+          'auth-iam-access-key',
+          state.iam.accessKeyId,
+          (accessKeyId) => update({ iam: { ...state.iam, accessKeyId } }),
+          { size: 22 },
+        ),
       );
-      fields.push(field('Region', 'auth-iam-region', state.iam.region, (region) => update({ iam: { ...state.iam, region } }), { size: 10 }));
+      fields.push(
+        field(
+          'Secret access key',
+          'auth-iam-secret',
+          state.iam.secretAccessKey,
+          (secretAccessKey) => update({ iam: { ...state.iam, secretAccessKey } }),
+          {
+            size: 22,
+            type: 'password',
+          },
+        ),
+      );
+      fields.push(
+        field('Region', 'auth-iam-region', state.iam.region, (region) => update({ iam: { ...state.iam, region } }), { size: 10 }),
+      );
       fields.push(notice(!env.config.credentials?.iam));
       break;
     case 'lambda':
-      fields.push(field('Authorization token', 'auth-partner-token', state.partnerToken, (partnerToken) => update({ partnerToken }), { size: 30, type: 'password' }));
+      fields.push(
+        field('Authorization token', 'auth-partner-token', state.partnerToken, (partnerToken) => update({ partnerToken }), {
+          size: 30,
+          type: 'password',
+        }),
+      );
       fields.push(notice(!env.config.credentials?.partnerToken));
       break;
     case 'headers':
@@ -215,7 +250,11 @@ export function App(props: { readonly env: PageEnvironment }): Element {
       h('span', null, 'Authorization mode'),
       h(
         'select',
-        { value: state.mode, 'data-testid': 'auth-mode', onChange: (event: InputEvent) => update({ mode: event.target.value as AuthMode }) },
+        {
+          value: state.mode,
+          'data-testid': 'auth-mode',
+          onChange: (event: InputEvent) => update({ mode: event.target.value as AuthMode }),
+        },
         ...AUTH_MODES.map((mode) => h('option', { key: mode, value: mode }, MODE_LABELS[mode])),
       ),
     ),
@@ -225,7 +264,11 @@ export function App(props: { readonly env: PageEnvironment }): Element {
       { className: authError ? 'auth-status auth-error' : 'auth-status', role: 'status', 'data-testid': 'auth-status' },
       authError ?? describe(state, auth.canMint),
     ),
-    h('span', { className: 'realtime-status', 'data-testid': 'realtime-status' }, `Real-time: ${realtimeText(realtime.event, realtime.events)}`),
+    h(
+      'span',
+      { className: 'realtime-status', 'data-testid': 'realtime-status' },
+      `Real-time: ${realtimeText(realtime.event, realtime.events)}`,
+    ),
   );
 
   const graphiql = h(GraphiQL(), {
