@@ -59,7 +59,9 @@ async function responseContaining(text: string): Promise<string> {
     const handle = await page.waitForFunction(
       (wanted) => {
         type Doc = { querySelector(selector: string): unknown };
-        const element = (globalThis as unknown as { document: Doc }).document.querySelector('.result-window .CodeMirror') as CodeMirrorElement | null;
+        const element = (globalThis as unknown as { document: Doc }).document.querySelector(
+          '.result-window .CodeMirror',
+        ) as CodeMirrorElement | null;
         const value = element?.CodeMirror.getValue() ?? '';
         return value.includes(wanted) ? value : false;
       },
@@ -86,9 +88,12 @@ function lastSent(path: string): { headers: Record<string, string>; body: string
 async function setQuery(query: string): Promise<void> {
   const operationName = /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1];
   if (!operationName) throw new Error(`Give the test's query an operation name: ${query}`);
-  await page.locator('.graphiql-query-editor .CodeMirror').first().evaluate((element, value) => {
-    (element as unknown as CodeMirrorElement).CodeMirror.setValue(value);
-  }, query);
+  await page
+    .locator('.graphiql-query-editor .CodeMirror')
+    .first()
+    .evaluate((element, value) => {
+      (element as unknown as CodeMirrorElement).CodeMirror.setValue(value);
+    }, query);
   await page.waitForFunction(
     ([value, name]) => {
       const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage;
@@ -129,10 +134,16 @@ async function expectText(testId: string, pattern: RegExp): Promise<void> {
   try {
     await page.getByTestId(testId).filter({ hasText: pattern }).first().waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   } catch (error) {
-    const shown = await page.getByTestId(testId).allInnerTexts().catch(() => []);
-    throw new Error(`[data-testid=${testId}] never showed ${String(pattern)}; it shows ${JSON.stringify(shown)}\nbrowser log:\n${browserLog.join('\n')}`, {
-      cause: error,
-    });
+    const shown = await page
+      .getByTestId(testId)
+      .allInnerTexts()
+      .catch(() => []);
+    throw new Error(
+      `[data-testid=${testId}] never showed ${String(pattern)}; it shows ${JSON.stringify(shown)}\nbrowser log:\n${browserLog.join('\n')}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -152,14 +163,19 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
     await seedCatalog(stack);
     pageUrl = `${stack.url}/`;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    });
     context = await browser.newContext();
     page = await context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') browserLog.push(`[console.${message.type()}] ${message.text()}`);
     });
     page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.message}`));
-    page.on('requestfailed', (request) => browserLog.push(`[requestfailed] ${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
+    page.on('requestfailed', (request) =>
+      browserLog.push(`[requestfailed] ${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+    );
     page.on('request', (request: Request) => {
       const path = new URL(request.url()).pathname;
       if (request.method() !== 'POST' || (path !== '/graphql' && path !== '/dev/token')) return;
@@ -202,7 +218,10 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
       await selectMode('userPool');
       await page.getByTestId('auth-username').fill('graphiql-alice');
       await page.getByTestId('auth-groups').fill('');
-      const refused = await run<{ adjustStock: unknown }>('mutation AsAlice { aliceAdjust: adjustStock(id: "sample-00002", delta: 1) { id stock } }', '"aliceAdjust"');
+      const refused = await run<{ adjustStock: unknown }>(
+        'mutation AsAlice { aliceAdjust: adjustStock(id: "sample-00002", delta: 1) { id stock } }',
+        '"aliceAdjust"',
+      );
       expect(refused.data).toBeNull();
       expect(refused.errors?.[0]?.errorType).toBe('Unauthorized');
       expect(jwtClaims(lastSent('/graphql').headers['authorization']!)).toMatchObject({ 'cognito:username': 'graphiql-alice' });
@@ -231,12 +250,19 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
     'signs requests with SigV4 in the page in IAM mode',
     async () => {
       await selectMode('iam');
-      const result = await run<Products>('query AsIam { iamBooks: products(category: "books", limit: 2) { items { id name stock } } }', '"iamBooks"');
+      const result = await run<Products>(
+        'query AsIam { iamBooks: products(category: "books", limit: 2) { items { id name stock } } }',
+        '"iamBooks"',
+      );
       expect(result.errors).toBeUndefined();
       expect(result.data!['iamBooks']!.items).toHaveLength(2);
       expect(result.data!['iamBooks']!.items.every((item) => typeof item.stock === 'number')).toBe(true);
       const headers = lastSent('/graphql').headers;
-      expect(headers['authorization']).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${stack.iamPrincipal.accessKeyId}/\\d{8}/us-east-1/appsync/aws4_request, SignedHeaders=content-type;host;(x-amz-content-sha256;)?x-amz-date, Signature=[0-9a-f]{64}$`));
+      expect(headers['authorization']).toMatch(
+        new RegExp(
+          `^AWS4-HMAC-SHA256 Credential=${stack.iamPrincipal.accessKeyId}/\\d{8}/us-east-1/appsync/aws4_request, SignedHeaders=content-type;host;(x-amz-content-sha256;)?x-amz-date, Signature=[0-9a-f]{64}$`,
+        ),
+      );
       expect(headers['x-api-key']).toBeUndefined();
 
       // No subscription field admits @aws_iam: an IAM subscription ends with an error in the response, not a hang.
@@ -248,10 +274,13 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
   );
 
   it(
-    "sends the partner token in Lambda authorizer mode: products come back, stock as Unauthorized",
+    'sends the partner token in Lambda authorizer mode: products come back, stock as Unauthorized',
     async () => {
       await selectMode('lambda');
-      const result = await run<Products>('query AsPartner { partnerBooks: products(category: "books", limit: 3) { items { id name stock } } }', '"partnerBooks"');
+      const result = await run<Products>(
+        'query AsPartner { partnerBooks: products(category: "books", limit: 3) { items { id name stock } } }',
+        '"partnerBooks"',
+      );
       const items = result.data!['partnerBooks']!.items;
       expect(items).toHaveLength(3);
       expect(items.every((item) => item.stock === null && /^Sample product/.test(item.name))).toBe(true);
@@ -272,7 +301,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
       await setQuery('subscription Watch { onProductUpdated(id: "sample-00001") { id name stock version } }');
       await page.locator('.graphiql-execute-button').click();
       await expectText('realtime-status', /Real-time: subscribed$/);
-      await waitFor(() => subscriptions() === before + 1, 'the server to hold the page\'s subscription');
+      await waitFor(() => subscriptions() === before + 1, "the server to hold the page's subscription");
 
       const adjusted = await api.request(AdjustStockDocument, { id: 'sample-00001', delta: 7 }, api.admin());
       expect(adjusted.data?.adjustStock.stock).toBe(107);
@@ -289,10 +318,16 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
       await page.locator('.graphiql-execute-button').click();
       await expectText('realtime-status', /Real-time: subscribed$/);
       await waitFor(() => subscriptions() === before + 1, 'the user-pool subscription');
-      const renamed = await api.request(UpdateProductDocument, { input: { id: 'sample-00001', expectedVersion: 2, name: 'Renamed in GraphiQL test' } }, api.admin());
+      const renamed = await api.request(
+        UpdateProductDocument,
+        { input: { id: 'sample-00001', expectedVersion: 2, name: 'Renamed in GraphiQL test' } },
+        api.admin(),
+      );
       expect(renamed.errors).toBeUndefined();
       const second = JSON.parse(await responseContaining('Renamed in GraphiQL test')) as Result<{ onProductUpdated: unknown }>;
-      expect(second).toEqual({ data: { onProductUpdated: { id: 'sample-00001', name: 'Renamed in GraphiQL test', stock: 107, version: 3 } } });
+      expect(second).toEqual({
+        data: { onProductUpdated: { id: 'sample-00001', name: 'Renamed in GraphiQL test', stock: 107, version: 3 } },
+      });
       await page.locator('.graphiql-execute-button').click();
       await waitFor(() => subscriptions() === before, 'the server to drop the second subscription');
       expect(browserLog.filter((line) => /Content Security Policy|Refused to/i.test(line))).toEqual([]);
@@ -312,7 +347,9 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
         await other.goto(foreignStart.href);
         const navigated = other.waitForResponse((r) => r.url() === pageUrl);
         // The evaluation may be cut short by the navigation it starts.
-        await other.evaluate((url) => (globalThis as unknown as { location: { assign(u: string): void } }).location.assign(url), pageUrl).catch(() => undefined);
+        await other
+          .evaluate((url) => (globalThis as unknown as { location: { assign(u: string): void } }).location.assign(url), pageUrl)
+          .catch(() => undefined);
         const response = await navigated;
         const config = configOf(await response.text());
         expect(config.credentials).toBeUndefined();
@@ -343,7 +380,10 @@ describe.skipIf(!existsSync(CHROMIUM))('GraphiQL at / in Chromium', () => {
         foreign.hostname = 'localhost';
         foreign.pathname = '/health';
         await other.goto(foreign.href);
-        const refused = other.waitForEvent('console', { predicate: (message) => /frame-ancestors 'none'/.test(message.text()), timeout: UI_WAIT_MS });
+        const refused = other.waitForEvent('console', {
+          predicate: (message) => /frame-ancestors 'none'/.test(message.text()),
+          timeout: UI_WAIT_MS,
+        });
         await other.evaluate((url) => {
           type Doc = { createElement(tag: string): { src: string }; body: { appendChild(node: unknown): void } };
           const doc = (globalThis as unknown as { document: Doc }).document;

@@ -18,11 +18,12 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdjustStockDocument, CreateProductDocument, UpdateOrderStatusDocument } from '../../generated/client/graphql.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AdjustStockDocument, UpdateOrderStatusDocument } from '../../generated/client/graphql.js';
 import type { DevUser } from '../../local/identity/cognito-endpoint.js';
 import { repositoryRoot } from '../../declarations/paths.js';
 import type { LocalStack } from '../../local/runtime.js';
+import { createProduct } from '../support/fixtures.js';
 import { STACK_START_TIMEOUT_MS, startTestStack, type ApiClient } from '../support/local-stack.js';
 import { serveStatic, type StaticSite } from './support/static-site.js';
 
@@ -47,16 +48,12 @@ const productIds: string[] = [];
 /** Browser console errors and page errors, shown when a test fails. */
 const browserLog: string[] = [];
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = UI_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Waits until the server holds `count` subscriptions: Amplify gives a page no per-subscription "acknowledged" signal. */
-const subscriptionsReach = (count: number, what: string) => waitFor(() => stack.realtime.stats().subscriptions >= count, what);
+const subscriptionsReach = (count: number, what: string) =>
+  vi.waitFor(() => expect(stack.realtime.stats().subscriptions, `waiting for ${what}`).toBeGreaterThanOrEqual(count), {
+    timeout: UI_WAIT_MS,
+    interval: 25,
+  });
 
 const byTestId = (testId: string) => page.getByTestId(testId);
 /** Waits (auto-retrying) until the element with this test id shows exactly `text`. */
@@ -65,10 +62,15 @@ async function expectText(testId: string, text: string | RegExp): Promise<void> 
   try {
     await byTestId(testId).filter({ hasText: pattern }).first().waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   } catch (error) {
-    const shown = await byTestId(testId).allInnerTexts().catch(() => []);
-    throw new Error(`[data-testid=${testId}] never showed ${String(pattern)}; it shows ${JSON.stringify(shown)}\nbrowser log:\n${browserLog.join('\n')}`, {
-      cause: error,
-    });
+    const shown = await byTestId(testId)
+      .allInnerTexts()
+      .catch(() => []);
+    throw new Error(
+      `[data-testid=${testId}] never showed ${String(pattern)}; it shows ${JSON.stringify(shown)}\nbrowser log:\n${browserLog.join('\n')}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -89,17 +91,17 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
 
     // Seven products in a category of their own: two pages of five.
     for (let i = 1; i <= 7; i++) {
-      const created = await api.request(
-        CreateProductDocument,
-        { input: { sku: `BR-${Date.now()}-${i}`, name: `Browser product ${i}`, priceCents: 1000 + i, currency: 'USD', category, stock: 10 } },
-        admin(),
-      );
-      expect(created.errors).toBeUndefined();
-      productIds.push(created.data!.createProduct.id);
+      const created = await createProduct(api, { name: `Browser product ${i}`, priceCents: 1000 + i, category, stock: 10 });
+      productIds.push(created.id);
     }
 
     const outDir = join(workDir, 'site');
-    await build({ root: EXAMPLE_DIR, configFile: join(EXAMPLE_DIR, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
+    await build({
+      root: EXAMPLE_DIR,
+      configFile: join(EXAMPLE_DIR, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, sourcemap: false },
+    });
     site = await serveStatic(outDir, {
       graphqlUrl,
       region: 'us-east-1',
@@ -111,7 +113,10 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
     });
     expect(new URL(site.url).origin).not.toBe(new URL(graphqlUrl).origin);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    });
     // The stack's certificate comes from the development CA, which this fresh profile does not trust.
     context = await browser.newContext({ ignoreHTTPSErrors: true });
     page = await context.newPage();
@@ -119,13 +124,16 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
       if (message.type() === 'error' || message.type() === 'warning') browserLog.push(`[console.${message.type()}] ${message.text()}`);
     });
     page.on('pageerror', (error) => browserLog.push(`[pageerror] ${error.message}`));
-    page.on('requestfailed', (request) => browserLog.push(`[requestfailed] ${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
+    page.on('requestfailed', (request) =>
+      browserLog.push(`[requestfailed] ${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+    );
     await page.goto(site.url);
   }, STACK_START_TIMEOUT_MS);
 
   afterAll(async () => {
     // STOREFRONT_SCREENSHOT=/path/shot.png keeps a picture of the page as the tests left it.
-    if (process.env.STOREFRONT_SCREENSHOT && page) await page.screenshot({ path: process.env.STOREFRONT_SCREENSHOT, fullPage: true }).catch(() => undefined);
+    if (process.env.STOREFRONT_SCREENSHOT && page)
+      await page.screenshot({ path: process.env.STOREFRONT_SCREENSHOT, fullPage: true }).catch(() => undefined);
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await site?.close();
@@ -136,7 +144,7 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
   });
 
   it(
-    'lists the category\'s products, five a page, with working next and previous pages',
+    "lists the category's products, five a page, with working next and previous pages",
     async () => {
       await expectText('page-number', 'Page 1');
       await page.locator('[data-testid=product-table][data-page="1"] [data-testid=product-row]').nth(4).waitFor({ timeout: UI_WAIT_MS });
@@ -166,7 +174,7 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
       await page.locator(`[data-testid=product-row][data-product-id="${id}"] [data-testid=product-link]`).click();
       await expectText('product-name', 'Browser product 1');
       await expectText('product-stock', '10');
-      await subscriptionsReach(before + 1, 'the product page\'s onProductUpdated subscription');
+      await subscriptionsReach(before + 1, "the product page's onProductUpdated subscription");
       await expectText('realtime-state', /Connected/);
 
       const adjusted = await api.request(AdjustStockDocument, { id, delta: 5 }, admin());
@@ -182,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
   );
 
   it(
-    'refuses a wrong password with Cognito\'s error, then signs alice in through the Cognito endpoint',
+    "refuses a wrong password with Cognito's error, then signs alice in through the Cognito endpoint",
     async () => {
       const alice = users.find((user) => user.username === 'alice')!;
       const before = stack.realtime.stats().subscriptions;
@@ -197,7 +205,7 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront web app in Chromium (HTTPS + 
       await expectText('signed-in-user', 'alice');
       await byTestId('place-order').waitFor({ timeout: UI_WAIT_MS });
       // Signed in, the product page opens alice's onOrderStatusChanged subscription (with her user-pool token).
-      await subscriptionsReach(before + 1, 'the order panel\'s onOrderStatusChanged subscription');
+      await subscriptionsReach(before + 1, "the order panel's onOrderStatusChanged subscription");
     },
     TEST_TIMEOUT_MS,
   );

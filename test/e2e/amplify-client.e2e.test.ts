@@ -22,7 +22,7 @@ import { decodeJWT, type TokenProvider } from 'aws-amplify/auth';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { WebSocket as NodeWebSocket, type ClientOptions } from 'ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AdjustStockDocument,
   CreateProductDocument,
@@ -45,7 +45,8 @@ type GeneratedSubscription<InputType, OutputType> = string & {
   __generatedSubscriptionOutput: OutputType;
 };
 const query = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) => print(document) as GeneratedQuery<TVariables, TData>;
-const mutation = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) => print(document) as GeneratedMutation<TVariables, TData>;
+const mutation = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>) =>
+  print(document) as GeneratedMutation<TVariables, TData>;
 
 type ProductUpdated = { onProductUpdated: { id: string; stock: number; version: number } | null };
 const onProductUpdated = /* GraphQL */ `
@@ -119,7 +120,12 @@ afterAll(async () => {
   if (stack) {
     // Amplify sends `stop` for each subscription and closes its socket a second after the last one;
     // wait for that rather than cut it off, so no reconnection attempt outlives the test.
-    await waitFor(() => stack.realtime.stats().connections === 0, 'Amplify to close its WebSocket').catch(() => undefined);
+    await vi
+      .waitFor(() => expect(stack.realtime.stats().connections, 'Amplify to close its WebSocket').toBe(0), {
+        timeout: WAIT_MS,
+        interval: 20,
+      })
+      .catch(() => undefined);
     await stack.stop();
   }
   if (previousDispatcher) setGlobalDispatcher(previousDispatcher);
@@ -128,19 +134,13 @@ afterAll(async () => {
   if (certificateDir) await rm(certificateDir, { recursive: true, force: true });
 });
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * Starts an Amplify subscription and resolves with its first event; `ready` resolves once the server
  * holds it. (T is given at the call: TypeScript cannot infer it through rxjs's overloaded `subscribe`.)
  */
-function subscribeOnce<T>(observable: { subscribe(observer: { next(value: T): void; error(error: unknown): void }): { unsubscribe(): void } }): {
+function subscribeOnce<T>(observable: {
+  subscribe(observer: { next(value: T): void; error(error: unknown): void }): { unsubscribe(): void };
+}): {
   ready: Promise<void>;
   event: Promise<T>;
 } {
@@ -157,7 +157,10 @@ function subscribeOnce<T>(observable: { subscribe(observer: { next(value: T): vo
   );
   // Amplify exposes no per-subscription "acknowledged" signal; the server's own count is exact.
   const ready = Promise.race([
-    waitFor(() => stack.realtime.stats().subscriptions > before, 'the subscription to be registered'),
+    vi.waitFor(() => expect(stack.realtime.stats().subscriptions, 'the subscription to be registered').toBeGreaterThan(before), {
+      timeout: WAIT_MS,
+      interval: 20,
+    }),
     event.then(() => undefined),
   ]);
   return { ready, event };
@@ -174,7 +177,9 @@ describe('aws-amplify v6 against the local runtime (HTTPS + WSS)', () => {
     signIn('amplify-admin', ['admin']);
     const created = await client.graphql({
       query: mutation(CreateProductDocument),
-      variables: { input: { sku: `AMP-${Date.now()}`, name: 'Amplified', priceCents: 1250, currency: 'USD', category: 'amplify', stock: 4 } },
+      variables: {
+        input: { sku: `AMP-${Date.now()}`, name: 'Amplified', priceCents: 1250, currency: 'USD', category: 'amplify', stock: 4 },
+      },
       authMode: 'userPool',
     });
     const id = created.data.createProduct.id;
@@ -204,7 +209,9 @@ describe('aws-amplify v6 against the local runtime (HTTPS + WSS)', () => {
     signIn('amplify-admin', ['admin']);
     const created = await client.graphql({
       query: mutation(CreateProductDocument),
-      variables: { input: { sku: `AMP-O-${Date.now()}`, name: 'Ordered', priceCents: 900, currency: 'USD', category: 'amplify', stock: 10 } },
+      variables: {
+        input: { sku: `AMP-O-${Date.now()}`, name: 'Ordered', priceCents: 900, currency: 'USD', category: 'amplify', stock: 10 },
+      },
       authMode: 'userPool',
     });
     const productId = created.data.createProduct.id;

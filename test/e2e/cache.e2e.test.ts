@@ -2,16 +2,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AdjustStockDocument,
   CancelOrderDocument,
-  CreateProductDocument,
   GetProductDocument,
   ListProductsDocument,
   PlaceOrderDocument,
   UpdateProductDocument,
-  type CreateProductInput,
 } from '../../generated/client/graphql.js';
 import { cachePolicy, createEntityCache, RedisStore } from '../../lib/cache/index.js';
 import type { ProductItem } from '../../lib/model.js';
 import { cacheAccess, metricDelta, settledMetrics, type CacheAccess } from '../support/cache.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 /**
@@ -32,13 +31,8 @@ afterAll(() => cache?.close());
 const catalogMetrics = () => settledMetrics(local.stack, 'catalog');
 const reads = (after: Record<string, number>, before: Record<string, number>) => metricDelta(after, before, 'DynamoDBReadCalls');
 
-let sku = 0;
-async function createProduct(overrides: Partial<CreateProductInput> = {}) {
-  const input: CreateProductInput = { sku: `C-${++sku}`, name: 'Cached', priceCents: 1000, currency: 'EUR', category: 'cache-e2e', stock: 50, ...overrides };
-  const res = await local.api.request(CreateProductDocument, { input }, local.api.admin());
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct;
-}
+/** This suite's products: 50 in stock (the stock arithmetic below starts there). */
+const cached = { name: 'Cached', currency: 'EUR', category: 'cache-e2e', stock: 50 } as const;
 
 async function readProduct(id: string) {
   const res = await local.api.request(GetProductDocument, { id }, local.api.asApiKey);
@@ -71,7 +65,7 @@ describe('read cache through the local stack', () => {
   });
 
   it('hit, miss and negative paths: a created product is served from the cache; a cold one costs one read; so does a missing one', async () => {
-    const created = await createProduct();
+    const created = await createProduct(local.api, cached);
     let before = await catalogMetrics();
     for (let i = 0; i < 3; i++) expect(await readProduct(created.id)).toEqual(created);
     let after = await catalogMetrics();
@@ -92,10 +86,14 @@ describe('read cache through the local stack', () => {
   });
 
   it('write-through: updates and stock changes are read back at once, without a DynamoDB read', async () => {
-    const created = await createProduct();
+    const created = await createProduct(local.api, cached);
     await readProduct(created.id);
     const before = await catalogMetrics();
-    const updated = await local.api.request(UpdateProductDocument, { input: { id: created.id, expectedVersion: 1, name: 'Renamed', priceCents: 1200 } }, local.api.admin());
+    const updated = await local.api.request(
+      UpdateProductDocument,
+      { input: { id: created.id, expectedVersion: 1, name: 'Renamed', priceCents: 1200 } },
+      local.api.admin(),
+    );
     expect(updated.errors).toBeUndefined();
     expect(await readProduct(created.id)).toMatchObject({ name: 'Renamed', priceCents: 1200, version: 2 });
     const adjusted = await local.api.request(AdjustStockDocument, { id: created.id, delta: -5 }, local.api.admin());
@@ -105,11 +103,15 @@ describe('read cache through the local stack', () => {
   });
 
   it('order transactions write their stock changes through: read back at once, including on order lines, without a catalog read', async () => {
-    const product = await createProduct({ stock: 10 });
+    const product = await createProduct(local.api, { ...cached, stock: 10 });
     expect((await readProduct(product.id))?.stock).toBe(10); // cached
     const before = await catalogMetrics();
     const customer = local.api.user('cache-customer');
-    const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'cache-order-1', items: [{ productId: product.id, quantity: 3 }] } }, customer);
+    const placed = await local.api.request(
+      PlaceOrderDocument,
+      { input: { clientToken: 'cache-order-1', items: [{ productId: product.id, quantity: 3 }] } },
+      customer,
+    );
     expect(placed.errors).toBeUndefined();
     expect(await readProduct(product.id)).toMatchObject({ stock: 7, version: 2 });
     // OrderItem.product (BatchInvoke → MGET) reads the same entries.
@@ -128,8 +130,8 @@ describe('read cache through the local stack', () => {
 
   it('category pages: cached as ids, current item fields, and a new or moved product shows at once', async () => {
     const category = 'pages-e2e';
-    const first = await createProduct({ category });
-    const second = await createProduct({ category });
+    const first = await createProduct(local.api, { ...cached, category });
+    const second = await createProduct(local.api, { ...cached, category });
     const list = async () => {
       const res = await local.api.request(ListProductsDocument, { category, limit: 10 }, local.api.asApiKey);
       expect(res.errors).toBeUndefined();
@@ -145,16 +147,20 @@ describe('read cache through the local stack', () => {
     expect((await list())[0]).toMatchObject({ id: first.id, stock: 57 });
     expect(reads(await catalogMetrics(), before)).toBe(0); // the page's product comes from the (written-through) product cache
 
-    const third = await createProduct({ category });
+    const third = await createProduct(local.api, { ...cached, category });
     expect((await list()).map((p) => p.id)).toEqual([first.id, second.id, third.id]);
 
-    const moved = await local.api.request(UpdateProductDocument, { input: { id: second.id, expectedVersion: 1, category: 'pages-e2e-other' } }, local.api.admin());
+    const moved = await local.api.request(
+      UpdateProductDocument,
+      { input: { id: second.id, expectedVersion: 1, category: 'pages-e2e-other' } },
+      local.api.admin(),
+    );
     expect(moved.errors).toBeUndefined();
     expect((await list()).map((p) => p.id)).toEqual([first.id, third.id]);
   });
 
   it('after each committed write through the API, no read returns an older version', async () => {
-    const product = await createProduct({ stock: 100 });
+    const product = await createProduct(local.api, { ...cached, stock: 100 });
     let acknowledged = 1; // the version the last answered write produced (this test is the product's only writer)
     let writing = true;
     const violations: string[] = [];
@@ -162,7 +168,7 @@ describe('read cache through the local stack', () => {
     /** Lets the readers complete `n` more reads, so every write is interleaved with reads whatever the machine's speed. */
     const readsDone = async (n: number) => {
       const target = readCount + n;
-      while (readCount < target) await new Promise((resolve) => setTimeout(resolve, 2));
+      await vi.waitFor(() => expect(readCount).toBeGreaterThanOrEqual(target), { timeout: 30_000, interval: 2 });
     };
     const reader = async () => {
       while (writing) {
@@ -178,11 +184,19 @@ describe('read cache through the local stack', () => {
         for (let i = 0; i < 12; i++) {
           await readsDone(4);
           if (i % 4 === 1) {
-            const res = await local.api.request(PlaceOrderDocument, { input: { clientToken: `stale-${i}`, items: [{ productId: product.id, quantity: 1 }] } }, customer);
+            const res = await local.api.request(
+              PlaceOrderDocument,
+              { input: { clientToken: `stale-${i}`, items: [{ productId: product.id, quantity: 1 }] } },
+              customer,
+            );
             expect(res.errors).toBeUndefined();
             acknowledged += 1;
           } else if (i % 4 === 3) {
-            const res = await local.api.request(UpdateProductDocument, { input: { id: product.id, expectedVersion: acknowledged, name: `Name ${i}` } }, local.api.admin());
+            const res = await local.api.request(
+              UpdateProductDocument,
+              { input: { id: product.id, expectedVersion: acknowledged, name: `Name ${i}` } },
+              local.api.admin(),
+            );
             expect(res.errors).toBeUndefined();
             acknowledged = res.data!.updateProduct.version;
           } else {
@@ -203,9 +217,13 @@ describe('read cache through the local stack', () => {
   });
 
   it('a stale write-back cannot win: puts of v3 and v2 interleaved leave v3, and the API serves v3', async () => {
-    const product = await createProduct();
+    const product = await createProduct(local.api, cached);
     const update = async (expectedVersion: number) => {
-      const res = await local.api.request(UpdateProductDocument, { input: { id: product.id, expectedVersion, name: `v${expectedVersion + 1}` } }, local.api.admin());
+      const res = await local.api.request(
+        UpdateProductDocument,
+        { input: { id: product.id, expectedVersion, name: `v${expectedVersion + 1}` } },
+        local.api.admin(),
+      );
       expect(res.errors).toBeUndefined();
     };
     await update(1);
@@ -234,7 +252,7 @@ describe('read cache through the local stack', () => {
 
   it('50 concurrent readers of a cold key, across execution environments, cause one DynamoDB read', async () => {
     // Warm environments (and their Redis connections) first: the key is cold, not the functions.
-    const warm = await createProduct();
+    const warm = await createProduct(local.api, cached);
     await Promise.all(Array.from({ length: 50 }, () => readProduct(warm.id)));
     expect(local.stack.functions.get('catalog')!.stats().environments).toBeGreaterThan(1);
 
@@ -249,7 +267,7 @@ describe('read cache through the local stack', () => {
   });
 
   it('Redis stopped mid-traffic: zero failed requests, then cache hits again after it restarts, and values converge within the bound', async () => {
-    const products = await Promise.all(Array.from({ length: 8 }, () => createProduct()));
+    const products = await Promise.all(Array.from({ length: 8 }, () => createProduct(local.api, cached)));
     const failures: string[] = [];
     let sent = 0;
     // One request of mixed traffic: mostly reads, every 10th a stock change.
@@ -286,15 +304,16 @@ describe('read cache through the local stack', () => {
 
     await redis.start();
     // Recovery needs no action: each environment reconnects and leaves its breaker on its own.
-    let recovered = false;
-    for (let round = 0; round < 60 && !recovered; round++) {
-      const before = await catalogMetrics();
-      await traffic(40);
-      const after = await catalogMetrics();
-      recovered = metricDelta(after, before, 'CacheErrors') === 0 && metricDelta(after, before, 'CacheHits') > 0;
-      if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    expect(recovered).toBe(true);
+    await vi.waitFor(
+      async () => {
+        const before = await catalogMetrics();
+        await traffic(40);
+        const after = await catalogMetrics();
+        expect(metricDelta(after, before, 'CacheErrors'), 'recovered: no cache errors').toBe(0);
+        expect(metricDelta(after, before, 'CacheHits'), 'recovered: cache hits again').toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(200);
 

@@ -5,32 +5,23 @@ import {
   GetProductDocument,
   ListProductsDocument,
   UpdateProductDocument,
-  type CreateProductInput,
 } from '../../generated/client/graphql.js';
+import { createProduct, productInput } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();
 
-const productInput = (overrides: Partial<CreateProductInput> = {}): CreateProductInput => ({
-  sku: 'SKU-1',
-  name: 'Teapot',
-  description: 'Short and stout',
-  priceCents: 2599,
-  currency: 'EUR',
-  category: 'kitchen',
-  stock: 5,
-  ...overrides,
-});
-
-async function createProduct(overrides: Partial<CreateProductInput> = {}) {
-  const res = await local.api.request(CreateProductDocument, { input: productInput(overrides) }, local.api.admin());
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct;
-}
-
 describe('catalog over HTTP', () => {
   it('creates a product as admin and reads it back with an API key', async () => {
-    const created = await createProduct({ sku: 'TEA-1' });
+    const created = await createProduct(local.api, {
+      sku: 'TEA-1',
+      name: 'Teapot',
+      description: 'Short and stout',
+      priceCents: 2599,
+      currency: 'EUR',
+      category: 'kitchen',
+      stock: 5,
+    });
     expect(created).toMatchObject({ sku: 'TEA-1', name: 'Teapot', priceCents: 2599, currency: 'EUR', stock: 5, version: 1 });
     expect(created.rating).toEqual({ count: 0, average: null });
     expect(Date.parse(created.createdAt)).not.toBeNaN();
@@ -48,7 +39,7 @@ describe('catalog over HTTP', () => {
 
   it('pages through a category with opaque nextTokens', async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 7; i++) ids.add((await createProduct({ category: 'paging', sku: `P-${i}` })).id);
+    for (let i = 0; i < 7; i++) ids.add((await createProduct(local.api, { category: 'paging', sku: `P-${i}` })).id);
     const seen: string[] = [];
     let nextToken: string | null | undefined;
     let pages = 0;
@@ -72,12 +63,20 @@ describe('catalog over HTTP', () => {
   });
 
   it('updates with optimistic concurrency and rejects a stale version, leaving data untouched', async () => {
-    const created = await createProduct({ sku: 'OCC-1' });
-    const first = await local.api.request(UpdateProductDocument, { input: { id: created.id, expectedVersion: 1, name: 'Kettle' } }, local.api.admin());
+    const created = await createProduct(local.api, { sku: 'OCC-1' });
+    const first = await local.api.request(
+      UpdateProductDocument,
+      { input: { id: created.id, expectedVersion: 1, name: 'Kettle' } },
+      local.api.admin(),
+    );
     expect(first.errors).toBeUndefined();
     expect(first.data?.updateProduct).toMatchObject({ name: 'Kettle', version: 2 });
 
-    const stale = await local.api.request(UpdateProductDocument, { input: { id: created.id, expectedVersion: 1, name: 'Stale' } }, local.api.admin());
+    const stale = await local.api.request(
+      UpdateProductDocument,
+      { input: { id: created.id, expectedVersion: 1, name: 'Stale' } },
+      local.api.admin(),
+    );
     expect(stale.errors?.[0]).toMatchObject({ errorType: 'ConditionFailed', path: ['updateProduct'], errorInfo: { currentVersion: 2 } });
 
     const read = await local.api.request(GetProductDocument, { id: created.id }, local.api.asApiKey);
@@ -90,7 +89,7 @@ describe('catalog over HTTP', () => {
   });
 
   it('adjusts stock and refuses to go below zero', async () => {
-    const created = await createProduct({ sku: 'STOCK-1', stock: 3 });
+    const created = await createProduct(local.api, { sku: 'STOCK-1', stock: 3 });
     const up = await local.api.request(AdjustStockDocument, { id: created.id, delta: 4 }, local.api.admin());
     expect(up.data?.adjustStock).toMatchObject({ stock: 7, version: 2 });
     const tooMuch = await local.api.request(AdjustStockDocument, { id: created.id, delta: -8 }, local.api.admin());
@@ -102,7 +101,11 @@ describe('catalog over HTTP', () => {
   it('validates input before writing: negative price and empty name are refused', async () => {
     const before = await local.api.request(ListProductsDocument, { category: 'invalid', limit: 100 }, local.api.asApiKey);
     for (const bad of [{ priceCents: -1 }, { name: '   ' }, { stock: -5 }]) {
-      const res = await local.api.request(CreateProductDocument, { input: productInput({ category: 'invalid', ...bad }) }, local.api.admin());
+      const res = await local.api.request(
+        CreateProductDocument,
+        { input: productInput({ category: 'invalid', ...bad }) },
+        local.api.admin(),
+      );
       expect(res.errors?.[0]?.errorType).toBe('ValidationError');
       expect(res.data).toBeNull();
     }

@@ -35,7 +35,7 @@ function expectCors(response: Response): void {
 }
 
 describe('CORS on /graphql', () => {
-  it('answers a preflight for any origin: 200, empty body, AppSync\'s headers, two-day max-age', async () => {
+  it("answers a preflight for any origin: 200, empty body, AppSync's headers, two-day max-age", async () => {
     const response = await preflight('/graphql');
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
@@ -45,14 +45,25 @@ describe('CORS on /graphql', () => {
   });
 
   it('allows the headers of every auth mode (API key, user pool, SigV4)', async () => {
-    const requested = ['content-type', 'x-api-key', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-user-agent', 'x-amz-content-sha256'];
+    const requested = [
+      'content-type',
+      'x-api-key',
+      'authorization',
+      'x-amz-date',
+      'x-amz-security-token',
+      'x-amz-user-agent',
+      'x-amz-content-sha256',
+    ];
     const response = await preflight('/graphql', requested.join(','));
     const allowed = (response.headers.get('access-control-allow-headers') ?? '').split(',').map((name) => name.trim().toLowerCase());
     for (const header of requested) expect(allowed).toContain(header);
   });
 
   it('is answered without credentials (a browser never sends them with a preflight)', async () => {
-    const response = await fetch(ctx.stack.graphqlUrl, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const response = await fetch(ctx.stack.graphqlUrl, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(response.status).toBe(200);
   });
 
@@ -76,7 +87,7 @@ describe('CORS on /graphql', () => {
   });
 });
 
-describe('no CORS on the stack\'s own endpoints', () => {
+describe("no CORS on the stack's own endpoints", () => {
   for (const path of ['/dev/token', '/dev/dlq', '/health', '/.well-known/jwks.json', '/']) {
     it(`${path}: neither its preflight nor its answer carries access-control-allow-origin`, async () => {
       const options = await preflight(path);
@@ -103,7 +114,7 @@ describe('real-time and Cognito', () => {
     expect(opened).toBe(true);
   });
 
-  it('answers a preflight on the local Cognito endpoint as Cognito does (any origin, the SDK\'s headers)', async () => {
+  it("answers a preflight on the local Cognito endpoint as Cognito does (any origin, the SDK's headers)", async () => {
     const requested = 'amz-sdk-invocation-id,amz-sdk-request,cache-control,content-type,x-amz-target,x-amz-user-agent';
     const response = await preflight('/cognito/', requested);
     expect(response.status).toBe(200);

@@ -42,7 +42,13 @@ describe('the HTTP endpoint behaves like AppSync', () => {
     const forgedPool = new DevUserPool({ userPoolId: 'us-east-1_LocalDev', clientId: 'localdevclient' });
     const forged = forgedPool.mint({ username: 'eve', groups: ['admin'] });
     const expired = local.stack.userPool.mint({ username: 'eve', expiresInSeconds: -60 });
-    for (const auth of [null, { apiKey: 'da2-wrongwrongwrongwrongwrongwr' }, { token: forged }, { token: expired }, { token: 'not.a.jwt' }]) {
+    for (const auth of [
+      null,
+      { apiKey: 'da2-wrongwrongwrongwrongwrongwr' },
+      { token: forged },
+      { token: expired },
+      { token: 'not.a.jwt' },
+    ]) {
       const res = await local.api.raw(productsQuery, auth);
       expect(res.status, JSON.stringify(auth)).toBe(401);
       expect(res.errors?.[0]).toEqual({ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' });
@@ -69,18 +75,28 @@ describe('the HTTP endpoint behaves like AppSync', () => {
     const big = JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(1024 * 1024) } });
     const res = await fetch(local.stack.graphqlUrl, { method: 'POST', headers: { 'x-api-key': local.stack.apiKey }, body: big });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ errors: [{ errorType: 'PayloadTooLargeException', message: 'Request body exceeds 1048576 bytes' }] });
+    expect(await res.json()).toEqual({
+      errors: [{ errorType: 'PayloadTooLargeException', message: 'Request body exceeds 1048576 bytes' }],
+    });
     // The connection was drained, not left half-read: the next request is answered (test/hostile/http-keepalive.test.ts).
     expect((await local.api.raw(productsQuery, local.api.asApiKey)).status).toBe(200);
   });
 
   it('answers limit errors as AppSync does: a ValidationError for a document it will not run, before invoking anything', async () => {
     const before = local.api.invocations('catalog');
-    const deep = await local.api.raw(JSON.stringify({ query: `{ product(id: "1") ${'{ a '.repeat(3000)}${'}'.repeat(3001)}` }), local.api.asApiKey);
+    const deep = await local.api.raw(
+      JSON.stringify({ query: `{ product(id: "1") ${'{ a '.repeat(3000)}${'}'.repeat(3001)}` }),
+      local.api.asApiKey,
+    );
     expect(deep.status).toBe(200);
     expect(deep.data).toBeNull();
     expect(deep.errors?.[0]?.errorType).toBe('ValidationError');
-    const many = await local.api.raw(JSON.stringify({ query: `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: products(category: "x", limit: 100) { items { reviews { items { id } } } }`).join(' ')} }` }), local.api.asApiKey);
+    const many = await local.api.raw(
+      JSON.stringify({
+        query: `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: products(category: "x", limit: 100) { items { reviews { items { id } } } }`).join(' ')} }`,
+      }),
+      local.api.asApiKey,
+    );
     expect(many.data).toBeNull();
     expect(many.errors?.[0]?.errorType).toBe('ResolverExecutionLimitReached');
     expect(local.api.invocations('catalog')).toBe(before);
@@ -101,7 +117,11 @@ describe('the HTTP endpoint behaves like AppSync', () => {
   it('mints tokens from the dev endpoint that the API accepts', async () => {
     // /dev/token requires the secret `npm run dev` prints (local/dev-routes.ts).
     const headers = { 'x-dev-secret': local.stack.devSecret };
-    const minted = await fetch(`${local.stack.url}/dev/token`, { method: 'POST', headers, body: JSON.stringify({ username: 'kim', groups: ['admin'] }) });
+    const minted = await fetch(`${local.stack.url}/dev/token`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ username: 'kim', groups: ['admin'] }),
+    });
     const { token } = (await minted.json()) as { token: string };
     const res = await local.api.raw(productsQuery, { token });
     expect(res.status).toBe(200);

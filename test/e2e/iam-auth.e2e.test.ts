@@ -7,10 +7,17 @@ import { useLocalStack } from '../support/local-stack.js';
 const local = useLocalStack();
 
 async function signedPost(body: string, principal = local.stack.iamPrincipal, tamper?: (h: Record<string, string>) => void) {
-  const headers = await signRequest({ method: 'POST', url: local.stack.graphqlUrl, headers: { 'content-type': 'application/json' }, body }, principal, 'us-east-1');
+  const headers = await signRequest(
+    { method: 'POST', url: local.stack.graphqlUrl, headers: { 'content-type': 'application/json' }, body },
+    principal,
+    'us-east-1',
+  );
   tamper?.(headers);
   const response = await fetch(local.stack.graphqlUrl, { method: 'POST', headers, body });
-  return { status: response.status, json: (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ errorType: string }> } };
+  return {
+    status: response.status,
+    json: (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ errorType: string }> },
+  };
 }
 
 const createBody = (sku: string) =>
@@ -33,7 +40,11 @@ describe('AWS_IAM (SigV4) requests', () => {
     const wrongSecret = { ...local.stack.iamPrincipal, secretAccessKey: 'not-the-secret' };
     const unknownKey = { ...local.stack.iamPrincipal, accessKeyId: 'AKIAUNKNOWN' };
     const body = createBody('IAM-BAD');
-    const headers = await signRequest({ method: 'POST', url: local.stack.graphqlUrl, headers: {}, body }, local.stack.iamPrincipal, 'us-east-1');
+    const headers = await signRequest(
+      { method: 'POST', url: local.stack.graphqlUrl, headers: {}, body },
+      local.stack.iamPrincipal,
+      'us-east-1',
+    );
     const tampered = await fetch(local.stack.graphqlUrl, { method: 'POST', headers, body: body.replace('IAM-BAD', 'IAM-EVIL') });
     expect(tampered.status).toBe(401);
     for (const principal of [wrongSecret, unknownKey]) expect((await signedPost(body, principal)).status).toBe(401);

@@ -8,21 +8,24 @@ import {
   ProductWithReviewsDocument,
 } from '../../generated/client/graphql.js';
 import { issuePartnerToken } from '../../lib/partner-tokens.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();
 const CATEGORY = 'partner-e2e';
 
+/** The partner suite's catalog: PARTNER-0 (4 in stock) and PARTNER-1 (9), in a category of their own. */
 async function createProducts(): Promise<string[]> {
   const ids: string[] = [];
   for (const [index, stock] of [4, 9].entries()) {
-    const res = await local.api.request(
-      CreateProductDocument,
-      { input: { sku: `PARTNER-${index}`, name: `Partner item ${index}`, priceCents: 1000 + index, currency: 'USD', category: CATEGORY, stock } },
-      local.api.admin(),
-    );
-    expect(res.errors).toBeUndefined();
-    ids.push(res.data!.createProduct.id);
+    const { id } = await createProduct(local.api, {
+      sku: `PARTNER-${index}`,
+      name: `Partner item ${index}`,
+      priceCents: 1000 + index,
+      category: CATEGORY,
+      stock,
+    });
+    ids.push(id);
   }
   return ids;
 }
@@ -46,7 +49,11 @@ describe('AWS_LAMBDA (partner tokens) over HTTP', () => {
     expect(res.errors).toHaveLength(2);
     for (const [index] of items.entries()) {
       expect(res.errors).toContainEqual(
-        expect.objectContaining({ errorType: 'Unauthorized', path: ['products', 'items', index, 'stock'], message: 'Not Authorized to access stock on type Product' }),
+        expect.objectContaining({
+          errorType: 'Unauthorized',
+          path: ['products', 'items', index, 'stock'],
+          message: 'Not Authorized to access stock on type Product',
+        }),
       );
     }
 
@@ -73,7 +80,10 @@ describe('AWS_LAMBDA (partner tokens) over HTTP', () => {
       { input: { sku: 'PARTNER-EVIL', name: 'Nope', priceCents: 1, currency: 'USD', category: CATEGORY, stock: 1 } },
       local.api.asPartner,
     );
-    expect(create.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', message: 'Not Authorized to access createProduct on type Mutation' });
+    expect(create.errors?.[0]).toMatchObject({
+      errorType: 'Unauthorized',
+      message: 'Not Authorized to access createProduct on type Mutation',
+    });
     const order = await local.api.request(
       PlaceOrderDocument,
       { input: { items: [{ productId: 'p', quantity: 1 }], clientToken: 'partner-order' } },
@@ -92,7 +102,11 @@ describe('AWS_LAMBDA (partner tokens) over HTTP', () => {
     const before = local.api.invocations('authorizer');
     for (const token of [wrongSecret, unknownPartner]) {
       const res = await local.api.raw(JSON.stringify(query), { token });
-      expect(res).toMatchObject({ status: 401, data: null, errors: [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' }] });
+      expect(res).toMatchObject({
+        status: 401,
+        data: null,
+        errors: [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' }],
+      });
     }
     // Refusals carry ttlOverride 0: asking again invokes the authorizer again.
     expect((await local.api.raw(JSON.stringify(query), { token: wrongSecret })).status).toBe(401);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   CancelOrderDocument,
-  CreateProductDocument,
   GetOrderDocument,
   GetOrderWithProductsDocument,
   GetProductDocument,
@@ -9,20 +8,10 @@ import {
   PlaceOrderDocument,
   UpdateOrderStatusDocument,
 } from '../../generated/client/graphql.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();
-
-let skuCounter = 0;
-async function product(stock: number, priceCents = 1000): Promise<string> {
-  const res = await local.api.request(
-    CreateProductDocument,
-    { input: { sku: `O-${++skuCounter}`, name: `Item ${skuCounter}`, priceCents, currency: 'USD', category: 'orders-test', stock } },
-    local.api.admin(),
-  );
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct.id;
-}
 
 async function stockOf(id: string): Promise<number> {
   const res = await local.api.request(GetProductDocument, { id }, local.api.asApiKey);
@@ -34,11 +23,20 @@ async function stockOf(id: string): Promise<number> {
 
 describe('orders over HTTP', () => {
   it('places an order in one transaction: stock decremented, totals computed, owner is the caller', async () => {
-    const a = await product(10, 250);
-    const b = await product(5, 1000);
+    const { id: a } = await createProduct(local.api, { stock: 10, priceCents: 250 });
+    const { id: b } = await createProduct(local.api, { stock: 5, priceCents: 1000 });
     const res = await local.api.request(
       PlaceOrderDocument,
-      { input: { clientToken: 'order-1', items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }], contactEmail: 'alice@example.com' } },
+      {
+        input: {
+          clientToken: 'order-1',
+          items: [
+            { productId: a, quantity: 2 },
+            { productId: b, quantity: 1 },
+          ],
+          contactEmail: 'alice@example.com',
+        },
+      },
       local.api.user('alice'),
     );
     expect(res.errors).toBeUndefined();
@@ -51,7 +49,7 @@ describe('orders over HTTP', () => {
   });
 
   it('replays placeOrder idempotently on the same clientToken, and refuses a different order under it', async () => {
-    const a = await product(10);
+    const { id: a } = await createProduct(local.api, { stock: 10 });
     const input = { clientToken: 'replay-token', items: [{ productId: a, quantity: 3 }] };
     const first = await local.api.request(PlaceOrderDocument, { input }, local.api.user('bob'));
     const again = await local.api.request(PlaceOrderDocument, { input }, local.api.user('bob'));
@@ -59,7 +57,11 @@ describe('orders over HTTP', () => {
     expect(again.data?.placeOrder).toEqual(first.data?.placeOrder);
     expect(await stockOf(a)).toBe(7);
 
-    const conflict = await local.api.request(PlaceOrderDocument, { input: { ...input, items: [{ productId: a, quantity: 1 }] } }, local.api.user('bob'));
+    const conflict = await local.api.request(
+      PlaceOrderDocument,
+      { input: { ...input, items: [{ productId: a, quantity: 1 }] } },
+      local.api.user('bob'),
+    );
     expect(conflict.errors?.[0]?.errorType).toBe('IdempotencyConflict');
     expect(await stockOf(a)).toBe(7);
 
@@ -70,10 +72,14 @@ describe('orders over HTTP', () => {
   });
 
   it('races 50 concurrent orders for a product with stock 10: exactly 10 succeed and stock never goes negative', async () => {
-    const id = await product(10);
+    const { id } = await createProduct(local.api, { stock: 10 });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        local.api.request(PlaceOrderDocument, { input: { clientToken: `race-${i}`, items: [{ productId: id, quantity: 1 }] } }, local.api.user(`racer-${i}`)),
+        local.api.request(
+          PlaceOrderDocument,
+          { input: { clientToken: `race-${i}`, items: [{ productId: id, quantity: 1 }] } },
+          local.api.user(`racer-${i}`),
+        ),
       ),
     );
     const succeeded = results.filter((r) => r.data?.placeOrder);
@@ -85,15 +91,25 @@ describe('orders over HTTP', () => {
   });
 
   it('refuses bad lines before writing: negative or zero quantity, empty order, unknown product', async () => {
-    const a = await product(5);
+    const { id: a } = await createProduct(local.api, { stock: 5 });
     const cases = [
       { items: [{ productId: a, quantity: -1 }], errorType: 'ValidationError' },
       { items: [{ productId: a, quantity: 0 }], errorType: 'ValidationError' },
       { items: [], errorType: 'ValidationError' },
-      { items: [{ productId: a, quantity: 1 }, { productId: 'ghost', quantity: 1 }], errorType: 'NotFound' },
+      {
+        items: [
+          { productId: a, quantity: 1 },
+          { productId: 'ghost', quantity: 1 },
+        ],
+        errorType: 'NotFound',
+      },
     ];
     for (const [i, c] of cases.entries()) {
-      const res = await local.api.request(PlaceOrderDocument, { input: { clientToken: `bad-${i}`, items: c.items } }, local.api.user('dave'));
+      const res = await local.api.request(
+        PlaceOrderDocument,
+        { input: { clientToken: `bad-${i}`, items: c.items } },
+        local.api.user('dave'),
+      );
       expect(res.errors?.[0]?.errorType).toBe(c.errorType);
     }
     expect(await stockOf(a)).toBe(5);
@@ -102,7 +118,7 @@ describe('orders over HTTP', () => {
   });
 
   it('rejects an invalid AWSEmail as a variable error before any resolver runs', async () => {
-    const a = await product(5);
+    const { id: a } = await createProduct(local.api, { stock: 5 });
     const before = local.api.invocations('orders');
     const res = await local.api.request(
       PlaceOrderDocument,
@@ -117,9 +133,13 @@ describe('orders over HTTP', () => {
   });
 
   it('pages myOrders newest first, and shows nobody else their orders', async () => {
-    const a = await product(100);
+    const { id: a } = await createProduct(local.api, { stock: 100 });
     for (let i = 0; i < 5; i++) {
-      const res = await local.api.request(PlaceOrderDocument, { input: { clientToken: `page-${i}`, items: [{ productId: a, quantity: 1 }] } }, local.api.user('frank'));
+      const res = await local.api.request(
+        PlaceOrderDocument,
+        { input: { clientToken: `page-${i}`, items: [{ productId: a, quantity: 1 }] } },
+        local.api.user('frank'),
+      );
       expect(res.errors).toBeUndefined();
     }
     const tokens: string[] = [];
@@ -142,8 +162,12 @@ describe('orders over HTTP', () => {
   });
 
   it('cancels an order and restores its stock in the same transaction; a cancelled order stays cancelled', async () => {
-    const a = await product(6);
-    const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'cancel-me', items: [{ productId: a, quantity: 4 }] } }, local.api.user('heidi'));
+    const { id: a } = await createProduct(local.api, { stock: 6 });
+    const placed = await local.api.request(
+      PlaceOrderDocument,
+      { input: { clientToken: 'cancel-me', items: [{ productId: a, quantity: 4 }] } },
+      local.api.user('heidi'),
+    );
     expect(await stockOf(a)).toBe(2);
     const cancelled = await local.api.request(CancelOrderDocument, { id: placed.data!.placeOrder.id }, local.api.user('heidi'));
     expect(cancelled.data?.cancelOrder.status).toBe('CANCELLED');
@@ -154,8 +178,12 @@ describe('orders over HTTP', () => {
   });
 
   it('moves order status forward for admins only', async () => {
-    const a = await product(3);
-    const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'ship-me', items: [{ productId: a, quantity: 1 }] } }, local.api.user('ivan'));
+    const { id: a } = await createProduct(local.api, { stock: 3 });
+    const placed = await local.api.request(
+      PlaceOrderDocument,
+      { input: { clientToken: 'ship-me', items: [{ productId: a, quantity: 1 }] } },
+      local.api.user('ivan'),
+    );
     const id = placed.data!.placeOrder.id;
     const byOwner = await local.api.request(UpdateOrderStatusDocument, { id, status: 'PAID' }, local.api.user('ivan'));
     expect(byOwner.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', path: ['updateOrderStatus'] });
@@ -168,7 +196,9 @@ describe('orders over HTTP', () => {
   });
 
   it('resolves OrderItem.product for 100 order lines with one BatchInvoke of the catalog function', async () => {
-    const ids = await Promise.all(Array.from({ length: 50 }, () => product(10, 100)));
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, async () => (await createProduct(local.api, { stock: 10, priceCents: 100 })).id),
+    );
     const items = Array.from({ length: 100 }, (_, i) => ({ productId: ids[i % 50]!, quantity: 1 }));
     const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'hundred', items } }, local.api.user('judy'));
     expect(placed.errors).toBeUndefined();

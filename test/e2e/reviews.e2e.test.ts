@@ -1,34 +1,43 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { AddReviewDocument, CreateProductDocument, GetProductDocument, ProductWithReviewsDocument } from '../../generated/client/graphql.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { AddReviewDocument, GetProductDocument, ProductWithReviewsDocument } from '../../generated/client/graphql.js';
 import { functions } from '../../declarations/functions.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();
 let productId: string;
 
 beforeAll(async () => {
-  const res = await local.api.request(
-    CreateProductDocument,
-    { input: { sku: 'R-1', name: 'Lamp', priceCents: 4500, currency: 'GBP', category: 'home', stock: 2 } },
-    local.api.admin(),
-  );
-  productId = res.data!.createProduct.id;
+  ({ id: productId } = await createProduct(local.api, {
+    sku: 'R-1',
+    name: 'Lamp',
+    priceCents: 4500,
+    currency: 'GBP',
+    category: 'home',
+    stock: 2,
+  }));
 });
 
 describe('reviews over HTTP', () => {
   it('adds reviews, brings the rating summary in step within the stream bound and pages reviews newest first', async () => {
     const ratings = [5, 4, 3, 5, 2];
     for (const [i, rating] of ratings.entries()) {
-      const res = await local.api.request(AddReviewDocument, { input: { productId, rating, title: `Review ${i}` } }, local.api.user(`reviewer-${i}`));
+      const res = await local.api.request(
+        AddReviewDocument,
+        { input: { productId, rating, title: `Review ${i}` } },
+        local.api.user(`reviewer-${i}`),
+      );
       expect(res.errors).toBeUndefined();
       expect(res.data?.addReview).toMatchObject({ productId, rating, authorId: `reviewer-${i}` });
     }
     // The summary is maintained from the reviews' stream records: eventually, within the declared bound.
-    const deadline = Date.now() + functions.stream.freshnessBoundSeconds * 1000;
-    while ((await local.api.request(GetProductDocument, { id: productId }, local.api.asApiKey)).data?.product?.rating.count !== ratings.length) {
-      expect(Date.now(), 'rating summary not complete within the declared bound').toBeLessThan(deadline);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await vi.waitFor(
+      async () => {
+        const res = await local.api.request(GetProductDocument, { id: productId }, local.api.asApiKey);
+        expect(res.data?.product?.rating.count, 'rating summary not complete within the declared bound').toBe(ratings.length);
+      },
+      { timeout: functions.stream.freshnessBoundSeconds * 1000, interval: 50 },
+    );
     const titles: string[] = [];
     let nextToken: string | null | undefined;
     let summary: { count: number; average?: number | null } | undefined;

@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddReviewDocument, CreateProductDocument, GetProductDocument } from '../../generated/client/graphql.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AddReviewDocument, GetProductDocument } from '../../generated/client/graphql.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
 import { lambdaRecordFor } from '../../local/streams/lambda-event.js';
 import { functions } from '../../declarations/functions.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 /**
@@ -23,26 +24,18 @@ beforeAll(() => {
 });
 afterAll(() => db?.destroy());
 
-/** Polls `probe` until it returns a value or the bound elapses; resolves with the value and how long it took. */
+/** Polls `probe` (vi.waitFor) until it returns a value or the bound elapses; resolves with the value and how long it took. */
 async function withinBound<T>(probe: () => Promise<T | undefined>, boundMs = BOUND_MS): Promise<{ value: T; elapsedMs: number }> {
   const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    const elapsedMs = Date.now() - started;
-    if (value !== undefined) return { value, elapsedMs };
-    if (elapsedMs > boundMs) throw new Error(`not observed within the declared bound of ${boundMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function createProduct(name: string): Promise<string> {
-  const res = await local.api.request(
-    CreateProductDocument,
-    { input: { sku: `STR-${Math.random()}`, name, priceCents: 1000, currency: 'EUR', category: 'streams', stock: 5 } },
-    local.api.admin(),
+  const value = await vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error(`not observed within the declared bound of ${boundMs} ms`);
+      return value;
+    },
+    { timeout: boundMs, interval: 50 },
   );
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct.id;
+  return { value, elapsedMs: Date.now() - started };
 }
 
 const getProduct = async (id: string) => (await local.api.request(GetProductDocument, { id }, local.api.asApiKey)).data?.product;
@@ -52,7 +45,7 @@ const streamMapping = (table: string) => local.stack.eventSourceMappings().find(
 
 describe('coherence through DynamoDB streams', () => {
   it('makes a write made outside the API visible through the API within the declared bound', async () => {
-    const id = await createProduct('Before');
+    const { id } = await createProduct(local.api, { name: 'Before', category: 'streams' });
     // Read it through the API first, so a cache (when one runs) holds the old version.
     expect(await getProduct(id)).toMatchObject({ name: 'Before', version: 1 });
     expect(await getProduct(id)).toMatchObject({ name: 'Before', version: 1 });
@@ -79,7 +72,7 @@ describe('coherence through DynamoDB streams', () => {
   });
 
   it('updates the rating summary from reviews added through the API within the bound, each counted once', async () => {
-    const id = await createProduct('Rated');
+    const { id } = await createProduct(local.api, { name: 'Rated', category: 'streams' });
     for (const [i, rating] of [4, 5, 3].entries()) {
       const res = await local.api.request(AddReviewDocument, { input: { productId: id, rating } }, local.api.user(`rater-${i}`));
       expect(res.errors).toBeUndefined();
@@ -93,7 +86,7 @@ describe('coherence through DynamoDB streams', () => {
   });
 
   it('does not count a redelivered review INSERT twice', async () => {
-    const id = await createProduct('Redelivered');
+    const { id } = await createProduct(local.api, { name: 'Redelivered', category: 'streams' });
     const added = await local.api.request(AddReviewDocument, { input: { productId: id, rating: 2 } }, local.api.user('once'));
     const review = added.data!.addReview;
     await withinBound(async () => ((await ratingOf(id))?.count === 1 ? true : undefined));
@@ -117,8 +110,9 @@ describe('coherence through DynamoDB streams', () => {
     expect(await ratingOf(id)).toEqual({ count: 1, average: 2 });
   });
 
-  it('sends a poison record to the dead letters with AWS\'s on-failure message, and processes the rest of its batch', async () => {
-    const [first, second] = [await createProduct('Poison neighbour 1'), await createProduct('Poison neighbour 2')];
+  it("sends a poison record to the dead letters with AWS's on-failure message, and processes the rest of its batch", async () => {
+    const { id: first } = await createProduct(local.api, { name: 'Poison neighbour 1', category: 'streams' });
+    const { id: second } = await createProduct(local.api, { name: 'Poison neighbour 2', category: 'streams' });
     const review = (productId: string, id: string, rating: unknown) => ({
       PutRequest: { Item: { productId, id, rating, authorId: 'script', createdAt: new Date().toISOString(), title: null, body: null } },
     });
@@ -164,14 +158,17 @@ describe('coherence through DynamoDB streams', () => {
 
     // The other records of the batch took effect, each exactly once, even those redelivered with the poison.
     // Their rating reaches the API through a second stream hop (the product change), so wait within the bound.
-    const settled = async (id: string) => (await withinBound(async () => ((await ratingOf(id))?.count === 1 ? ratingOf(id) : undefined))).value;
+    const settled = async (id: string) =>
+      (await withinBound(async () => ((await ratingOf(id))?.count === 1 ? ratingOf(id) : undefined))).value;
     expect(await settled(first)).toEqual({ count: 1, average: 5 });
     expect(await settled(second)).toEqual({ count: 1, average: 3 });
     const poison = await db.send(new GetCommand({ TableName: local.stack.tables.reviews, Key: { productId: first, id: 'r-poison' } }));
     expect(poison.Item?.ratingApplied).toBeUndefined();
 
     // Inspectable over HTTP as well.
-    const listed = (await (await fetch(`${local.stack.url}/dev/dlq`)).json()) as { deadLetters: Array<{ message: { DDBStreamBatchInfo: { startSequenceNumber: string } } }> };
+    const listed = (await (await fetch(`${local.stack.url}/dev/dlq`)).json()) as {
+      deadLetters: Array<{ message: { DDBStreamBatchInfo: { startSequenceNumber: string } } }>;
+    };
     expect(listed.deadLetters.map((l) => l.message.DDBStreamBatchInfo.startSequenceNumber)).toContain(poisonSequence);
   });
 });

@@ -1,8 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
-import { AdjustStockDocument, CreateProductDocument, PlaceOrderDocument, UpdateOrderStatusDocument, UpdateProductDocument } from '../../generated/client/graphql.js';
+import {
+  AdjustStockDocument,
+  PlaceOrderDocument,
+  UpdateOrderStatusDocument,
+  UpdateProductDocument,
+} from '../../generated/client/graphql.js';
 import { RealtimeClient } from '../../local/realtime/client.js';
 import { signRequest } from '../../local/identity/sigv4.js';
+import { createProduct } from '../support/fixtures.js';
 import { useLocalStack } from '../support/local-stack.js';
 
 const local = useLocalStack();
@@ -18,20 +24,12 @@ async function connect(headers: Record<string, string>): Promise<RealtimeClient>
   return client;
 }
 
-async function newProduct(stock = 5): Promise<string> {
-  const res = await local.api.request(
-    CreateProductDocument,
-    { input: { sku: `SUB-${Math.random()}`, name: 'Watched', priceCents: 100, currency: 'USD', category: 'subs', stock } },
-    local.api.admin(),
-  );
-  return res.data!.createProduct.id;
-}
-
 const onProductUpdated = 'subscription ($id: ID) { onProductUpdated(id: $id) { id stock version } }';
 
 describe('subscriptions through the local runtime', () => {
   it('delivers a mutation result, post-write, to the matching subscriber only', async () => {
-    const [watched, other] = [await newProduct(), await newProduct()];
+    const { id: watched } = await createProduct(local.api, { name: 'Watched', stock: 5 });
+    const { id: other } = await createProduct(local.api, { name: 'Watched', stock: 5 });
     const apiKey = { 'x-api-key': local.stack.apiKey };
     const subscriber = await connect(apiKey);
     const bystander = await connect(apiKey);
@@ -42,17 +40,19 @@ describe('subscriptions through the local runtime', () => {
     expect(res.data?.adjustStock.stock).toBe(8);
     const event = await subscriber.next((m) => m.type === 'data' && m.id === 's1');
     expect(event.payload).toEqual({ data: { onProductUpdated: { id: watched, stock: 8, version: 2 } } });
+    // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(bystander.pending.filter((m) => m.type === 'data')).toEqual([]);
 
     expect((await subscriber.stop('s1')).type).toBe('complete');
     await local.api.request(AdjustStockDocument, { id: watched, delta: 1 }, local.api.admin());
+    // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(subscriber.pending.filter((m) => m.type === 'data')).toEqual([]);
   });
 
   it('publishes updateProduct with the post-write state: the new name and the bumped version', async () => {
-    const id = await newProduct();
+    const { id } = await createProduct(local.api, { name: 'Watched', stock: 5 });
     const apiKey = { 'x-api-key': local.stack.apiKey };
     const subscriber = await connect(apiKey);
     const query = 'subscription ($id: ID) { onProductUpdated(id: $id) { id name version stock } }';
@@ -66,9 +66,13 @@ describe('subscriptions through the local runtime', () => {
   });
 
   it('delivers order status changes to a signed-in subscriber filtered by customerId', async () => {
-    const product = await newProduct(10);
+    const { id: product } = await createProduct(local.api, { name: 'Watched', stock: 10 });
     const alice = local.api.user('alice-sub') as { token: string };
-    const placed = await local.api.request(PlaceOrderDocument, { input: { clientToken: 'sub-1', items: [{ productId: product, quantity: 1 }] } }, alice);
+    const placed = await local.api.request(
+      PlaceOrderDocument,
+      { input: { clientToken: 'sub-1', items: [{ productId: product, quantity: 1 }] } },
+      alice,
+    );
     const auth = { Authorization: alice.token };
     const client = await connect(auth);
     const query = 'subscription ($c: ID!) { onOrderStatusChanged(customerId: $c) { id status } }';
@@ -105,7 +109,16 @@ describe('subscriptions through the local runtime', () => {
   it('authenticates an IAM connection by the signature of POST /graphql/connect with body {}', async () => {
     const graphqlUrl = local.stack.graphqlUrl;
     const connectHeaders = await signRequest(
-      { method: 'POST', url: `${graphqlUrl}/connect`, headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8' }, body: '{}' },
+      {
+        method: 'POST',
+        url: `${graphqlUrl}/connect`,
+        headers: {
+          accept: 'application/json, text/javascript',
+          'content-encoding': 'amz-1.0',
+          'content-type': 'application/json; charset=UTF-8',
+        },
+        body: '{}',
+      },
       local.stack.iamPrincipal,
       'us-east-1',
     );
@@ -113,7 +126,9 @@ describe('subscriptions through the local runtime', () => {
     clients.push(client);
     expect((await client.init()).type).toBe('connection_ack');
 
-    const forged = await RealtimeClient.connect(local.stack.realtimeUrl, { headers: { ...connectHeaders, 'x-amz-date': '20200101T000000Z' } });
+    const forged = await RealtimeClient.connect(local.stack.realtimeUrl, {
+      headers: { ...connectHeaders, 'x-amz-date': '20200101T000000Z' },
+    });
     clients.push(forged);
     expect((await forged.init()).type).toBe('connection_error');
   });

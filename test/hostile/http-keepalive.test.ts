@@ -7,6 +7,7 @@ import { print } from 'graphql';
 import type { AppSyncExecutor } from '../../local/appsync/execute.js';
 import type { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { createHttpServer, listen } from '../../local/appsync/http-server.js';
+import { apiKeyCaller } from '../support/fixtures.js';
 import { alongsideOrdinaryRequest, createProduct, expectNothingWritten } from '../support/hostile.js';
 import { useLocalStack } from '../support/local-stack.js';
 
@@ -23,7 +24,7 @@ const local = useLocalStack();
 let probeId: string;
 
 beforeAll(async () => {
-  probeId = await createProduct(local.api);
+  probeId = (await createProduct(local.api)).id;
 });
 
 /** The connection reset after the old 6 s hang; anything under it (on a loaded machine) is prompt. */
@@ -95,7 +96,9 @@ class RawConnection {
     const end = this.#buffer.indexOf('\r\n\r\n');
     if (end < 0) return undefined;
     const [statusLine, ...lines] = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
-    const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    const headers = Object.fromEntries(
+      lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
     const length = Number(headers['content-length'] ?? 0);
     if (this.#buffer.length < end + 4 + length) return undefined;
     const body = this.#buffer.subarray(end + 4, end + 4 + length).toString('utf8');
@@ -113,8 +116,14 @@ function port(url: string): number {
 
 /** A request as bytes: `body` with its content-length unless `headers` say otherwise. */
 function rawRequest(method: string, path: string, headers: Record<string, string>, body = ''): string {
-  const all = { host: '127.0.0.1', ...(body === '' && method === 'GET' ? {} : { 'content-length': String(Buffer.byteLength(body)) }), ...headers };
-  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`;
+  const all = {
+    host: '127.0.0.1',
+    ...(body === '' && method === 'GET' ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+    ...headers,
+  };
+  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n${body}`;
 }
 
 const probeQuery = () => JSON.stringify({ query: print(GetProductDocument), variables: { id: probeId } });
@@ -134,11 +143,15 @@ describe('after an early response the connection is drained or closed', () => {
     try {
       await alongsideOrdinaryRequest(local.api, probeId, async () => {
         const started = performance.now();
-        connection.write(rawRequest('POST', '/graphql', apiKeyHeaders(), oversizedBody()) + rawRequest('POST', '/graphql', apiKeyHeaders(), probeQuery()));
+        connection.write(
+          rawRequest('POST', '/graphql', apiKeyHeaders(), oversizedBody()) + rawRequest('POST', '/graphql', apiKeyHeaders(), probeQuery()),
+        );
         const first = await connection.next();
         expect(first).not.toBe('closed');
         expect(first).toMatchObject({ status: 413 });
-        expect(JSON.parse((first as RawResponse).body)).toEqual({ errors: [{ errorType: 'PayloadTooLargeException', message: expect.any(String) }] });
+        expect(JSON.parse((first as RawResponse).body)).toEqual({
+          errors: [{ errorType: 'PayloadTooLargeException', message: expect.any(String) }],
+        });
         expectAnsweredOrClosed(await connection.next());
         expect(performance.now() - started).toBeLessThan(PROMPT_MS);
       });
@@ -166,7 +179,9 @@ describe('after an early response the connection is drained or closed', () => {
     const connection = await RawConnection.open(port(local.stack.url));
     try {
       const started = performance.now();
-      connection.write(rawRequest('POST', '/graphql', { ...apiKeyHeaders(), 'content-length': String(1024 ** 3) }).concat('x'.repeat(64 * 1024)));
+      connection.write(
+        rawRequest('POST', '/graphql', { ...apiKeyHeaders(), 'content-length': String(1024 ** 3) }).concat('x'.repeat(64 * 1024)),
+      );
       const answer = await connection.next();
       expect(answer).toMatchObject({ status: 413, headers: { connection: 'close' } });
       await connection.whenClosed();
@@ -179,7 +194,9 @@ describe('after an early response the connection is drained or closed', () => {
   it('Expect: 100-continue with an oversized length: 413 instead of 100 Continue', async () => {
     const connection = await RawConnection.open(port(local.stack.url));
     try {
-      connection.write(rawRequest('POST', '/graphql', { ...apiKeyHeaders(), 'content-length': String(2 * 1024 * 1024), expect: '100-continue' }));
+      connection.write(
+        rawRequest('POST', '/graphql', { ...apiKeyHeaders(), 'content-length': String(2 * 1024 * 1024), expect: '100-continue' }),
+      );
       expect(await connection.next()).toMatchObject({ status: 413, headers: { connection: 'close' } });
       await connection.whenClosed();
     } finally {
@@ -214,7 +231,8 @@ describe('after an early response the connection is drained or closed', () => {
   it('a keep-alive client (undici, one connection) sends an oversized then a valid request', async () => {
     const agent = new Agent({ connections: 1, pipelining: 1, keepAliveTimeout: 10_000 });
     try {
-      const post = (body: string) => undiciFetch(local.stack.graphqlUrl, { method: 'POST', headers: apiKeyHeaders(), body, dispatcher: agent });
+      const post = (body: string) =>
+        undiciFetch(local.stack.graphqlUrl, { method: 'POST', headers: apiKeyHeaders(), body, dispatcher: agent });
       await alongsideOrdinaryRequest(local.api, probeId, async () => {
         const refused = await post(oversizedBody());
         expect(refused.status).toBe(413);
@@ -244,7 +262,9 @@ describe('after an early response the connection is drained or closed', () => {
       variables: { input: { sku: 'HUGE-1', name: 'x'.repeat(OVER_LIMIT), priceCents: 1, currency: 'USD', category: 'hostile', stock: 1 } },
     });
     const res = await expectNothingWritten(local.stack, () =>
-      alongsideOrdinaryRequest(local.api, probeId, () => fetch(local.stack.graphqlUrl, { method: 'POST', headers: { authorization: (local.api.admin() as { token: string }).token }, body })),
+      alongsideOrdinaryRequest(local.api, probeId, () =>
+        fetch(local.stack.graphqlUrl, { method: 'POST', headers: { authorization: (local.api.admin() as { token: string }).token }, body }),
+      ),
     );
     expect(res.status).toBe(413);
     expect(((await res.json()) as { errors: Array<{ errorType: string }> }).errors[0]?.errorType).toBe('PayloadTooLargeException');
@@ -266,9 +286,13 @@ describe('the server itself: slow clients, header caps, handler failures', () =>
         return { data: { __typename: 'Query' } };
       },
     } as unknown as AppSyncExecutor;
-    const authenticator = { authenticate: async () => ({ ok: true, caller: { mode: 'API_KEY', groups: [] }, identity: null }) } as unknown as RequestAuthenticator;
+    const authenticator = { authenticate: async () => ({ ok: true, ...apiKeyCaller() }) } as unknown as RequestAuthenticator;
     // Short timeouts so a slow client is cut off within the test; the defaults are SERVER_LIMITS.
-    server = createHttpServer({ executor, authenticator, serverLimits: { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 } });
+    server = createHttpServer({
+      executor,
+      authenticator,
+      serverLimits: { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 },
+    });
     serverPort = await listen(server, 0);
   });
   afterAll(async () => {
@@ -322,7 +346,9 @@ describe('the server itself: slow clients, header caps, handler failures', () =>
       connection.write(valid());
       const failed = await connection.next();
       expect(failed).toMatchObject({ status: 500 });
-      expect(JSON.parse((failed as RawResponse).body)).toEqual({ errors: [{ errorType: 'InternalFailure', message: 'An internal failure occurred' }] });
+      expect(JSON.parse((failed as RawResponse).body)).toEqual({
+        errors: [{ errorType: 'InternalFailure', message: 'An internal failure occurred' }],
+      });
       connection.write(valid());
       expect(await connection.next()).toMatchObject({ status: 200 });
     } finally {

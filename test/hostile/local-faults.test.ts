@@ -78,28 +78,39 @@ describe('local faults', () => {
   it('redis-server killed with SIGKILL: reads keep answering, it is restarted on its port, /health says so, no dead letters', async () => {
     const { stack, api } = local;
     const redis = stack.redis!;
-    const probe = await createProduct(api);
-    const others = await Promise.all([1, 2, 3].map(() => createProduct(api)));
+    const probe = (await createProduct(api)).id;
+    const others = await Promise.all([1, 2, 3].map(async () => (await createProduct(api)).id));
     expect((await fetchHealth(stack)).status).toBe(200);
     const deadLetters = stack.deadLetters().length;
     const { port, url } = redis;
 
     let healthAtCrash: ReturnType<typeof stack.health> | undefined;
-    const crashed = new Promise<number>((resolve) => redis.on('crash', () => ((healthAtCrash = stack.health()), resolve(performance.now()))));
+    const crashed = new Promise<number>((resolve) =>
+      redis.on('crash', () => ((healthAtCrash = stack.health()), resolve(performance.now()))),
+    );
     const load = traffic(api, probe, others);
     const killedAt = performance.now();
     expect(redis.kill('SIGKILL')).toBe(true);
     const detectedMs = (await crashed) - killedAt;
     expect(healthAtCrash?.httpStatus).toBe(503);
-    expect(healthAtCrash?.body).toMatchObject({ status: 'unavailable', down: ['redis'], dependencies: { redis: { status: 'restarting' } } });
+    expect(healthAtCrash?.body).toMatchObject({
+      status: 'unavailable',
+      down: ['redis'],
+      dependencies: { redis: { status: 'restarting' } },
+    });
     // An ordinary read during the outage still answers (from DynamoDB), in time.
     await alongsideOrdinaryRequest(api, probe, () => fetchHealth(stack));
 
     await vi.waitFor(async () => expect((await fetchHealth(stack)).status).toBe(200), { timeout: 30_000, interval: 25 });
     const backMs = performance.now() - killedAt;
     const { body } = await fetchHealth(stack);
-    expect(body.dependencies.redis).toMatchObject({ status: 'up', process: { state: 'running', port, restarts: 1, lastExit: { how: 'signal SIGKILL' } } });
-    expect(body.notices.some((notice) => notice.dependency === 'redis' && /redis-server died \(signal SIGKILL\)/.test(notice.message))).toBe(true);
+    expect(body.dependencies.redis).toMatchObject({
+      status: 'up',
+      process: { state: 'running', port, restarts: 1, lastExit: { how: 'signal SIGKILL' } },
+    });
+    expect(
+      body.notices.some((notice) => notice.dependency === 'redis' && /redis-server died \(signal SIGKILL\)/.test(notice.message)),
+    ).toBe(true);
     expect(redis.url).toBe(url);
 
     // The functions reconnect by themselves: reads are cache hits again, without errors.
@@ -117,13 +128,15 @@ describe('local faults', () => {
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThanOrEqual(3);
     expect(stack.deadLetters()).toHaveLength(deadLetters);
-    console.info(`redis-server: SIGKILL noticed after ${detectedMs.toFixed(0)} ms, /health 200 again after ${backMs.toFixed(0)} ms; ${requests} requests, none failed`);
+    console.info(
+      `redis-server: SIGKILL noticed after ${detectedMs.toFixed(0)} ms, /health 200 again after ${backMs.toFixed(0)} ms; ${requests} requests, none failed`,
+    );
   }, 120_000);
 
   it('while the cache is unreachable with its data kept, product stream records wait and then correct it: no dead letters, a few log lines', async () => {
     const { stack, api } = local;
     const redis = stack.redis!;
-    const id = await createProduct(api); // written through: version 1 is cached
+    const id = (await createProduct(api)).id; // written through: version 1 is cached
     expect(await cache.redis.get(cache.productKey(id))).toMatch(/^1\|/);
     const db = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig(stack.dynamoDbEndpoint)));
     const deadLetters = stack.deadLetters().length;
@@ -145,7 +158,10 @@ describe('local faults', () => {
           }),
         );
       }
-      await vi.waitFor(() => expect(output.lines().some((line) => line.includes('holding the products stream'))).toBe(true), { timeout: 20_000, interval: 50 });
+      await vi.waitFor(() => expect(output.lines().some((line) => line.includes('holding the products stream'))).toBe(true), {
+        timeout: 20_000,
+        interval: 50,
+      });
       // The outage lasts well past the mapping's whole retry budget (0.2 + 0.4 + 0.8 s), which used to
       // dead-letter every record; reads answer throughout, from DynamoDB, with the newest version.
       while (performance.now() - frozenAt < 4_000) expect(await readVersion(api, id)).toBe(4);
@@ -178,7 +194,7 @@ describe('local faults', () => {
 
   it('DynamoDB Local killed with SIGKILL: /health 503 naming it, restarted, tables recreated, the loss said loudly, the API answers again', async () => {
     const { stack, api } = local;
-    const lost = await createProduct(api);
+    const lost = (await createProduct(api)).id;
     const alerts = vi.spyOn(console, 'error');
     try {
       const killedAt = performance.now();
@@ -210,7 +226,7 @@ describe('local faults', () => {
 
       // The API works on the recreated tables. What was lost is gone, and not served from the cache either.
       expect(await readVersion(api, lost)).toBeUndefined();
-      const fresh = await createProduct(api);
+      const fresh = (await createProduct(api)).id;
       await alongsideOrdinaryRequest(api, fresh, () => readVersion(api, fresh));
       // The stream mappings follow the new tables' streams.
       await vi.waitFor(
@@ -221,7 +237,9 @@ describe('local faults', () => {
         },
         { timeout: 20_000, interval: 50 },
       );
-      console.info(`DynamoDB Local: SIGKILL noticed by /health after ${detectedMs.toFixed(0)} ms, /health 200 again after ${backMs.toFixed(0)} ms`);
+      console.info(
+        `DynamoDB Local: SIGKILL noticed by /health after ${detectedMs.toFixed(0)} ms, /health 200 again after ${backMs.toFixed(0)} ms`,
+      );
     } finally {
       alerts.mockRestore();
     }

@@ -18,7 +18,7 @@ const local = useLocalStack();
 let probeId: string;
 
 beforeAll(async () => {
-  probeId = await createProduct(local.api);
+  probeId = (await createProduct(local.api)).id;
 });
 
 /** `fragment F0 { ...F1 ...F1 }` … : 25 fragments, 1.1 KB, 2^25 fields once expanded. */
@@ -58,7 +58,9 @@ describe('hostile documents are refused before anything runs', () => {
     const bomb = fragmentBomb(25);
     expect(bomb.length).toBeLessThan(1200);
     const { res, ms } = await refused(bomb);
-    expect(res.errors).toEqual([expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/fields once its fragments are expanded/) })]);
+    expect(res.errors).toEqual([
+      expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/fields once its fragments are expanded/) }),
+    ]);
     expect(ms).toBeLessThan(ORDINARY_REQUEST_BOUND_MS);
     // Refusals are cached like any document: the same text again is answered from the cache.
     expect((await refused(bomb)).res.errors?.[0]?.errorType).toBe('ValidationError');
@@ -72,30 +74,42 @@ describe('hostile documents are refused before anything runs', () => {
 
   it('1,000 aliases of a page of products with their reviews (11,000 invocations): refused while parsing', async () => {
     const { res, ms } = await refused(aliases(1000, productsWithReviews));
-    expect(res.errors).toEqual([expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/more th\w+ 15000 tokens/) })]);
+    expect(res.errors).toEqual([
+      expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/more th\w+ 15000 tokens/) }),
+    ]);
     expect(ms).toBeLessThan(ORDINARY_REQUEST_BOUND_MS);
   });
 
   it('100 of them (10,100 resolvers): ResolverExecutionLimitReached, before any resolver runs', async () => {
     const { res } = await refused(aliases(100, productsWithReviews));
     expect(res.errors).toEqual([
-      expect.objectContaining({ errorType: 'ResolverExecutionLimitReached', path: null, message: expect.stringMatching(/10100 resolvers and the API allows 10000/) }),
+      expect.objectContaining({
+        errorType: 'ResolverExecutionLimitReached',
+        path: null,
+        message: expect.stringMatching(/10100 resolvers and the API allows 10000/),
+      }),
     ]);
   });
 
   it('selection depth 2,000 and beyond: a ValidationError, not a 500', async () => {
     for (const depth of [2_000, 20_000]) {
       const { res } = await refused(nested(depth));
-      expect(res.errors).toEqual([expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/nested more than 128 levels/) })]);
+      expect(res.errors).toEqual([
+        expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/nested more than 128 levels/) }),
+      ]);
     }
-    const { res } = await expectNothingWritten(local.stack, () => refused(`mutation { createProduct(input: ${createInput}) ${'{ a '.repeat(5_000)}${'}'.repeat(5_000)} }`, local.api.admin()));
+    const { res } = await expectNothingWritten(local.stack, () =>
+      refused(`mutation { createProduct(input: ${createInput}) ${'{ a '.repeat(5_000)}${'}'.repeat(5_000)} }`, local.api.admin()),
+    );
     expect(res.errors?.[0]?.errorType).toBe('ValidationError');
   });
 
   it('any mix of these shapes is refused, with a limit error type, and invokes nothing', async () => {
     const hostile = fc.oneof(
       fc.integer({ min: 14, max: 40 }).map((n) => fragmentBomb(n)),
-      fc.integer({ min: 14, max: 40 }).map((n) => fragmentBomb(n, 'query { products(category: "hostile") { items { ...F0 } } }', 'reviews { items { id } }')),
+      fc
+        .integer({ min: 14, max: 40 })
+        .map((n) => fragmentBomb(n, 'query { products(category: "hostile") { items { ...F0 } } }', 'reviews { items { id } }')),
       fc.integer({ min: 129, max: 50_000 }).map(nested),
       fc.integer({ min: 100, max: 600 }).map((n) => aliases(n, productsWithReviews)),
       fc.integer({ min: 200, max: 1_500 }).map((n) => `{ ${'product(id: "x") { id } '.repeat(n)}}`),
@@ -116,7 +130,11 @@ describe('legitimate documents stay within the limits', () => {
     expect(page.errors).toBeUndefined();
     const withReviews = await local.api.request(ProductWithReviewsDocument, { id: probeId, limit: 100 }, local.api.asApiKey);
     expect(withReviews.errors).toBeUndefined();
-    const introspection = await local.api.request<{ __schema: { queryType: { name: string } } }, unknown>(getIntrospectionQuery(), {}, local.api.asApiKey);
+    const introspection = await local.api.request<{ __schema: { queryType: { name: string } } }, unknown>(
+      getIntrospectionQuery(),
+      {},
+      local.api.asApiKey,
+    );
     expect(introspection.errors).toBeUndefined();
     expect(introspection.data?.__schema.queryType.name).toBe('Query');
   });
@@ -133,8 +151,14 @@ describe('the real-time endpoint applies the same limits', () => {
     const client = await RealtimeClient.connect(local.stack.realtimeUrl, { headers: apiKey });
     clients.push(client);
     expect((await client.init()).type).toBe('connection_ack');
-    const answer = await alongsideOrdinaryRequest(local.api, probeId, () => client.start('bomb', fragmentBomb(25, 'subscription { onProductUpdated { ...F0 } }'), {}, apiKey));
-    expect(answer).toMatchObject({ type: 'error', id: 'bomb', payload: { errors: [expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/expanded/) })] } });
+    const answer = await alongsideOrdinaryRequest(local.api, probeId, () =>
+      client.start('bomb', fragmentBomb(25, 'subscription { onProductUpdated { ...F0 } }'), {}, apiKey),
+    );
+    expect(answer).toMatchObject({
+      type: 'error',
+      id: 'bomb',
+      payload: { errors: [expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/expanded/) })] },
+    });
     const deep = await client.start('deep', `subscription { onProductUpdated ${'{ a '.repeat(3_000)}${'}'.repeat(3_000)} }`, {}, apiKey);
     expect(deep).toMatchObject({ type: 'error', payload: { errors: [expect.objectContaining({ errorType: 'ValidationError' })] } });
     expect((await client.start('ok', 'subscription { onProductUpdated { id } }', {}, apiKey)).type).toBe('start_ack');

@@ -10,6 +10,7 @@ import { functions } from '../../declarations/functions.js';
 import { createTables } from '../../local/dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 import { seedCatalog } from '../../local/seed.js';
+import { resolverEvent } from '../support/fixtures.js';
 
 let dynamodb: DynamoDBLocalHandle;
 let db: DynamoDBDocumentClient;
@@ -39,15 +40,7 @@ afterAll(async () => {
 
 const id = (n: number) => `sample-${String(n).padStart(5, '0')}`;
 const batchEvent = (productId: string): ResolverEvent =>
-  ({
-    arguments: {},
-    identity: null,
-    source: { productId, quantity: 1, unitPriceCents: 1 },
-    request: { headers: {}, domainName: null },
-    info: { parentTypeName: 'OrderItem', fieldName: 'product', variables: {}, selectionSetList: ['id'], selectionSetGraphQL: '{ id }' },
-    prev: null,
-    stash: {},
-  }) as ResolverEvent;
+  resolverEvent({ parentTypeName: 'OrderItem', fieldName: 'product', source: { productId, quantity: 1, unitPriceCents: 1 } });
 
 describe('catalog resolvers against DynamoDB Local', () => {
   it('BatchGetItem helper chunks past 100 keys, de-duplicates and omits missing items', async () => {
@@ -66,16 +59,20 @@ describe('catalog resolvers against DynamoDB Local', () => {
   });
 
   it('createProduct refuses a non-admin caller before writing', async () => {
-    const event = {
-      ...batchEvent('x'),
-      source: null,
+    const event = resolverEvent({
+      parentTypeName: 'Mutation',
+      fieldName: 'createProduct',
       arguments: { input: { sku: 'S', name: 'N', priceCents: 1, currency: 'USD', category: 'c', stock: 1 } },
-      info: { parentTypeName: 'Mutation', fieldName: 'createProduct', variables: {}, selectionSetList: ['id'], selectionSetGraphQL: '{ id }' },
-    } as ResolverEvent;
+    });
     const result = (await handler(event, {} as Context)) as { errorType?: string };
     expect(result.errorType).toBe('Unauthorized');
     const { Count } = await db.send(
-      new ScanCommand({ TableName: tables.products, FilterExpression: 'sku = :sku', ExpressionAttributeValues: { ':sku': 'S' }, Select: 'COUNT' }),
+      new ScanCommand({
+        TableName: tables.products,
+        FilterExpression: 'sku = :sku',
+        ExpressionAttributeValues: { ':sku': 'S' },
+        Select: 'COUNT',
+      }),
     );
     expect(Count).toBe(0);
   });

@@ -20,11 +20,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../declarations/tables.js';
 import { createTables, ensureTable, tableEnvironment } from '../../local/dynamodb/create-tables.js';
-import {
-  dynamoDbClientConfig,
-  startDynamoDBLocal,
-  type DynamoDBLocalHandle,
-} from '../../local/dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 
 const PREFIX = 'itest';
 
@@ -229,10 +225,7 @@ describe('DynamoDB Local', () => {
 
     const failure = await doc.send(new TransactWriteCommand(order('o2'))).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TransactionCanceledException);
-    expect((failure as TransactionCanceledException).CancellationReasons?.map((r) => r.Code)).toEqual([
-      'ConditionalCheckFailed',
-      'None',
-    ]);
+    expect((failure as TransactionCanceledException).CancellationReasons?.map((r) => r.Code)).toEqual(['ConditionalCheckFailed', 'None']);
 
     expect((await doc.send(new GetCommand({ TableName: products, Key: { id: 'p1' } }))).Item?.stock).toBe(0);
     expect((await doc.send(new GetCommand({ TableName: orders, Key: { id: 'o1' } }))).Item).toBeDefined();
@@ -306,9 +299,7 @@ describe('DynamoDB Local with persistDir', () => {
       client = new DynamoDBClient(dynamoDbClientConfig(second.endpoint));
       try {
         const names = await createTables(client, PREFIX);
-        const { Item } = await DynamoDBDocumentClient.from(client).send(
-          new GetCommand({ TableName: names.products, Key: { id: 'kept' } }),
-        );
+        const { Item } = await DynamoDBDocumentClient.from(client).send(new GetCommand({ TableName: names.products, Key: { id: 'kept' } }));
         expect(Item?.category).toBe('c');
       } finally {
         client.destroy();
@@ -389,13 +380,20 @@ describe('DynamoDB Local lifetime', () => {
     return port;
   }
 
+  /** Whether the port is refused and bindable again within `timeoutMs` (polled with vi.waitFor). */
   async function waitForPortFree(port: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if ((await tryConnect('127.0.0.1', port)) === 'ECONNREFUSED' && (await canBind(port))) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return false;
+    return vi
+      .waitFor(
+        async () => {
+          expect(await tryConnect('127.0.0.1', port)).toBe('ECONNREFUSED');
+          expect(await canBind(port)).toBe(true);
+        },
+        { timeout: timeoutMs, interval: 100 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   it('the JVM does not outlive a parent that exits or is SIGKILLed', async () => {

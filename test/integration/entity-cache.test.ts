@@ -272,6 +272,7 @@ describe('entity cache on redis-server', () => {
     expect(cache.stats().errors).toBeGreaterThan(0);
     expect(cache.stats().errors).toBeLessThan(5); // the breaker skips Redis instead of failing every command
     await server.start();
+    // Fixed wait (test/README.md, "Waiting"): the breaker's open period is a timer inside the cache, with no event to wait for.
     await new Promise((resolve) => setTimeout(resolve, BREAKER_OPEN_MS));
     const back = countingLoader<Item | undefined>(item('d', 2));
     await vi.waitFor(
@@ -295,6 +296,7 @@ describe('entity cache on redis-server', () => {
     expect(await cache.get('s', loader.load)).toEqual(item('s', 2)); // this environment bypasses the unsettled id
     expect(cache.stats().errors).toBe(1);
     await admin.client('UNPAUSE');
+    // Fixed wait (test/README.md, "Waiting"): the breaker's open period is a timer inside the cache, with no event to wait for.
     await new Promise((resolve) => setTimeout(resolve, BREAKER_OPEN_MS));
     // The first operation after recovery fences the unsettled id; reads of it never see v1 again.
     await vi.waitFor(async () => expect(await cache.get('s', loader.load)).toEqual(item('s', 2)), { timeout: 10_000, interval: 200 });

@@ -115,7 +115,10 @@ describe('operations', () => {
   });
 
   it('reads which mutations feed each subscription from the schema', () => {
-    expect(subscriptionTriggers(schema).get('Subscription.onOrderStatusChanged')).toEqual(['Mutation.updateOrderStatus', 'Mutation.cancelOrder']);
+    expect(subscriptionTriggers(schema).get('Subscription.onOrderStatusChanged')).toEqual([
+      'Mutation.updateOrderStatus',
+      'Mutation.cancelOrder',
+    ]);
   });
 
   it('the default workload gives every client query and mutation a share', () => {
@@ -168,7 +171,7 @@ describe('monthly estimate', () => {
     expect(report.warnings).toEqual([]);
   });
 
-  it('batches a BatchInvoke field\'s resolutions into ceil(n / maxBatchSize) invocations, but bills every item read', () => {
+  it("batches a BatchInvoke field's resolutions into ceil(n / maxBatchSize) invocations, but bills every item read", () => {
     const report = estimateMonthlyCost({
       ...inputs,
       routes: new Map([['Query.product', { functionName: 'fn', maxBatchSize: 100 }]]),
@@ -187,7 +190,9 @@ describe('monthly estimate', () => {
       workload: { ...workload, partners: { requestShare: 0.5, activeTokens: 2 } },
     };
     expect(estimateMonthlyCost(withAuthorizer).lambda[1]?.invocations).toBe((2 * SECONDS_PER_MONTH) / 300);
-    expect(estimateMonthlyCost({ ...withAuthorizer, authorizer: { functionName: 'auth', resultTtlSeconds: 0 } }).lambda[1]?.invocations).toBe(500_000);
+    expect(
+      estimateMonthlyCost({ ...withAuthorizer, authorizer: { functionName: 'auth', resultTtlSeconds: 0 } }).lambda[1]?.invocations,
+    ).toBe(500_000);
   });
 
   it('prices real-time updates from the mutations that trigger each subscription, and connection-minutes per session', () => {
@@ -201,7 +206,12 @@ describe('monthly estimate', () => {
       workload: {
         ...workload,
         mix: { GetThing: 0.9, Change: 0.1 },
-        realtime: { sessionsPerRequest: 0.01, minutesPerSession: 30, subscriptionsPerSession: {}, subscribersPerEvent: { 'Subscription.onOrderStatusChanged': 3 } },
+        realtime: {
+          sessionsPerRequest: 0.01,
+          minutesPerSession: 30,
+          subscriptionsPerSession: {},
+          subscribersPerEvent: { 'Subscription.onOrderStatusChanged': 3 },
+        },
       },
     });
     expect(report.lines.find((line) => line.component === 'AppSync real-time updates')).toMatchObject({ quantity: 300_000, usd: 0.6 });
@@ -211,10 +221,12 @@ describe('monthly estimate', () => {
   it('refuses a mix that does not sum to 1, an unknown operation, and a routed field without declared DynamoDB access', () => {
     expect(() => estimateMonthlyCost({ ...inputs, workload: { ...workload, mix: { GetThing: 0.5 } } })).toThrow(/sums to 0.5/);
     expect(() => estimateMonthlyCost({ ...inputs, workload: { ...workload, mix: { Nope: 1 } } })).toThrow(/Nope/);
-    expect(() => estimateMonthlyCost({ ...inputs, workload: { ...workload, fieldAccess: {} } })).toThrow(/declare its DynamoDB reads and writes/);
+    expect(() => estimateMonthlyCost({ ...inputs, workload: { ...workload, fieldAccess: {} } })).toThrow(
+      /declare its DynamoDB reads and writes/,
+    );
   });
 
-  it('prices the project\'s own declarations and default workload, flagging the price region and unmeasured functions', () => {
+  it("prices the project's own declarations and default workload, flagging the price region and unmeasured functions", () => {
     const authorizer = lambdaAuthorizerOf(api);
     const names = Object.keys(functions);
     const report = estimateMonthlyCost({
@@ -249,7 +261,11 @@ describe('durations', () => {
     const durations = functionDurations(['catalog', 'orders'], bench, {}, undefined);
     expect(durations.get('catalog')).toEqual({ p50Ms: 1.5, p95Ms: 3, source: 'bench' });
     expect(durations.get('orders')?.source).toBe('assumed');
-    expect(functionDurations(['catalog'], bench, { catalog: 20 }, undefined).get('catalog')).toEqual({ p50Ms: 20, p95Ms: 20, source: 'flag' });
+    expect(functionDurations(['catalog'], bench, { catalog: 20 }, undefined).get('catalog')).toEqual({
+      p50Ms: 20,
+      p95Ms: 20,
+      source: 'flag',
+    });
     expect(functionDurations(['catalog'], bench, {}, 30).get('catalog')?.source).toBe('flag');
   });
 

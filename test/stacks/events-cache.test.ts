@@ -9,7 +9,16 @@ import { DEAD_LETTER_RETENTION_SECONDS } from '../../stacks/constructs/events.js
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';
 import { lambdaVpcAccessActions } from '../../stacks/policy/allowed-wildcards.js';
 import { auditStack } from './support/policy-audit.js';
-import { fakeArtifacts, ref, removeTempDirs, requireStack, resources, resourceWhere, synthStacks, type TerraformJson } from './support/synth.js';
+import {
+  fakeArtifacts,
+  ref,
+  removeTempDirs,
+  requireStack,
+  resources,
+  resourceWhere,
+  synthStacks,
+  type TerraformJson,
+} from './support/synth.js';
 
 /** Event source mappings with their dead letters, and the cache with its network, per `config.cache`. */
 
@@ -31,7 +40,8 @@ beforeAll(() => {
 });
 afterAll(removeTempDirs);
 
-const functionOf = (stack: TerraformJson, prefix: string, fn: string) => resourceWhere(stack, 'aws_lambda_function', 'function_name', `${prefix}-${fn}`);
+const functionOf = (stack: TerraformJson, prefix: string, fn: string) =>
+  resourceWhere(stack, 'aws_lambda_function', 'function_name', `${prefix}-${fn}`);
 
 function roleStatements(stack: TerraformJson, prefix: string, fn: string): PolicyStatement[] {
   const [, body] = functionOf(stack, prefix, fn);
@@ -54,7 +64,10 @@ describe('event source mappings', () => {
       const body = matching[0]![1];
       const [fnId] = functionOf(dev, 'storefront-dev', functionName);
       const aliasId = idOf(body.function_name, 'aws_lambda_alias');
-      expect(dev.resource.aws_lambda_alias?.[aliasId]).toMatchObject({ name: 'live', function_name: ref('aws_lambda_function', fnId, 'function_name') });
+      expect(dev.resource.aws_lambda_alias?.[aliasId]).toMatchObject({
+        name: 'live',
+        function_name: ref('aws_lambda_function', fnId, 'function_name'),
+      });
       expect(body).toMatchObject({
         starting_position: source.startingPosition,
         batch_size: source.batchSize,
@@ -74,9 +87,16 @@ describe('event source mappings', () => {
       const destination = (mapping.destination_config as { on_failure: { destination_arn: string } }).on_failure.destination_arn;
       const queueId = idOf(destination, 'aws_sqs_queue');
       const queue = dev.resource.aws_sqs_queue?.[queueId];
-      expect(queue).toMatchObject({ message_retention_seconds: DEAD_LETTER_RETENTION_SECONDS, kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\./) });
-      expect(statements).toContainEqual(expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [ref('aws_sqs_queue', queueId, 'arn')] }));
-      const alarms = resources(dev, 'aws_cloudwatch_metric_alarm').filter(([, alarm]) => (alarm.dimensions as { QueueName?: string } | undefined)?.QueueName === ref('aws_sqs_queue', queueId, 'name'));
+      expect(queue).toMatchObject({
+        message_retention_seconds: DEAD_LETTER_RETENTION_SECONDS,
+        kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\./),
+      });
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [ref('aws_sqs_queue', queueId, 'arn')] }),
+      );
+      const alarms = resources(dev, 'aws_cloudwatch_metric_alarm').filter(
+        ([, alarm]) => (alarm.dimensions as { QueueName?: string } | undefined)?.QueueName === ref('aws_sqs_queue', queueId, 'name'),
+      );
       expect(alarms).toHaveLength(1);
     }
     // The send grant names each queue exactly; no other function may send to them.
@@ -87,7 +107,8 @@ describe('event source mappings', () => {
 
 describe('cache network', () => {
   it('dev (cache none): no VPC, no cache, no function in a VPC', () => {
-    for (const type of ['aws_vpc', 'aws_elasticache_serverless_cache', 'aws_dax_cluster', 'aws_elasticache_replication_group']) expect(resources(dev, type)).toEqual([]);
+    for (const type of ['aws_vpc', 'aws_elasticache_serverless_cache', 'aws_dax_cluster', 'aws_elasticache_replication_group'])
+      expect(resources(dev, type)).toEqual([]);
     for (const [, fn] of resources(dev, 'aws_lambda_function')) expect(fn.vpc_config).toBeUndefined();
   });
 
@@ -102,7 +123,10 @@ describe('cache network', () => {
       const [, body] = functionOf(s, 'storefront-staging', fn);
       const vpcGrant = roleStatements(s, 'storefront-staging', fn).filter((st) => st.Sid === 'VpcNetworkInterfaces');
       if (usesCache(functions[fn])) {
-        expect(body.vpc_config).toEqual({ subnet_ids: expect.any(Array), security_group_ids: [ref('aws_security_group', functionsSg, 'id')] });
+        expect(body.vpc_config).toEqual({
+          subnet_ids: expect.any(Array),
+          security_group_ids: [ref('aws_security_group', functionsSg, 'id')],
+        });
         expect((body.vpc_config as { subnet_ids: string[] }).subnet_ids.length).toBeGreaterThanOrEqual(2);
         expect(vpcGrant).toEqual([{ Sid: 'VpcNetworkInterfaces', Effect: 'Allow', Action: [...lambdaVpcAccessActions], Resource: '*' }]);
       } else {
@@ -127,31 +151,55 @@ describe('cache network', () => {
   it.each([
     ['serverless', () => staging, REDIS_PORT],
     ['dax', () => dax, DAX_TLS_PORT],
-  ] as const)('%s: the cache admits the functions only, on its port; the functions send only to the cache, DynamoDB (and endpoints)', (_, stack, port) => {
-    const s = stack();
-    const [functionsSg] = resourceWhere(s, 'aws_security_group', 'name', 'storefront-staging-functions');
-    const [cacheSg] = resourceWhere(s, 'aws_security_group', 'name', 'storefront-staging-cache');
-    const ingress = resources(s, 'aws_vpc_security_group_ingress_rule').filter(([, r]) => r.security_group_id === ref('aws_security_group', cacheSg, 'id'));
-    expect(ingress.map(([, r]) => r)).toEqual([
-      expect.objectContaining({ ip_protocol: 'tcp', from_port: port, to_port: port, referenced_security_group_id: ref('aws_security_group', functionsSg, 'id') }),
-    ]);
-    const egress = resources(s, 'aws_vpc_security_group_egress_rule').filter(([, r]) => r.security_group_id === ref('aws_security_group', functionsSg, 'id'));
-    expect(egress.map(([, r]) => r.referenced_security_group_id ?? r.prefix_list_id).sort()).toEqual(
-      [ref('aws_security_group', cacheSg, 'id'), expect.stringMatching(/aws_vpc_endpoint\..+\.prefix_list_id/)].sort(),
-    );
-    for (const [, rule] of [...resources(s, 'aws_vpc_security_group_ingress_rule'), ...resources(s, 'aws_vpc_security_group_egress_rule')]) {
-      expect(rule.cidr_ipv4).toBeUndefined();
-      expect(rule.cidr_ipv6).toBeUndefined();
-    }
-    // Nothing lands in an open default group.
-    expect(resources(s, 'aws_default_security_group')[0]?.[1]).toMatchObject({ ingress: [], egress: [] });
-  });
+  ] as const)(
+    '%s: the cache admits the functions only, on its port; the functions send only to the cache, DynamoDB (and endpoints)',
+    (_, stack, port) => {
+      const s = stack();
+      const [functionsSg] = resourceWhere(s, 'aws_security_group', 'name', 'storefront-staging-functions');
+      const [cacheSg] = resourceWhere(s, 'aws_security_group', 'name', 'storefront-staging-cache');
+      const ingress = resources(s, 'aws_vpc_security_group_ingress_rule').filter(
+        ([, r]) => r.security_group_id === ref('aws_security_group', cacheSg, 'id'),
+      );
+      expect(ingress.map(([, r]) => r)).toEqual([
+        expect.objectContaining({
+          ip_protocol: 'tcp',
+          from_port: port,
+          to_port: port,
+          referenced_security_group_id: ref('aws_security_group', functionsSg, 'id'),
+        }),
+      ]);
+      const egress = resources(s, 'aws_vpc_security_group_egress_rule').filter(
+        ([, r]) => r.security_group_id === ref('aws_security_group', functionsSg, 'id'),
+      );
+      expect(egress.map(([, r]) => r.referenced_security_group_id ?? r.prefix_list_id).sort()).toEqual(
+        [ref('aws_security_group', cacheSg, 'id'), expect.stringMatching(/aws_vpc_endpoint\..+\.prefix_list_id/)].sort(),
+      );
+      for (const [, rule] of [
+        ...resources(s, 'aws_vpc_security_group_ingress_rule'),
+        ...resources(s, 'aws_vpc_security_group_egress_rule'),
+      ]) {
+        expect(rule.cidr_ipv4).toBeUndefined();
+        expect(rule.cidr_ipv6).toBeUndefined();
+      }
+      // Nothing lands in an open default group.
+      expect(resources(s, 'aws_default_security_group')[0]?.[1]).toMatchObject({ ingress: [], egress: [] });
+    },
+  );
 
-  it('serverless: Valkey with our key, in the private subnets, its endpoint in the functions\' environment', () => {
+  it("serverless: Valkey with our key, in the private subnets, its endpoint in the functions' environment", () => {
     const [cacheId, cache] = resources(staging, 'aws_elasticache_serverless_cache')[0]!;
-    expect(cache).toMatchObject({ engine: 'valkey', kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\./), subnet_ids: expect.any(Array) });
-    const variables = (functionOf(staging, 'storefront-staging', 'catalog')[1].environment as { variables: Record<string, string> }).variables;
-    expect(variables).toMatchObject({ CACHE_BACKEND: 'redis', REDIS_TLS: 'true', REDIS_CLUSTER_NODES: `\${aws_elasticache_serverless_cache.${cacheId}.endpoint[0].address}:\${aws_elasticache_serverless_cache.${cacheId}.endpoint[0].port}` });
+    expect(cache).toMatchObject({
+      engine: 'valkey',
+      kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\./),
+      subnet_ids: expect.any(Array),
+    });
+    const variables = (functionOf(staging, 'storefront-staging', 'catalog')[1].environment as { variables: Record<string, string> })
+      .variables;
+    expect(variables).toMatchObject({
+      CACHE_BACKEND: 'redis',
+      REDIS_TLS: 'true',
+      REDIS_CLUSTER_NODES: `\${aws_elasticache_serverless_cache.${cacheId}.endpoint[0].address}:\${aws_elasticache_serverless_cache.${cacheId}.endpoint[0].port}`,
+    });
   });
 
   it('replication group: TLS, encrypted with our key, AUTH token generated into a secret only the cache users may read, never output', () => {
@@ -166,28 +214,50 @@ describe('cache network', () => {
       multi_az_enabled: true,
       auth_token: ref('aws_secretsmanager_secret_version', versionId, 'secret_string'),
     });
-    expect(version).toMatchObject({ secret_id: ref('aws_secretsmanager_secret', secretId, 'id'), lifecycle: { ignore_changes: ['secret_string'] } });
+    expect(version).toMatchObject({
+      secret_id: ref('aws_secretsmanager_secret', secretId, 'id'),
+      lifecycle: { ignore_changes: ['secret_string'] },
+    });
     expect(String(version.secret_string)).toMatch(/^\$\{data\.aws_secretsmanager_random_password\./);
     const secretArn = ref('aws_secretsmanager_secret', secretId, 'arn');
     for (const fn of functionNames.filter((name) => usesCache(functions[name]))) {
       const statements = roleStatements(replicationGroup, 'storefront-staging', fn);
-      expect(statements).toContainEqual({ Sid: 'CacheAuthToken', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn] });
-      expect((functionOf(replicationGroup, 'storefront-staging', fn)[1].environment as { variables: Record<string, string> }).variables).toMatchObject({
+      expect(statements).toContainEqual({
+        Sid: 'CacheAuthToken',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: [secretArn],
+      });
+      expect(
+        (functionOf(replicationGroup, 'storefront-staging', fn)[1].environment as { variables: Record<string, string> }).variables,
+      ).toMatchObject({
         CACHE_BACKEND: 'redis',
         REDIS_AUTH_SECRET_ARN: secretArn,
         REDIS_TLS: 'true',
         REDIS_URL: expect.stringMatching(/^rediss:\/\/\$\{aws_elasticache_replication_group\..+\.primary_endpoint_address\}:6379$/),
       });
     }
-    expect(roleStatements(replicationGroup, 'storefront-staging', 'authorizer').filter((s) => JSON.stringify(s.Action).includes('secretsmanager'))).toEqual([]);
+    expect(
+      roleStatements(replicationGroup, 'storefront-staging', 'authorizer').filter((s) =>
+        JSON.stringify(s.Action).includes('secretsmanager'),
+      ),
+    ).toEqual([]);
     // The functions reach Secrets Manager through a private interface endpoint.
-    expect(resourceWhere(replicationGroup, 'aws_vpc_endpoint', 'vpc_endpoint_type', 'Interface')[1]).toMatchObject({ service_name: 'com.amazonaws.eu-west-1.secretsmanager', private_dns_enabled: true });
-    for (const output of Object.values(replicationGroup.output ?? {})) expect(output.value).not.toMatch(/secret_string|random_password|auth_token/);
+    expect(resourceWhere(replicationGroup, 'aws_vpc_endpoint', 'vpc_endpoint_type', 'Interface')[1]).toMatchObject({
+      service_name: 'com.amazonaws.eu-west-1.secretsmanager',
+      private_dns_enabled: true,
+    });
+    for (const output of Object.values(replicationGroup.output ?? {}))
+      expect(output.value).not.toMatch(/secret_string|random_password|auth_token/);
   });
 
-  it('dax: TLS endpoint, encrypted, item and query TTL within the cache policy\'s staleness bound, reads granted on the cluster', () => {
+  it("dax: TLS endpoint, encrypted, item and query TTL within the cache policy's staleness bound, reads granted on the cluster", () => {
     const [clusterId, cluster] = resources(dax, 'aws_dax_cluster')[0]!;
-    expect(cluster).toMatchObject({ cluster_endpoint_encryption_type: 'TLS', server_side_encryption: { enabled: true }, replication_factor: 3 });
+    expect(cluster).toMatchObject({
+      cluster_endpoint_encryption_type: 'TLS',
+      server_side_encryption: { enabled: true },
+      replication_factor: 3,
+    });
     const [, parameters] = resources(dax, 'aws_dax_parameter_group')[0]!;
     const bound = tables.products.cache.maxStalenessMs;
     for (const name of ['record-ttl-millis', 'query-ttl-millis']) {
@@ -197,8 +267,15 @@ describe('cache network', () => {
     const [, role] = resourceWhere(dax, 'aws_iam_role', 'name', 'storefront-staging-dax');
     expect(String(role.assume_role_policy)).toContain('dax.amazonaws.com');
     const catalog = roleStatements(dax, 'storefront-staging', 'catalog');
-    expect(catalog).toContainEqual({ Sid: 'DaxReads', Effect: 'Allow', Action: ['dax:GetItem', 'dax:BatchGetItem'], Resource: [ref('aws_dax_cluster', clusterId, 'arn')] });
-    expect((functionOf(dax, 'storefront-staging', 'catalog')[1].environment as { variables: Record<string, string> }).variables).toMatchObject({
+    expect(catalog).toContainEqual({
+      Sid: 'DaxReads',
+      Effect: 'Allow',
+      Action: ['dax:GetItem', 'dax:BatchGetItem'],
+      Resource: [ref('aws_dax_cluster', clusterId, 'arn')],
+    });
+    expect(
+      (functionOf(dax, 'storefront-staging', 'catalog')[1].environment as { variables: Record<string, string> }).variables,
+    ).toMatchObject({
       CACHE_BACKEND: 'dax',
       DAX_ENDPOINT: `daxs://\${aws_dax_cluster.${clusterId}.cluster_address}`,
     });
@@ -208,9 +285,23 @@ describe('cache network', () => {
 describe('AppSync response cache (optional)', () => {
   it('is absent by default and, when configured, encrypted with a TTL within the staleness bound', () => {
     expect(resources(staging, 'aws_appsync_api_cache')).toEqual([]);
-    const cached = synthOne({ ...environments.staging, api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 } } });
+    const cached = synthOne({
+      ...environments.staging,
+      api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 } },
+    });
     const [[, body]] = resources(cached, 'aws_appsync_api_cache') as [[string, Record<string, unknown>]];
-    expect(body).toMatchObject({ type: 'SMALL', api_caching_behavior: 'PER_RESOLVER_CACHING', ttl: 5, at_rest_encryption_enabled: true, transit_encryption_enabled: true });
-    expect(() => synthOne({ ...environments.staging, api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'FULL_REQUEST_CACHING', ttlSeconds: 60 } } })).toThrow(/staleness bound/);
+    expect(body).toMatchObject({
+      type: 'SMALL',
+      api_caching_behavior: 'PER_RESOLVER_CACHING',
+      ttl: 5,
+      at_rest_encryption_enabled: true,
+      transit_encryption_enabled: true,
+    });
+    expect(() =>
+      synthOne({
+        ...environments.staging,
+        api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'FULL_REQUEST_CACHING', ttlSeconds: 60 } },
+      }),
+    ).toThrow(/staleness bound/);
   });
 });

@@ -13,7 +13,17 @@ import { dashboardBody, serializeDashboard, type DashboardBody } from '../../sta
 import type { PolicyDocument } from '../../stacks/lib/policy-document.js';
 import { evaluateTerraformLiteral } from '../../stacks/lib/terraform-literal.js';
 import './support/matchers.js';
-import { fakeArtifacts, ref, removeTempDirs, requireStack, resources, resourceWhere, synthStacks, type SynthesizedStack, type TerraformJson } from './support/synth.js';
+import {
+  fakeArtifacts,
+  ref,
+  removeTempDirs,
+  requireStack,
+  resources,
+  resourceWhere,
+  synthStacks,
+  type SynthesizedStack,
+  type TerraformJson,
+} from './support/synth.js';
 
 const declarations = defaultDeclarations();
 const functionEntries = Object.entries(declarations.functions);
@@ -67,7 +77,9 @@ describe('alarms', () => {
         ['Errors', dimensions, 'Sum'],
         ['Invocations', dimensions, 'Sum'],
       ]);
-      expect(queries.filter((q) => q.return_data)).toEqual([expect.objectContaining({ expression: 'IF(invocations > 0, 100 * errors / invocations, 0)' })]);
+      expect(queries.filter((q) => q.return_data)).toEqual([
+        expect.objectContaining({ expression: 'IF(invocations > 0, 100 * errors / invocations, 0)' }),
+      ]);
 
       expect(alarm(stack, `${prefix(name)}-lambda-${fn}-throttles`)).toMatchObject({
         namespace: 'AWS/Lambda',
@@ -117,7 +129,9 @@ describe('alarms', () => {
     for (const table of tableNames) {
       const throttles = alarm(stack, `${prefix(name)}-dynamodb-${table}-throttles`);
       expect(throttles.threshold).toBe(environments[name].alarms.dynamodbThrottledRequests);
-      const metrics = (throttles.metric_query as MetricQuery[]).flatMap((q) => (q.metric ? [[q.metric.metric_name, q.metric.dimensions.TableName]] : []));
+      const metrics = (throttles.metric_query as MetricQuery[]).flatMap((q) =>
+        q.metric ? [[q.metric.metric_name, q.metric.dimensions.TableName]] : [],
+      );
       expect(metrics).toEqual([
         ['ReadThrottleEvents', physicalTableName(prefix(name), table)],
         ['WriteThrottleEvents', physicalTableName(prefix(name), table)],
@@ -131,7 +145,8 @@ describe('alarms', () => {
     const alarms = resources(stack, 'aws_cloudwatch_metric_alarm');
     // Dead-letter queues (if the stack has any) each add one, on a queue of this stack.
     const queueAlarms = alarms.filter(([, body]) => body.namespace === 'AWS/SQS');
-    for (const [, body] of queueAlarms) expect((body.dimensions as { QueueName: string }).QueueName).toMatch(/^\$\{aws_sqs_queue\.[^.]+\.name\}$/);
+    for (const [, body] of queueAlarms)
+      expect((body.dimensions as { QueueName: string }).QueueName).toMatch(/^\$\{aws_sqs_queue\.[^.]+\.name\}$/);
     expect(alarms).toHaveLength(functionEntries.length * 3 + 2 + tableNames.length + queueAlarms.length);
     for (const [, body] of alarms) {
       expect(body).toMatchObject({ alarm_actions: [arn], ok_actions: [arn], treat_missing_data: 'notBreaching' });
@@ -139,38 +154,43 @@ describe('alarms', () => {
     }
   });
 
-  it.each(each)('%s: the topic is encrypted with its own key, which CloudWatch may use, and admits only this deployment\'s alarms', (name) => {
-    const stack = parsed(name);
-    const [topicId, topic] = resourceWhere(stack, 'aws_sns_topic', 'name', `${prefix(name)}-alarms`);
-    const keyId = /^\$\{aws_kms_key\.([^.]+)\.arn\}$/.exec(String(topic.kms_master_key_id))?.[1] ?? '';
-    const key = stack.resource.aws_kms_key?.[keyId];
-    expect(key).toMatchObject({ enable_key_rotation: true });
-    const keyPolicy = JSON.parse(String(key?.policy)) as PolicyDocument;
-    expect(keyPolicy.Statement.find((s) => s.Sid === 'CloudWatchAlarms')).toEqual({
-      Sid: 'CloudWatchAlarms',
-      Effect: 'Allow',
-      Principal: { Service: 'cloudwatch.amazonaws.com' },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: '*',
-    });
-
-    const [, topicPolicy] = resourceWhere(stack, 'aws_sns_topic_policy', 'arn', ref('aws_sns_topic', topicId, 'arn'));
-    expect((JSON.parse(String(topicPolicy.policy)) as PolicyDocument).Statement).toEqual([
-      {
+  it.each(each)(
+    "%s: the topic is encrypted with its own key, which CloudWatch may use, and admits only this deployment's alarms",
+    (name) => {
+      const stack = parsed(name);
+      const [topicId, topic] = resourceWhere(stack, 'aws_sns_topic', 'name', `${prefix(name)}-alarms`);
+      const keyId = /^\$\{aws_kms_key\.([^.]+)\.arn\}$/.exec(String(topic.kms_master_key_id))?.[1] ?? '';
+      const key = stack.resource.aws_kms_key?.[keyId];
+      expect(key).toMatchObject({ enable_key_rotation: true });
+      const keyPolicy = JSON.parse(String(key?.policy)) as PolicyDocument;
+      expect(keyPolicy.Statement.find((s) => s.Sid === 'CloudWatchAlarms')).toEqual({
         Sid: 'CloudWatchAlarms',
         Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['sns:Publish'],
-        Resource: [ref('aws_sns_topic', topicId, 'arn')],
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': expect.stringContaining('aws_caller_identity') },
-          ArnLike: { 'aws:SourceArn': expect.stringMatching(new RegExp(`:cloudwatch:${environments[name].region}:.+:alarm:${prefix(name)}-\\*$`)) },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+      });
+
+      const [, topicPolicy] = resourceWhere(stack, 'aws_sns_topic_policy', 'arn', ref('aws_sns_topic', topicId, 'arn'));
+      expect((JSON.parse(String(topicPolicy.policy)) as PolicyDocument).Statement).toEqual([
+        {
+          Sid: 'CloudWatchAlarms',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['sns:Publish'],
+          Resource: [ref('aws_sns_topic', topicId, 'arn')],
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': expect.stringContaining('aws_caller_identity') },
+            ArnLike: {
+              'aws:SourceArn': expect.stringMatching(new RegExp(`:cloudwatch:${environments[name].region}:.+:alarm:${prefix(name)}-\\*$`)),
+            },
+          },
         },
-      },
-    ]);
-    // No address is configured for the shipped environments.
-    expect(resources(stack, 'aws_sns_topic_subscription')).toEqual([]);
-  });
+      ]);
+      // No address is configured for the shipped environments.
+      expect(resources(stack, 'aws_sns_topic_subscription')).toEqual([]);
+    },
+  );
 
   it('subscribes the configured email address', () => {
     const config: EnvironmentConfig = { ...environments.staging, alarmEmail: 'oncall@example.com' };
@@ -178,7 +198,9 @@ describe('alarms', () => {
     expect(resources(stack, 'aws_sns_topic_subscription').map(([, body]) => body)).toEqual([
       { topic_arn: topicArn(stack, 'staging'), protocol: 'email', endpoint: 'oncall@example.com' },
     ]);
-    expect(() => synthStacks({ environments: [{ ...config, alarmEmail: 'oncall' }], artifacts, declarations })).toThrow(/not an email address/);
+    expect(() => synthStacks({ environments: [{ ...config, alarmEmail: 'oncall' }], artifacts, declarations })).toThrow(
+      /not an email address/,
+    );
   });
 
   it('refuses a p99 threshold no function could reach before its timeout', () => {
@@ -243,11 +265,15 @@ describe('dashboard', () => {
     expect(resources(stack, 'aws_cloudwatch_dashboard')).toHaveLength(1);
     const { body } = dashboard(stack, name);
     const metricWidgets = body.widgets.flatMap((w) => (w.type === 'metric' ? [w] : []));
-    const dimensionValues = new Set(metricWidgets.flatMap((w) => w.properties.metrics.flatMap((row) => row.filter((cell) => typeof cell === 'string'))));
+    const dimensionValues = new Set(
+      metricWidgets.flatMap((w) => w.properties.metrics.flatMap((row) => row.filter((cell) => typeof cell === 'string'))),
+    );
 
     for (const [fn] of functionEntries) {
       expect(dimensionValues, fn).toContain(`${prefix(name)}-${fn}`);
-      const titles = metricWidgets.filter((w) => w.properties.title.startsWith(`Function ${fn}:`)).map((w) => w.properties.title.split(': ')[1]);
+      const titles = metricWidgets
+        .filter((w) => w.properties.title.startsWith(`Function ${fn}:`))
+        .map((w) => w.properties.title.split(': ')[1]);
       expect(titles).toEqual(['invocations', 'errors', 'duration (ms)', 'throttles', 'concurrent executions']);
     }
     const [graphqlId] = resourceWhere(stack, 'aws_appsync_graphql_api', 'name', prefix(name));
@@ -273,7 +299,9 @@ describe('dashboard', () => {
 
     // The alarm widget lists every alarm of the stack.
     const alarmWidget = body.widgets.find((w) => w.type === 'alarm');
-    expect(alarmWidget?.type === 'alarm' ? alarmWidget.properties.alarms : []).toHaveLength(resources(stack, 'aws_cloudwatch_metric_alarm').length);
+    expect(alarmWidget?.type === 'alarm' ? alarmWidget.properties.alarms : []).toHaveLength(
+      resources(stack, 'aws_cloudwatch_metric_alarm').length,
+    );
   });
 
   it.each(each)('%s: the body reaches Terraform with references only: every other `${` is escaped', (name) => {
@@ -294,9 +322,17 @@ describe('dashboard', () => {
     const serialized = serializeDashboard(body);
     expect(serialized).toContain('cost: $${price} %%{if x}');
     expect(serialized).toContain(`"alarms":["${queueArn}"]`);
-    expect(() => dashboardBody([[{ kind: 'text', width: 13, markdown: 'a' }, { kind: 'text', width: 12, markdown: 'b' }]], { region: 'r', period: 60, start: '-PT1H' })).toThrow(
-      /25 columns/,
-    );
+    expect(() =>
+      dashboardBody(
+        [
+          [
+            { kind: 'text', width: 13, markdown: 'a' },
+            { kind: 'text', width: 12, markdown: 'b' },
+          ],
+        ],
+        { region: 'r', period: 60, start: '-PT1H' },
+      ),
+    ).toThrow(/25 columns/);
   });
 });
 
@@ -317,14 +353,20 @@ describe('canary via alias routing', () => {
       name: 'live',
       function_version: `\${var.${variable}}`,
       routing_config: { additional_version_weights: `\${zipmap([${published}], [0.1])}` },
-      lifecycle: { precondition: [{ condition: `\${(var.${variable} != ${published})}`, error_message: expect.stringMatching(/no new version/) }] },
+      lifecycle: {
+        precondition: [{ condition: `\${(var.${variable} != ${published})}`, error_message: expect.stringMatching(/no new version/) }],
+      },
     });
     // Required (no default): a canary cannot be planned without saying what is stable.
-    expect(stack.variable?.[variable]).toMatchObject({ type: 'string', nullable: false, validation: [{ condition: `\${can(regex("^[0-9]+$", var.${variable}))}` }] });
+    expect(stack.variable?.[variable]).toMatchObject({
+      type: 'string',
+      nullable: false,
+      validation: [{ condition: `\${can(regex("^[0-9]+$", var.${variable}))}` }],
+    });
     expect(stack.variable?.[variable]).not.toHaveProperty('default');
   });
 
-  it('leaves the other functions\' aliases on the version just published', () => {
+  it("leaves the other functions' aliases on the version just published", () => {
     const stack = canaryStack();
     for (const [fn] of functionEntries.filter(([fn]) => fn !== 'catalog')) {
       const [functionId] = resourceWhere(stack, 'aws_lambda_function', 'function_name', `storefront-prod-${fn}`);

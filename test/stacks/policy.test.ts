@@ -36,9 +36,14 @@ describe('policy audit of the synthesized stacks', () => {
           hcl: { policy: '${jsonencode({})}' },
         },
         aws_kms_key: {
-          open: { enable_key_rotation: false, policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }]) },
+          open: {
+            enable_key_rotation: false,
+            policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }]),
+          },
         },
-        aws_iam_role: { trustsAll: { assume_role_policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]) } },
+        aws_iam_role: {
+          trustsAll: { assume_role_policy: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]) },
+        },
         aws_iam_role_policy_attachment: { admin: { policy_arn: 'arn:aws:iam::aws:policy/AdministratorAccess' } },
         aws_dynamodb_table: { plain: { server_side_encryption: { enabled: false } } },
         aws_cloudwatch_log_group: { forever: { name: '/x' } },
@@ -97,7 +102,10 @@ describe('policy audit of the synthesized stacks', () => {
       'aws_cloudwatch_metric_alarm.muted: alarm actions disabled',
       'aws_cloudwatch_metric_alarm.elsewhere: alarm action arn:aws:sns:eu-west-1:1:other is not an SNS topic of this stack',
     ]) {
-      expect(findings.some((finding) => finding.startsWith(expected)), `${expected}\nin\n${findings.join('\n')}`).toBe(true);
+      expect(
+        findings.some((finding) => finding.startsWith(expected)),
+        `${expected}\nin\n${findings.join('\n')}`,
+      ).toBe(true);
     }
   });
 });

@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { unwrapFieldResult } from '../../lib/lambda-response.js';
 import { lambdaResolverCode, lambdaResolverFile, type LambdaOperation } from '../../stacks/appsync/resolver-code.js';
+import { cognitoIdentity, resolverEvent } from '../support/fixtures.js';
 
 interface ResolverModule {
   request(ctx: object): { operation: string; payload: Record<string, unknown> };
@@ -36,15 +37,14 @@ function load(operation: LambdaOperation): ResolverModule {
   return runInNewContext(`${source}\n({ request, response })`, { util }) as ResolverModule;
 }
 
-const ctx = {
+const ctx = resolverEvent({
+  parentTypeName: 'OrderItem',
+  fieldName: 'product',
   arguments: { id: 'p1' },
-  identity: { sub: 'user-1', groups: ['admin'] },
+  identity: cognitoIdentity({ username: 'user-1', groups: ['admin'] }),
   source: { productId: 'p1' },
-  request: { headers: { 'x-api-key': 'da2-x' }, domainName: null },
-  info: { fieldName: 'product', parentTypeName: 'OrderItem', variables: {}, selectionSetList: ['id'], selectionSetGraphQL: '{ id }' },
-  prev: null,
-  stash: {},
-};
+  headers: { 'x-api-key': 'da2-x' },
+});
 
 describe('the AppSync resolver code (stacks/appsync/lambda-resolver.js)', () => {
   it('sends the direct-Lambda-resolver event, with Invoke or BatchInvoke', () => {
@@ -81,13 +81,18 @@ describe('the AppSync resolver code (stacks/appsync/lambda-resolver.js)', () => 
       } catch (error) {
         if (!(error instanceof AppSyncError)) throw error;
         expect(error.data ?? null).toBeNull();
-        actual = { ok: false, errorType: error.type ?? '', message: error.message, errorInfo: (error.errorInfo as Record<string, unknown> | null | undefined) ?? null };
+        actual = {
+          ok: false,
+          errorType: error.type ?? '',
+          message: error.message,
+          errorInfo: (error.errorInfo as Record<string, unknown> | null | undefined) ?? null,
+        };
       }
       expect(actual, JSON.stringify(envelope)).toEqual(expected);
     }
   });
 
-  it('reports a failed invocation with AppSync\'s own error type', () => {
+  it("reports a failed invocation with AppSync's own error type", () => {
     const { response } = load('Invoke');
     expect(() => response({ ...ctx, error: { message: 'Task timed out', type: 'Lambda:Unhandled' }, result: null })).toThrowError(
       expect.objectContaining({ message: 'Task timed out', type: 'Lambda:Unhandled' }) as Error,
@@ -96,7 +101,18 @@ describe('the AppSync resolver code (stacks/appsync/lambda-resolver.js)', () => 
 
   it('stays within what APPSYNC_JS accepts', () => {
     const code = readFileSync(lambdaResolverFile, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-    for (const unsupported of [/\btry\b/, /\bcatch\b/, /\bthrow\b/, /\bwhile\b/, /\bfor\s*\(/, /\bclass\b/, /\basync\b/, /\bawait\b/, /`/, /\bnew\b/]) {
+    for (const unsupported of [
+      /\btry\b/,
+      /\bcatch\b/,
+      /\bthrow\b/,
+      /\bwhile\b/,
+      /\bfor\s*\(/,
+      /\bclass\b/,
+      /\basync\b/,
+      /\bawait\b/,
+      /`/,
+      /\bnew\b/,
+    ]) {
       expect(code, String(unsupported)).not.toMatch(unsupported);
     }
     expect(code.match(/^export function (\w+)/gm)).toEqual(['export function request', 'export function response']);

@@ -20,7 +20,17 @@ import { defaultDeclarations, stackRoutes, type StackDeclarations } from '../../
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';
 import { evaluateTerraformLiteral, terraformLiteral } from '../../stacks/lib/terraform-literal.js';
 import './support/matchers.js';
-import { fakeArtifacts, ref, removeTempDirs, requireStack, resources, resourceWhere, synthStacks, type SynthesizedStack, type TerraformJson } from './support/synth.js';
+import {
+  fakeArtifacts,
+  ref,
+  removeTempDirs,
+  requireStack,
+  resources,
+  resourceWhere,
+  synthStacks,
+  type SynthesizedStack,
+  type TerraformJson,
+} from './support/synth.js';
 
 let stacks: Map<string, SynthesizedStack>;
 const artifacts = fakeArtifacts(functionNames);
@@ -36,13 +46,20 @@ const resolverFunctionNames = functionNames.filter(isResolverFunction);
 /** What a function's declared parameters are set to in the stacks: references to their Terraform variables. */
 function parameterRefs(fn: FunctionName): Record<string, string> {
   const declaration: FunctionDeclaration = functions[fn];
-  return Object.fromEntries(Object.keys(declaration.parameters ?? {}).map((parameter) => [parameter, `\${var.${parameterVariableName(fn, parameter)}}`]));
+  return Object.fromEntries(
+    Object.keys(declaration.parameters ?? {}).map((parameter) => [parameter, `\${var.${parameterVariableName(fn, parameter)}}`]),
+  );
 }
 /** The cache variables a cache-using function gets where the environment has a cache (staging/prod: serverless Valkey). */
 function cacheRefs(env: keyof typeof environments, declaration: FunctionDeclaration): Record<string, string> {
   if (environments[env].cache.kind === 'none' || !usesCache(declaration)) return {};
-  return { CACHE_BACKEND: 'redis', REDIS_TLS: 'true', // An asymmetric matcher standing in for the reference string, which toMatchObject accepts.
-    REDIS_CLUSTER_NODES: expect.stringMatching(/^\$\{aws_elasticache_serverless_cache\.[^.]+\.endpoint\[0\]\.address\}:\$\{/) as unknown as string };
+  return {
+    CACHE_BACKEND: 'redis',
+    REDIS_TLS: 'true', // An asymmetric matcher standing in for the reference string, which toMatchObject accepts.
+    REDIS_CLUSTER_NODES: expect.stringMatching(
+      /^\$\{aws_elasticache_serverless_cache\.[^.]+\.endpoint\[0\]\.address\}:\$\{/,
+    ) as unknown as string,
+  };
 }
 const parsed = (name: string): TerraformJson => requireStack(stacks, name).parsed;
 const prefix = (name: string): string => `storefront-${name}`;
@@ -74,7 +91,10 @@ describe('environments', () => {
 
   it('gives every environment the same resources, apart from config-driven provisioned concurrency and the cache with its network', () => {
     // The cache and network constructs (config.cache) are the only other per-environment difference.
-    const cacheFamily = (address: string): boolean => address.includes('.network_') || address.includes('.cache_') || /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address);
+    const cacheFamily = (address: string): boolean =>
+      address.includes('.network_') ||
+      address.includes('.cache_') ||
+      /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address);
     const addresses = (name: string, withCache = false): string[] =>
       Object.entries(parsed(name).resource)
         .filter(([type]) => type !== 'aws_lambda_provisioned_concurrency_config')
@@ -113,11 +133,17 @@ describe('environments', () => {
   it('rejects configurations AWS would reject at apply time', () => {
     // The request limits are the API declaration's (declarations/api.ts), checked against AppSync's ranges.
     const base = defaultDeclarations();
-    for (const [limit, value] of [['queryDepthLimit', 76], ['resolverCountLimit', 10_001], ['maxRequestBytes', 2 * 1024 * 1024]] as const) {
+    for (const [limit, value] of [
+      ['queryDepthLimit', 76],
+      ['resolverCountLimit', 10_001],
+      ['maxRequestBytes', 2 * 1024 * 1024],
+    ] as const) {
       const declarations: StackDeclarations = { ...base, api: { ...base.api, limits: { ...base.api.limits, [limit]: value } } };
       expect(() => synthStacks({ environments: [environments.dev], declarations, artifacts })).toThrow(new RegExp(limit));
     }
-    expect(() => effectiveConcurrency('catalog', {}, { concurrency: { catalog: { reserved: 1, provisioned: 2 } } })).toThrow(/exceeds reserved/);
+    expect(() => effectiveConcurrency('catalog', {}, { concurrency: { catalog: { reserved: 1, provisioned: 2 } } })).toThrow(
+      /exceeds reserved/,
+    );
   });
 });
 
@@ -173,7 +199,10 @@ describe('tables', () => {
       { name: 'createdAt', type: 'S' },
     ]);
     expect(() =>
-      attributeDefinitions({ ...tables.products, globalSecondaryIndexes: [{ name: 'x', partitionKey: { name: 'id', type: 'N' }, projection: 'ALL' }] }),
+      attributeDefinitions({
+        ...tables.products,
+        globalSecondaryIndexes: [{ name: 'x', partitionKey: { name: 'id', type: 'N' }, projection: 'ALL' }],
+      }),
     ).toThrow(/both S and N/);
   });
 });
@@ -196,7 +225,12 @@ describe('functions', () => {
         publish: true,
         source_code_hash: artifact?.sourceCodeHash,
         tracing_config: { mode: 'Active' },
-        environment: { variables: { ...functionEnvironment(fn, declaration, physicalNames, { ...parameterRefs(fn), ...cacheRefs(name, declaration) }), NODE_OPTIONS: '--enable-source-maps' } },
+        environment: {
+          variables: {
+            ...functionEnvironment(fn, declaration, physicalNames, { ...parameterRefs(fn), ...cacheRefs(name, declaration) }),
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
       });
       expect(String(body.filename)).toMatch(new RegExp(`^assets/.+/${fn}\\.zip$`));
       expect(body.reserved_concurrent_executions).toBeUndefined();
@@ -210,7 +244,9 @@ describe('functions', () => {
       expect(String(logGroup.kms_key_id)).toMatch(/^\$\{aws_kms_key\.[^.]+\.arn\}$/);
 
       // `live` alias on the version this apply publishes.
-      const aliases = resources(stack, 'aws_lambda_alias').filter(([, alias]) => alias.function_name === ref('aws_lambda_function', id, 'function_name'));
+      const aliases = resources(stack, 'aws_lambda_alias').filter(
+        ([, alias]) => alias.function_name === ref('aws_lambda_function', id, 'function_name'),
+      );
       expect(aliases).toHaveLength(1);
       expect(aliases[0]?.[1]).toMatchObject({ name: 'live', function_version: ref('aws_lambda_function', id, 'version') });
     }
@@ -239,9 +275,17 @@ describe('functions', () => {
       functions: { ...functions, reviews: { ...functions.reviews, reservedConcurrency: 7 } },
     };
     const stack = requireStack(synthStacks({ environments: [config], declarations, artifacts }), 'dev');
-    expect(stack.json).toHaveResourceWithProperties(LambdaFunction, { functionName: 'storefront-dev-orders', reservedConcurrentExecutions: 20 });
-    expect(stack.json).toHaveResourceWithProperties(LambdaFunction, { functionName: 'storefront-dev-reviews', reservedConcurrentExecutions: 7 });
-    expect(resources(stack.parsed, 'aws_lambda_provisioned_concurrency_config').map(([, body]) => body.provisioned_concurrent_executions)).toEqual([5]);
+    expect(stack.json).toHaveResourceWithProperties(LambdaFunction, {
+      functionName: 'storefront-dev-orders',
+      reservedConcurrentExecutions: 20,
+    });
+    expect(stack.json).toHaveResourceWithProperties(LambdaFunction, {
+      functionName: 'storefront-dev-reviews',
+      reservedConcurrentExecutions: 7,
+    });
+    expect(
+      resources(stack.parsed, 'aws_lambda_provisioned_concurrency_config').map(([, body]) => body.provisioned_concurrent_executions),
+    ).toEqual([5]);
   });
 
   it('matches with the CDKTF matchers too', () => {
@@ -280,8 +324,13 @@ describe('iam', () => {
         expect(onTable.find((s) => s.Sid?.endsWith('Indexes'))).toEqual(
           indexArns.length > 0 ? { Sid: expect.any(String), Effect: 'Allow', Action: ['dynamodb:Query'], Resource: indexArns } : undefined,
         );
-        const [keyId] = /aws_kms_key\.([^.]+)\.arn/.exec(String((stack.resource.aws_dynamodb_table?.[tableId]?.server_side_encryption as { kms_key_arn: string }).kms_key_arn))?.slice(1) ?? [];
-        expect(statements.find((s) => s.Sid?.endsWith('Key') && JSON.stringify(s.Resource).includes(`aws_kms_key.${keyId}.arn`))).toMatchObject({
+        const [keyId] =
+          /aws_kms_key\.([^.]+)\.arn/
+            .exec(String((stack.resource.aws_dynamodb_table?.[tableId]?.server_side_encryption as { kms_key_arn: string }).kms_key_arn))
+            ?.slice(1) ?? [];
+        expect(
+          statements.find((s) => s.Sid?.endsWith('Key') && JSON.stringify(s.Resource).includes(`aws_kms_key.${keyId}.arn`)),
+        ).toMatchObject({
           Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
           Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${environments[name].region}.amazonaws.com` } },
         });
@@ -291,11 +340,14 @@ describe('iam', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: [`${ref('aws_cloudwatch_log_group', logGroupId, 'arn')}:*`],
       });
-      expect(statements.find((s) => s.Sid === 'Tracing')).toMatchObject({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+      expect(statements.find((s) => s.Sid === 'Tracing')).toMatchObject({
+        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        Resource: '*',
+      });
     }
   });
 
-  it.each(each)('%s: each AppSync data source role may invoke only its own function\'s live alias', (name) => {
+  it.each(each)("%s: each AppSync data source role may invoke only its own function's live alias", (name) => {
     const stack = parsed(name);
     // One data source per resolver function; the authorizer serves no field, so it has none.
     expect(resources(stack, 'aws_appsync_datasource')).toHaveLength(resolverFunctionNames.length);
@@ -309,7 +361,10 @@ describe('iam', () => {
         { Sid: 'InvokeLiveAlias', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [ref('aws_lambda_alias', aliasId, 'arn')] },
       ]);
       const trust = JSON.parse(String(stack.resource.aws_iam_role?.[roleId]?.assume_role_policy)) as PolicyDocument;
-      expect(trust.Statement[0]).toMatchObject({ Principal: { Service: 'appsync.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': expect.stringContaining('aws_caller_identity') } } });
+      expect(trust.Statement[0]).toMatchObject({
+        Principal: { Service: 'appsync.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': expect.stringContaining('aws_caller_identity') } },
+      });
     }
   });
 });
@@ -323,7 +378,7 @@ describe('api', () => {
     expect(graphql.schema).toBe(loadSchemaSDL());
   });
 
-  it.each(each)('%s: one resolver per routed field, each on a field the schema has, on its function\'s data source', (name) => {
+  it.each(each)("%s: one resolver per routed field, each on a field the schema has, on its function's data source", (name) => {
     const stack = parsed(name);
     const schema = buildAppSyncSchema(loadSchemaSDL());
     const routes = fieldRoutes();
@@ -331,7 +386,10 @@ describe('api', () => {
     expect(resolvers.map((r) => `${String(r.type)}.${String(r.field)}`).sort()).toEqual([...routes.keys()].sort());
     for (const resolver of resolvers) {
       const type = schema.getType(String(resolver.type));
-      expect(isObjectType(type) && type.getFields()[String(resolver.field)], `${String(resolver.type)}.${String(resolver.field)}`).toBeTruthy();
+      expect(
+        isObjectType(type) && type.getFields()[String(resolver.field)],
+        `${String(resolver.type)}.${String(resolver.field)}`,
+      ).toBeTruthy();
       const route = routes.get(`${String(resolver.type)}.${String(resolver.field)}`);
       const [dataSourceId] = resourceWhere(stack, 'aws_appsync_datasource', 'name', `${route?.functionName}_lambda`);
       expect(resolver).toMatchObject({
@@ -340,7 +398,9 @@ describe('api', () => {
         runtime: { name: 'APPSYNC_JS', runtime_version: '1.0.0' },
       });
       expect(hasUnescapedTemplate(String(resolver.code))).toBe(false);
-      expect(evaluateTerraformLiteral(String(resolver.code))).toBe(lambdaResolverCode(route?.maxBatchSize === undefined ? 'Invoke' : 'BatchInvoke'));
+      expect(evaluateTerraformLiteral(String(resolver.code))).toBe(
+        lambdaResolverCode(route?.maxBatchSize === undefined ? 'Invoke' : 'BatchInvoke'),
+      );
       expect(resolver.max_batch_size).toBe(route?.maxBatchSize);
     }
   });
@@ -363,7 +423,10 @@ describe('api', () => {
           },
         },
         { authentication_type: 'AWS_IAM' },
-        { authentication_type: 'AWS_LAMBDA', lambda_authorizer_config: { authorizer_uri: expect.stringMatching(/^\$\{aws_lambda_alias\./) } },
+        {
+          authentication_type: 'AWS_LAMBDA',
+          lambda_authorizer_config: { authorizer_uri: expect.stringMatching(/^\$\{aws_lambda_alias\./) },
+        },
       ],
       xray_enabled: true,
       // The numbers come from the API declaration (the local runtime enforces the same); introspection
@@ -374,15 +437,25 @@ describe('api', () => {
       log_config: { field_log_level: config.api.fieldLogLevel, exclude_verbose_content: true },
     });
     expect(graphql.introspection_config).toBe(name === 'prod' ? 'DISABLED' : 'ENABLED');
-    expect(resourceWhere(stack, 'aws_cognito_user_group', 'name', api.adminGroup)[1].user_pool_id).toBe(ref('aws_cognito_user_pool', poolId, 'id'));
+    expect(resourceWhere(stack, 'aws_cognito_user_group', 'name', api.adminGroup)[1].user_pool_id).toBe(
+      ref('aws_cognito_user_pool', poolId, 'id'),
+    );
     const [, pool] = resourceWhere(stack, 'aws_cognito_user_pool', 'name', prefix(name));
     expect(pool.deletion_protection).toBe(config.deletionProtection ? 'ACTIVE' : 'INACTIVE');
 
     // Field logs go to the API's own encrypted log group, through a role that may write only there.
     const [graphqlId] = resourceWhere(stack, 'aws_appsync_graphql_api', 'name', prefix(name));
-    const [logGroupId, logGroup] = resourceWhere(stack, 'aws_cloudwatch_log_group', 'name', `/aws/appsync/apis/${ref('aws_appsync_graphql_api', graphqlId, 'id')}`);
+    const [logGroupId, logGroup] = resourceWhere(
+      stack,
+      'aws_cloudwatch_log_group',
+      'name',
+      `/aws/appsync/apis/${ref('aws_appsync_graphql_api', graphqlId, 'id')}`,
+    );
     expect(logGroup.retention_in_days).toBe(config.logRetentionDays);
-    const logsRoleId = /aws_iam_role\.([^.]+)\.arn/.exec(String((graphql.log_config as { cloudwatch_logs_role_arn: string }).cloudwatch_logs_role_arn))?.[1] ?? '';
+    const logsRoleId =
+      /aws_iam_role\.([^.]+)\.arn/.exec(
+        String((graphql.log_config as { cloudwatch_logs_role_arn: string }).cloudwatch_logs_role_arn),
+      )?.[1] ?? '';
     const logGroupArn = ref('aws_cloudwatch_log_group', logGroupId, 'arn');
     expect(policyOf(stack, logsRoleId)).toEqual([
       { Sid: 'LogGroup', Effect: 'Allow', Action: ['logs:CreateLogGroup'], Resource: [logGroupArn] },
@@ -429,10 +502,12 @@ describe('lambda authorizer (AWS_LAMBDA)', () => {
     return { functionId, aliasId, graphqlId };
   }
 
-  it.each(each)('%s: the API authorizes AWS_LAMBDA with the authorizer\'s live alias, the declared TTL and token expression', (name) => {
+  it.each(each)("%s: the API authorizes AWS_LAMBDA with the authorizer's live alias, the declared TTL and token expression", (name) => {
     const stack = parsed(name);
     const { aliasId, graphqlId } = ids(stack, name);
-    const providers = stack.resource.aws_appsync_graphql_api?.[graphqlId]?.additional_authentication_provider as Array<Record<string, unknown>>;
+    const providers = stack.resource.aws_appsync_graphql_api?.[graphqlId]?.additional_authentication_provider as Array<
+      Record<string, unknown>
+    >;
     expect(providers.filter((p) => p.authentication_type === 'AWS_LAMBDA')).toEqual([
       {
         authentication_type: 'AWS_LAMBDA',
@@ -481,10 +556,17 @@ describe('lambda authorizer (AWS_LAMBDA)', () => {
 
   it('refuses an authorizer that is not an authorizer function, and AWS_LAMBDA without an authorizer', () => {
     const base = defaultDeclarations();
-    const resolverAsAuthorizer: StackDeclarations = { ...base, api: { ...api, lambdaAuthorizer: { ...api.lambdaAuthorizer, function: 'catalog' } } };
-    expect(() => synthStacks({ environments: [environments.dev], declarations: resolverAsAuthorizer, artifacts })).toThrow(/names catalog as the Lambda authorizer/);
+    const resolverAsAuthorizer: StackDeclarations = {
+      ...base,
+      api: { ...api, lambdaAuthorizer: { ...api.lambdaAuthorizer, function: 'catalog' } },
+    };
+    expect(() => synthStacks({ environments: [environments.dev], declarations: resolverAsAuthorizer, artifacts })).toThrow(
+      /names catalog as the Lambda authorizer/,
+    );
     const { lambdaAuthorizer: _omitted, ...withoutAuthorizer } = api;
-    expect(() => synthStacks({ environments: [environments.dev], declarations: { ...base, api: withoutAuthorizer }, artifacts })).toThrow(/declares no lambdaAuthorizer/);
+    expect(() => synthStacks({ environments: [environments.dev], declarations: { ...base, api: withoutAuthorizer }, artifacts })).toThrow(
+      /declares no lambdaAuthorizer/,
+    );
     const badTtl: StackDeclarations = { ...base, api: { ...api, lambdaAuthorizer: { ...api.lambdaAuthorizer, resultTtlSeconds: 7200 } } };
     expect(() => synthStacks({ environments: [environments.dev], declarations: badTtl, artifacts })).toThrow(/0 to 3600/);
   });
@@ -505,7 +587,10 @@ describe('declarations drive the stack', () => {
       schemaSDL: `${base.schemaSDL}\nextend type Query {\n  bestSellers(category: String!): [Product!]! @aws_api_key @aws_cognito_user_pools\n}\n`,
       functions: {
         ...base.functions,
-        catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'Query.bestSellers': {}, 'Product.rating': { maxBatchSize: 50 } } },
+        catalog: {
+          ...functions.catalog,
+          fields: { ...functions.catalog.fields, 'Query.bestSellers': {}, 'Product.rating': { maxBatchSize: 50 } },
+        },
       },
       tables: { ...base.tables, reviews: { ...tables.reviews, ttlAttribute: 'expiresAt' } },
     };
@@ -522,7 +607,10 @@ describe('declarations drive the stack', () => {
     const [, graphql] = resourceWhere(stack, 'aws_appsync_graphql_api', 'name', 'storefront-dev');
     expect(graphql.schema).toBe(declarations.schemaSDL);
     // A declared TTL reaches its table the same way.
-    expect(resourceWhere(stack, 'aws_dynamodb_table', 'name', 'storefront-dev-reviews')[1].ttl).toEqual({ attribute_name: 'expiresAt', enabled: true });
+    expect(resourceWhere(stack, 'aws_dynamodb_table', 'name', 'storefront-dev-reviews')[1].ttl).toEqual({
+      attribute_name: 'expiresAt',
+      enabled: true,
+    });
   });
 
   it('refuses a route to a field the schema lacks, or a field served twice', () => {
@@ -531,7 +619,9 @@ describe('declarations drive the stack', () => {
       ...base,
       functions: { ...base.functions, catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'Query.nope': {} } } },
     };
-    expect(() => synthStacks({ environments: [environments.dev], declarations: missing, artifacts })).toThrow(/routes Query\.nope, which the schema lacks/);
+    expect(() => synthStacks({ environments: [environments.dev], declarations: missing, artifacts })).toThrow(
+      /routes Query\.nope, which the schema lacks/,
+    );
     const twice: StackDeclarations = {
       ...base,
       functions: { ...base.functions, reviews: { ...functions.reviews, fields: { ...functions.reviews.fields, 'Query.product': {} } } },

@@ -5,7 +5,16 @@ import { functionNames, functions } from '../../declarations/functions.js';
 import { environments } from '../../stacks/config.js';
 import { streamReadActions } from '../../stacks/constructs/iam.js';
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';
-import { fakeArtifacts, ref, removeTempDirs, requireStack, resources, resourceWhere, synthStacks, type TerraformJson } from './support/synth.js';
+import {
+  fakeArtifacts,
+  ref,
+  removeTempDirs,
+  requireStack,
+  resources,
+  resourceWhere,
+  synthStacks,
+  type TerraformJson,
+} from './support/synth.js';
 
 /** The stream function as the stacks see it: a Lambda whose role may read exactly its event sources' streams. */
 
@@ -37,14 +46,19 @@ describe('stream function in the stacks', () => {
     expect(streamStatements).toEqual(
       functions.stream.eventSources.map(({ table }) => {
         const [tableId] = resourceWhere(dev, 'aws_dynamodb_table', 'name', physicalTableName('storefront-dev', table));
-        return { Sid: expect.stringMatching(/Stream$/), Effect: 'Allow', Action: [...streamReadActions], Resource: [ref('aws_dynamodb_table', tableId, 'stream_arn')] };
+        return {
+          Sid: expect.stringMatching(/Stream$/),
+          Effect: 'Allow',
+          Action: [...streamReadActions],
+          Resource: [ref('aws_dynamodb_table', tableId, 'stream_arn')],
+        };
       }),
     );
     // Resolvers read no stream.
     expect(roleStatements(dev, 'catalog').filter((s) => JSON.stringify(s.Action).includes('GetRecords'))).toEqual([]);
   });
 
-  it('leaves addReview with read access to products: the counters are the stream function\'s', () => {
+  it("leaves addReview with read access to products: the counters are the stream function's", () => {
     expect(functions.reviews.tables).toEqual({ reviews: 'readwrite', products: 'read' });
     expect(functions.stream.tables).toMatchObject({ products: 'readwrite', reviews: 'readwrite' });
   });
@@ -57,7 +71,10 @@ describe('declared event sources', () => {
   });
 
   it('lists each stream of the function map once, with its settings', () => {
-    expect(declaredEventSources(functions).map(({ functionName, source }) => `${functionName}:${source.table}`)).toEqual(['stream:products', 'stream:reviews']);
+    expect(declaredEventSources(functions).map(({ functionName, source }) => `${functionName}:${source.table}`)).toEqual([
+      'stream:products',
+      'stream:reviews',
+    ]);
   });
 
   it.each([
@@ -70,7 +87,9 @@ describe('declared event sources', () => {
   });
 
   it('refuses a table without both stream images, a doubled stream and a bound the cache cannot keep', () => {
-    expect(() => declaredEventSources(withSource({}), { ...tables, products: { ...tables.products, stream: 'KEYS_ONLY' } })).toThrow(/NEW_AND_OLD_IMAGES/);
+    expect(() => declaredEventSources(withSource({}), { ...tables, products: { ...tables.products, stream: 'KEYS_ONLY' } })).toThrow(
+      /NEW_AND_OLD_IMAGES/,
+    );
     const doubled = { stream: { ...stream, eventSources: [stream.eventSources[0], stream.eventSources[0]] } };
     expect(() => declaredEventSources(doubled)).toThrow(/declared twice/);
     expect(() => declaredEventSources(withSource({}, { freshnessBoundSeconds: 60 }))).toThrow(/maxStalenessMs/);

@@ -68,7 +68,9 @@ export async function cacheAccess(stack: LocalStack): Promise<CacheAccess> {
     async coldProduct(item) {
       await db.send(new PutCommand({ TableName: stack.tables.products, Item: item }));
       // The stream function's put, if it comes within its freshness bound; then nothing else will.
-      await vi.waitFor(async () => expect(await redis.exists(productKey(item.id))).toBe(1), { timeout: 20_000, interval: 50 }).catch(() => undefined);
+      await vi
+        .waitFor(async () => expect(await redis.exists(productKey(item.id))).toBe(1), { timeout: 20_000, interval: 50 })
+        .catch(() => undefined);
       await redis.del(productKey(item.id));
     },
     close() {

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'vitest';
-import { CreateProductDocument, GetProductDocument, type CreateProductInput } from '../../generated/client/graphql.js';
+import { GetProductDocument } from '../../generated/client/graphql.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
 import type { LocalStack } from '../../local/runtime.js';
 import type { ApiClient } from './local-stack.js';
@@ -19,29 +19,8 @@ import type { ApiClient } from './local-stack.js';
  */
 export const ORDINARY_REQUEST_BOUND_MS = 2_000;
 
-let skuCounter = 0;
-
-/** Creates a product as the admin and returns its id. */
-export async function createProduct(api: ApiClient, overrides: Partial<CreateProductInput> = {}): Promise<string> {
-  skuCounter += 1;
-  const res = await api.request(
-    CreateProductDocument,
-    {
-      input: {
-        sku: `H-${process.pid}-${skuCounter}`,
-        name: `Hostile fixture ${skuCounter}`,
-        priceCents: 1000,
-        currency: 'USD',
-        category: 'hostile',
-        stock: 10,
-        ...overrides,
-      },
-    },
-    api.admin(),
-  );
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct.id;
-}
+/** Products are created as in every suite: see ./fixtures.ts (returns the created product; `.id` for its id). */
+export { createProduct } from './fixtures.js';
 
 /**
  * Runs `hostile` and, at the same moment, an ordinary `product(id)` read of

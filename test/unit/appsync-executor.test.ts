@@ -36,8 +36,18 @@ function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]
 }
 
 const product = (id: string) => ({
-  id, sku: 's', name: `n-${id}`, description: null, priceCents: 1, currency: 'USD', category: 'c', stock: 1, version: 1,
-  createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', rating: { count: 0, average: null },
+  id,
+  sku: 's',
+  name: `n-${id}`,
+  description: null,
+  priceCents: 1,
+  currency: 'USD',
+  category: 'c',
+  stock: 1,
+  version: 1,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  rating: { count: 0, average: null },
 });
 
 describe('AppSyncExecutor', () => {
@@ -72,11 +82,21 @@ describe('AppSyncExecutor', () => {
   });
 
   it('reports an enveloped domain error with its errorType, path and locations, and null data for the field', async () => {
-    const { executor } = recorder(() => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'gone', errorInfo: { id: 'p' } } }));
+    const { executor } = recorder(() => ({
+      ok: true,
+      payload: { data: null, errorType: 'NotFound', errorMessage: 'gone', errorInfo: { id: 'p' } },
+    }));
     const res = await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
     expect(res.data).toEqual({ product: null });
     expect(res.errors).toEqual([
-      { path: ['product'], data: null, errorType: 'NotFound', errorInfo: { id: 'p' }, locations: [{ line: 1, column: 3, sourceName: null }], message: 'gone' },
+      {
+        path: ['product'],
+        data: null,
+        errorType: 'NotFound',
+        errorInfo: { id: 'p' },
+        locations: [{ line: 1, column: 3, sourceName: null }],
+        message: 'gone',
+      },
     ]);
   });
 
@@ -106,7 +126,18 @@ describe('AppSyncExecutor', () => {
 
   it('gathers a batched field across the response and splits it by maxBatchSize', async () => {
     const lines = Array.from({ length: 250 }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 }));
-    const order = { id: 'o', customerId: 'u1', status: 'PLACED', items: lines, totalCents: 250, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+    const order = {
+      id: 'o',
+      customerId: 'u1',
+      status: 'PLACED',
+      items: lines,
+      totalCents: 250,
+      currency: 'USD',
+      clientToken: 't',
+      contactEmail: null,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    };
     const { calls, executor } = recorder((fn, payload) => {
       if (fn === 'orders') return { ok: true, payload: { data: order } };
       const events = payload as ResolverEvent<{ productId: string }>[];
@@ -124,8 +155,24 @@ describe('AppSyncExecutor', () => {
   });
 
   it('fails every item of a batch whose response has the wrong length', async () => {
-    const order = { id: 'o', customerId: 'u1', status: 'PLACED', items: [{ productId: 'a', quantity: 1, unitPriceCents: 1 }, { productId: 'b', quantity: 1, unitPriceCents: 1 }], totalCents: 2, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
-    const { executor } = recorder((fn) => (fn === 'orders' ? { ok: true, payload: { data: order } } : { ok: true, payload: [{ data: null }] }));
+    const order = {
+      id: 'o',
+      customerId: 'u1',
+      status: 'PLACED',
+      items: [
+        { productId: 'a', quantity: 1, unitPriceCents: 1 },
+        { productId: 'b', quantity: 1, unitPriceCents: 1 },
+      ],
+      totalCents: 2,
+      currency: 'USD',
+      clientToken: 't',
+      contactEmail: null,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    };
+    const { executor } = recorder((fn) =>
+      fn === 'orders' ? { ok: true, payload: { data: order } } : { ok: true, payload: [{ data: null }] },
+    );
     const res = await executor.execute({ query: '{ order(id: "o") { items { product { id } } } }' }, userCaller());
     expect(res.errors).toHaveLength(2);
     for (const error of res.errors ?? []) expect(error.errorType).toBe('Lambda:Unhandled');
@@ -144,7 +191,8 @@ describe('AppSyncExecutor mutation results', () => {
     const events: MutationExecuted[] = [];
     const executor = new AppSyncExecutor({ schema, routes, authorization, invoke: async () => respond() });
     executor.onMutationExecuted((event) => events.push(event));
-    const published = () => events.flatMap((event) => mutationPublications(event).map(({ mutationField, result }) => [mutationField, result]));
+    const published = () =>
+      events.flatMap((event) => mutationPublications(event).map(({ mutationField, result }) => [mutationField, result]));
     return { executor, events, published };
   }
 
@@ -161,7 +209,10 @@ describe('AppSyncExecutor mutation results', () => {
   });
 
   it('reports nothing for a failed mutation or a query', async () => {
-    const { executor, published } = listening(() => ({ ok: true, payload: { data: null, errorType: 'NotFound', errorMessage: 'x', errorInfo: null } }));
+    const { executor, published } = listening(() => ({
+      ok: true,
+      payload: { data: null, errorType: 'NotFound', errorMessage: 'x', errorInfo: null },
+    }));
     await executor.execute({ query: 'mutation { adjustStock(id: "p", delta: 1) { id } }' }, userCaller(['admin']));
     await executor.execute({ query: '{ product(id: "p") { id } }' }, apiKeyCaller);
     expect(published()).toEqual([]);
@@ -169,7 +220,8 @@ describe('AppSyncExecutor mutation results', () => {
 
   it('emits events with coerced variables (defaults applied), before the response returns; unsubscribing stops them', async () => {
     const { executor, events } = listening(() => ({ ok: true, payload: { data: product('p9') } }));
-    const query = 'mutation M($id: ID!, $delta: Int! = 2, $full: Boolean = false) { adjustStock(id: $id, delta: $delta) { id name @include(if: $full) } }';
+    const query =
+      'mutation M($id: ID!, $delta: Int! = 2, $full: Boolean = false) { adjustStock(id: $id, delta: $delta) { id name @include(if: $full) } }';
     await executor.execute({ query, variables: { id: 'p9' } }, userCaller(['admin']));
     expect(events.map((event) => event.variables)).toEqual([{ id: 'p9', delta: 2, full: false }]);
     expect(mutationPublications(events[0]!)).toEqual([{ mutationField: 'adjustStock', result: { id: 'p9' } }]);
@@ -185,7 +237,15 @@ describe('AppSyncExecutor mutation results', () => {
 
 /** An order of `lines` lines, as the orders function answers it. */
 const orderOf = (lines: number) => ({
-  id: 'o', customerId: 'u1', status: 'PLACED', totalCents: lines, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+  id: 'o',
+  customerId: 'u1',
+  status: 'PLACED',
+  totalCents: lines,
+  currency: 'USD',
+  clientToken: 't',
+  contactEmail: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
   items: Array.from({ length: lines }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })),
 });
 
@@ -193,7 +253,8 @@ const orderOf = (lines: number) => ({
 function storefront(lines: number) {
   return (fn: string, payload: ResolverEvent | ResolverEvent[]): InvokeResult => {
     if (fn === 'orders') return { ok: true, payload: { data: orderOf(lines) } };
-    if (Array.isArray(payload)) return { ok: true, payload: payload.map((e) => ({ data: product((e.source as { productId: string }).productId) })) };
+    if (Array.isArray(payload))
+      return { ok: true, payload: payload.map((e) => ({ data: product((e.source as { productId: string }).productId) })) };
     return { ok: true, payload: { data: product('p') } };
   };
 }
@@ -220,12 +281,23 @@ describe('AppSyncExecutor request limits (declarations/api.ts), answered as AppS
 
   it('refuses, before any invocation, an operation that could run more resolvers than the limit', async () => {
     const { calls, executor } = recorder(() => ({ ok: true, payload: { data: product('p') } }), { resolverCountLimit: 2 });
-    const res = await executor.execute({ query: '{ a: product(id: "1") { id } b: product(id: "2") { id } c: product(id: "3") { id } }' }, apiKeyCaller);
+    const res = await executor.execute(
+      { query: '{ a: product(id: "1") { id } b: product(id: "2") { id } c: product(id: "3") { id } }' },
+      apiKeyCaller,
+    );
     expect(res.data).toBeNull();
-    expect(res.errors).toEqual([expect.objectContaining({ errorType: 'ResolverExecutionLimitReached', path: null, message: expect.stringMatching(/3 resolvers and the API allows 2/) })]);
+    expect(res.errors).toEqual([
+      expect.objectContaining({
+        errorType: 'ResolverExecutionLimitReached',
+        path: null,
+        message: expect.stringMatching(/3 resolvers and the API allows 2/),
+      }),
+    ]);
     expect(calls).toHaveLength(0);
     // Two are within the limit.
-    expect((await executor.execute({ query: '{ a: product(id: "1") { id } b: product(id: "2") { id } }' }, apiKeyCaller)).errors).toBeUndefined();
+    expect(
+      (await executor.execute({ query: '{ a: product(id: "1") { id } b: product(id: "2") { id } }' }, apiKeyCaller)).errors,
+    ).toBeUndefined();
   });
 
   it('counts resolvers as they run, as AppSync does: past the limit they fail without running', async () => {
@@ -245,10 +317,14 @@ describe('AppSyncExecutor request limits (declarations/api.ts), answered as AppS
     const { executor } = recorder(() => ({ ok: true, payload: { data: null } }), { introspection: false });
     const refused = await executor.execute({ query: '{ __schema { queryType { name } } }' }, apiKeyCaller);
     expect(refused.data).toBeNull();
-    expect(refused.errors).toEqual([expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/FieldUndefined: Field '__schema'/) })]);
+    expect(refused.errors).toEqual([
+      expect.objectContaining({ errorType: 'ValidationError', message: expect.stringMatching(/FieldUndefined: Field '__schema'/) }),
+    ]);
     expect((await executor.execute({ query: '{ __typename }' }, apiKeyCaller)).data).toEqual({ __typename: 'Query' });
     const on = recorder(() => ({ ok: true, payload: { data: null } })).executor;
-    expect((await on.execute({ query: '{ __schema { queryType { name } } }' }, apiKeyCaller)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await on.execute({ query: '{ __schema { queryType { name } } }' }, apiKeyCaller)).data).toEqual({
+      __schema: { queryType: { name: 'Query' } },
+    });
   });
 
   it('answers a hostile document from its cache the second time', async () => {

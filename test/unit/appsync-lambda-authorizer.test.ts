@@ -19,10 +19,17 @@ const partner = issuePartnerToken('acme');
 const granted = { isAuthorized: true, resolverContext: { partnerId: 'acme' }, deniedFields: ['Product.stock'] };
 
 /** A LambdaAuthorizer over a fake authorizer function that records its events, with a settable clock. */
-function harness(respond: (event: AppSyncAuthorizerEvent) => InvokeResult | Promise<InvokeResult>, overrides: Partial<LambdaAuthorizerOptions> = {}) {
+function harness(
+  respond: (event: AppSyncAuthorizerEvent) => InvokeResult | Promise<InvokeResult>,
+  overrides: Partial<LambdaAuthorizerOptions> = {},
+) {
   const events: AppSyncAuthorizerEvent[] = [];
   const clock = { now: 1_000_000 };
-  const declaration: LambdaAuthorizerDeclaration = { function: 'authorizer', resultTtlSeconds: 300, identityValidationExpression: api.lambdaAuthorizer.identityValidationExpression };
+  const declaration: LambdaAuthorizerDeclaration = {
+    function: 'authorizer',
+    resultTtlSeconds: 300,
+    identityValidationExpression: api.lambdaAuthorizer.identityValidationExpression,
+  };
   const authorizer = new LambdaAuthorizer({
     declaration,
     ...API,
@@ -39,7 +46,7 @@ function harness(respond: (event: AppSyncAuthorizerEvent) => InvokeResult | Prom
 const answer = (payload: unknown): InvokeResult => ({ ok: true, payload });
 
 describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
-  it('invokes the authorizer with AppSync\'s event and turns a grant into deniedFields and a resolverContext identity', async () => {
+  it("invokes the authorizer with AppSync's event and turns a grant into deniedFields and a resolverContext identity", async () => {
     const { authorizer, events } = harness(() => answer(granted));
     const decision = await authorizer.authorize(
       partner.token,
@@ -99,7 +106,10 @@ describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
 
   it('refuses a token the identityValidationExpression rejects without invoking the authorizer', async () => {
     const { authorizer, events } = harness(() => answer(granted));
-    expect(await authorizer.authorize('partner-acme', undefined, {})).toMatchObject({ ok: false, reason: expect.stringMatching(/identityValidationExpression/) });
+    expect(await authorizer.authorize('partner-acme', undefined, {})).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/identityValidationExpression/),
+    });
     expect(events).toHaveLength(0);
   });
 
@@ -132,7 +142,7 @@ describe('LambdaAuthorizer (local AWS_LAMBDA mode)', () => {
     expect(lines.some((line) => line.includes('Sandbox.Timedout'))).toBe(true);
   });
 
-  it('reads deniedFields as Type.field or as this API\'s field ARNs, ignoring another API\'s', async () => {
+  it("reads deniedFields as Type.field or as this API's field ARNs, ignoring another API's", async () => {
     const { authorizer } = harness(() =>
       answer({ ...granted, deniedFields: ['Product.stock', fieldArn('Product', 'sku'), fieldArn('Product', 'name', 'otherapi')] }),
     );
@@ -174,7 +184,12 @@ describe('RequestAuthenticator with AWS_LAMBDA', () => {
   it('prefers an already parsed request, and still authenticates when there is none (real-time handshake)', async () => {
     const { authenticator: auth, events } = authenticator();
     const graphql = { query: 'query Mine { products(category: "c") { items { id } } }', operationName: 'Mine' };
-    await auth.authenticate({ authorization: `Bearer ${partner.token}` }, '127.0.0.1', { method: 'POST', path: '/graphql', body: 'ignored', graphql });
+    await auth.authenticate({ authorization: `Bearer ${partner.token}` }, '127.0.0.1', {
+      method: 'POST',
+      path: '/graphql',
+      body: 'ignored',
+      graphql,
+    });
     expect(events[0]?.requestContext).toMatchObject({ queryString: graphql.query, operationName: 'Mine', variables: {} });
     expect((await auth.authenticate({ authorization: issuePartnerToken('other').token }, '127.0.0.1')).ok).toBe(true);
     expect(events[1]?.requestContext).toMatchObject({ queryString: '', variables: {} });
@@ -183,16 +198,24 @@ describe('RequestAuthenticator with AWS_LAMBDA', () => {
   it('keeps JWT-shaped tokens for the user pool and SigV4 for IAM: the authorizer never sees them', async () => {
     const { authenticator: auth, events } = authenticator();
     const jwt = userPool.mint({ username: 'alice', sub: 'alice', groups: [] });
-    expect(await auth.authenticate({ authorization: jwt }, '127.0.0.1')).toMatchObject({ ok: true, caller: { mode: 'AMAZON_COGNITO_USER_POOLS' } });
+    expect(await auth.authenticate({ authorization: jwt }, '127.0.0.1')).toMatchObject({
+      ok: true,
+      caller: { mode: 'AMAZON_COGNITO_USER_POOLS' },
+    });
     expect((await auth.authenticate({ authorization: 'aaa.bbb.ccc' }, '127.0.0.1')).ok).toBe(false);
     const sigv4 = 'AWS4-HMAC-SHA256 Credential=AKIA/20260101/us-east-1/appsync/aws4_request, SignedHeaders=host, Signature=00';
-    expect((await auth.authenticate({ authorization: sigv4 }, '127.0.0.1', { method: 'POST', path: '/graphql', body: '{}' })).ok).toBe(false);
+    expect((await auth.authenticate({ authorization: sigv4 }, '127.0.0.1', { method: 'POST', path: '/graphql', body: '{}' })).ok).toBe(
+      false,
+    );
     expect(events).toHaveLength(0);
   });
 
   it('answers 401 material when the authorizer refuses or fails, and refuses Lambda tokens when no authorizer is wired', async () => {
     const refused = authenticator(() => answer({ isAuthorized: false }));
-    expect(await refused.authenticator.authenticate({ authorization: partner.token }, '127.0.0.1')).toEqual({ ok: false, message: 'You are not authorized to make this call.' });
+    expect(await refused.authenticator.authenticate({ authorization: partner.token }, '127.0.0.1')).toEqual({
+      ok: false,
+      message: 'You are not authorized to make this call.',
+    });
     const failing = authenticator(() => ({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' } }));
     expect((await failing.authenticator.authenticate({ authorization: partner.token }, '127.0.0.1')).ok).toBe(false);
     const unwired = new RequestAuthenticator({ api, apiKeys: [], userPool });
@@ -240,7 +263,13 @@ describe('FieldAuthorization and the executor for Lambda callers', () => {
     const { identity } = admitted;
     const res = await executor.execute({ query: '{ product(id: "p1") { id name stock } }' }, { ...admitted, headers: {} });
     expect(res.data).toEqual({ product: { id: 'p1', name: 'Lamp', stock: null } });
-    expect(res.errors).toEqual([expect.objectContaining({ path: ['product', 'stock'], errorType: 'Unauthorized', message: 'Not Authorized to access stock on type Product' })]);
+    expect(res.errors).toEqual([
+      expect.objectContaining({
+        path: ['product', 'stock'],
+        errorType: 'Unauthorized',
+        message: 'Not Authorized to access stock on type Product',
+      }),
+    ]);
     expect(calls[0]?.identity).toEqual(identity);
   });
 });

@@ -29,11 +29,14 @@ describe('partner authorizer (AWS_LAMBDA handler)', () => {
     const result = await authorize(event(acme.token));
     expect(result).toEqual({ isAuthorized: true, resolverContext: { partnerId: 'acme' }, deniedFields: ['Product.stock'] });
     expect(result.ttlOverride).toBeUndefined();
-    expect(await authorize(event(`Bearer ${globex.token}`))).toMatchObject({ isAuthorized: true, resolverContext: { partnerId: 'globex' } });
+    expect(await authorize(event(`Bearer ${globex.token}`))).toMatchObject({
+      isAuthorized: true,
+      resolverContext: { partnerId: 'globex' },
+    });
     expect(PARTNER_DENIED_FIELDS).toEqual(['Product.stock']);
   });
 
-  it('refuses a wrong secret, even one that is another partner\'s, without caching the refusal', async () => {
+  it("refuses a wrong secret, even one that is another partner's, without caching the refusal", async () => {
     const wrongSecret = issuePartnerToken('acme').token;
     expect(await authorize(event(wrongSecret))).toEqual(refused);
     const globexSecret = globex.token.slice(globex.token.indexOf('.') + 1);

@@ -35,7 +35,10 @@ test('closed loop stops at the request budget and never exceeds the concurrency'
   assert.equal(result.errors, 4);
   assert.equal(result.stoppedBy, 'requests');
   assert.equal(peak, 4);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
 });
 
 test('closed loop stops at the time budget and counts rejections as errors', async () => {

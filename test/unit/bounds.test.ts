@@ -53,7 +53,11 @@ describe('bounds fit the API and DynamoDB', () => {
       id: 'f'.repeat(32),
       customerId: id,
       status: 'CANCELLED',
-      items: Array.from({ length: bounds.MAX_ORDER_LINES }, () => ({ productId: id, quantity: bounds.MAX_QUANTITY, unitPriceCents: bounds.MAX_PRICE_CENTS })),
+      items: Array.from({ length: bounds.MAX_ORDER_LINES }, () => ({
+        productId: id,
+        quantity: bounds.MAX_QUANTITY,
+        unitPriceCents: bounds.MAX_PRICE_CENTS,
+      })),
       totalCents: bounds.MAX_ORDER_TOTAL_CENTS,
       currency: 'USD',
       clientToken: 'x'.repeat(bounds.MAX_CLIENT_TOKEN_LENGTH),
@@ -79,7 +83,14 @@ describe('bounds fit the API and DynamoDB', () => {
 
 describe('requireId', () => {
   it('accepts the ids the API issues and seeds', () => {
-    for (const id of ['0b9f3c1e-6a8d-4b0e-9a57-3f1d2c4b5a6e', 'sample-00001', 'a'.repeat(32), '2026-01-01T00:00:00.000Z#1a2b3c4d', 'é', '🙂']) {
+    for (const id of [
+      '0b9f3c1e-6a8d-4b0e-9a57-3f1d2c4b5a6e',
+      'sample-00001',
+      'a'.repeat(32),
+      '2026-01-01T00:00:00.000Z#1a2b3c4d',
+      'é',
+      '🙂',
+    ]) {
       expect(requireId('id', id)).toBe(id);
     }
     expect(requireId('id', 'x'.repeat(bounds.MAX_ID_BYTES))).toHaveLength(bounds.MAX_ID_BYTES);
@@ -87,7 +98,16 @@ describe('requireId', () => {
 
   it('refuses empty, oversized, control and malformed ids, without echoing them', () => {
     const huge = 'y'.repeat(900 * 1024);
-    for (const bad of ['', 'x'.repeat(bounds.MAX_ID_BYTES + 1), 'é'.repeat(bounds.MAX_ID_BYTES / 2 + 1), huge, 'a\u0000b', 'line\nbreak', '\ud800', 'a\udc00']) {
+    for (const bad of [
+      '',
+      'x'.repeat(bounds.MAX_ID_BYTES + 1),
+      'é'.repeat(bounds.MAX_ID_BYTES / 2 + 1),
+      huge,
+      'a\u0000b',
+      'line\nbreak',
+      '\ud800',
+      'a\udc00',
+    ]) {
       const error = domainErrorOf(() => requireId('items[3].productId', bad));
       expect(error.errorType).toBe('ValidationError');
       expect(error.errorInfo).toEqual({ field: 'items[3].productId' });
@@ -134,14 +154,25 @@ describe('text, category and email', () => {
 
 describe('orderTotal', () => {
   it('sums lines and refuses a total beyond GraphQL Int', () => {
-    expect(orderTotal([{ quantity: 2, unitPriceCents: 250 }, { quantity: 1, unitPriceCents: 1000 }])).toBe(1500);
+    expect(
+      orderTotal([
+        { quantity: 2, unitPriceCents: 250 },
+        { quantity: 1, unitPriceCents: 1000 },
+      ]),
+    ).toBe(1500);
     expect(orderTotal([{ quantity: 21, unitPriceCents: bounds.MAX_PRICE_CENTS }])).toBe(2_100_000_000);
     const error = domainErrorOf(() => orderTotal([{ quantity: 22, unitPriceCents: bounds.MAX_PRICE_CENTS }]));
-    expect(error).toMatchObject({ errorType: 'ValidationError', errorInfo: { totalCents: 2_200_000_000, maxTotalCents: bounds.GRAPHQL_INT_MAX } });
+    expect(error).toMatchObject({
+      errorType: 'ValidationError',
+      errorInfo: { totalCents: 2_200_000_000, maxTotalCents: bounds.GRAPHQL_INT_MAX },
+    });
   });
 
   it('either returns the exact in-range total or refuses (property)', () => {
-    const line = fc.record({ quantity: fc.integer({ min: 1, max: bounds.MAX_QUANTITY }), unitPriceCents: fc.integer({ min: 0, max: bounds.MAX_PRICE_CENTS }) });
+    const line = fc.record({
+      quantity: fc.integer({ min: 1, max: bounds.MAX_QUANTITY }),
+      unitPriceCents: fc.integer({ min: 0, max: bounds.MAX_PRICE_CENTS }),
+    });
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: bounds.MAX_ORDER_LINES }), (lines) => {
         const exact = lines.reduce((sum, l) => sum + BigInt(l.quantity) * BigInt(l.unitPriceCents), 0n);

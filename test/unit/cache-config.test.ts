@@ -25,7 +25,14 @@ describe('cacheBackendFromEnv', () => {
       commandTimeoutMs: 50,
     });
     expect(
-      cacheBackendFromEnv(env({ CACHE_BACKEND: 'redis', REDIS_URL: 'rediss://primary.example:6379', REDIS_AUTH_TOKEN: 't0k', REDIS_COMMAND_TIMEOUT_MS: '80' })),
+      cacheBackendFromEnv(
+        env({
+          CACHE_BACKEND: 'redis',
+          REDIS_URL: 'rediss://primary.example:6379',
+          REDIS_AUTH_TOKEN: 't0k',
+          REDIS_COMMAND_TIMEOUT_MS: '80',
+        }),
+      ),
     ).toEqual({ kind: 'redis', url: 'rediss://primary.example:6379', tls: true, authToken: 't0k', commandTimeoutMs: 80 });
   });
 
@@ -64,7 +71,9 @@ describe('cacheBackendFromEnv', () => {
     expect(() => cacheBackendFromEnv(env({ CACHE_BACKEND: 'dax' }))).toThrow(/DAX_ENDPOINT/);
     expect(() => cacheBackendFromEnv(env({ CACHE_BACKEND: 'memcached' }))).toThrow(/redis, dax or none/);
     expect(() => cacheBackendFromEnv(env({ CACHE_BACKEND: 'redis', REDIS_CLUSTER_NODES: 'nohostport' }))).toThrow(/host:port/);
-    expect(() => cacheBackendFromEnv(env({ CACHE_BACKEND: 'redis', REDIS_URL: 'redis://x:1', REDIS_COMMAND_TIMEOUT_MS: '0' }))).toThrow(/positive/);
+    expect(() => cacheBackendFromEnv(env({ CACHE_BACKEND: 'redis', REDIS_URL: 'redis://x:1', REDIS_COMMAND_TIMEOUT_MS: '0' }))).toThrow(
+      /positive/,
+    );
   });
 
   it('takes the AUTH token from a plain or JSON secret', () => {

@@ -26,7 +26,9 @@ describe('DAX mode reads', () => {
     const db = dynamoDb();
     const reads = readThroughDax(dax, db.client);
     expect(await reads.send(new GetCommand({ TableName: 't', Key: { id: 'a' } }))).toEqual({ Item: { from: 'dax' } });
-    expect(await reads.send(new BatchGetCommand({ RequestItems: { t: { Keys: [{ id: 'a' }] } } }))).toEqual({ Responses: { t: [{ from: 'dax' }] } });
+    expect(await reads.send(new BatchGetCommand({ RequestItems: { t: { Keys: [{ id: 'a' }] } } }))).toEqual({
+      Responses: { t: [{ from: 'dax' }] },
+    });
     await reads.send(new QueryCommand({ TableName: 't', KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': 'a' } }));
     await reads.send(new PutCommand({ TableName: 't', Item: { id: 'a' } }));
     expect(calls).toEqual(['get {"TableName":"t","Key":{"id":"a"}}', 'batchGet {"RequestItems":{"t":{"Keys":[{"id":"a"}]}}}']);
@@ -51,7 +53,11 @@ describe('DAX mode reads', () => {
   });
 
   it('with the real DAX client and an unreachable cluster, reads still answer (from DynamoDB)', async () => {
-    const dax = new DaxDocument({ endpoint: 'dax://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dax = new DaxDocument({
+      endpoint: 'dax://127.0.0.1:1',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       const db = dynamoDb();
       const reads = readThroughDax(dax, db.client);
@@ -65,6 +71,8 @@ describe('DAX mode reads', () => {
   it('is selected only by CACHE_BACKEND=dax', async () => {
     const db = dynamoDb();
     expect(await documentClientForReads(db.client, { kind: 'none' })).toBe(db.client);
-    expect(await documentClientForReads(db.client, { kind: 'redis', url: 'redis://127.0.0.1:1', tls: false, commandTimeoutMs: 50 })).toBe(db.client);
+    expect(await documentClientForReads(db.client, { kind: 'redis', url: 'redis://127.0.0.1:1', tls: false, commandTimeoutMs: 50 })).toBe(
+      db.client,
+    );
   });
 });

@@ -10,7 +10,9 @@ const fixtureDir = join(repositoryRoot, 'test', 'fixtures', 'types');
 describe('generated resolver types', () => {
   it('make tsc reject resolvers whose signatures disagree with the schema', async () => {
     const tsc = join(repositoryRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const output = await promisify(execFile)(process.execPath, [tsc, '-p', join(fixtureDir, 'tsconfig.json')], { cwd: repositoryRoot }).then(
+    const output = await promisify(execFile)(process.execPath, [tsc, '-p', join(fixtureDir, 'tsconfig.json')], {
+      cwd: repositoryRoot,
+    }).then(
       () => '',
       (error: { stdout: string }) => error.stdout,
     );

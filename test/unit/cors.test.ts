@@ -33,10 +33,18 @@ describe('CORS on the GraphQL endpoint, as AppSync answers it', () => {
   });
 
   it('allows every header Amplify, Apollo and urql send, API key, user pool and SigV4 alike', () => {
-    const allowed = corsPreflight(browserPreflight('/graphql'))!.headers['access-control-allow-headers']!
-      .split(',')
+    const allowed = corsPreflight(browserPreflight('/graphql'))!
+      .headers['access-control-allow-headers']!.split(',')
       .map((name) => name.trim());
-    for (const header of ['content-type', 'x-api-key', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-user-agent', 'x-amz-content-sha256']) {
+    for (const header of [
+      'content-type',
+      'x-api-key',
+      'authorization',
+      'x-amz-date',
+      'x-amz-security-token',
+      'x-amz-user-agent',
+      'x-amz-content-sha256',
+    ]) {
       expect(allowed).toContain(header);
     }
     expect(allowed).toEqual([...ALLOWED_REQUEST_HEADERS]);
@@ -73,7 +81,17 @@ describe('CORS on the GraphQL endpoint, as AppSync answers it', () => {
   });
 
   it('gives the real-time WebSocket path and every dev endpoint no CORS at all', () => {
-    for (const path of ['/graphql/realtime', '/graphql/', '/dev/token', '/dev/dlq', '/health', '/.well-known/jwks.json', '/', '/graphiql.css', '/cognito/']) {
+    for (const path of [
+      '/graphql/realtime',
+      '/graphql/',
+      '/dev/token',
+      '/dev/dlq',
+      '/health',
+      '/.well-known/jwks.json',
+      '/',
+      '/graphiql.css',
+      '/cognito/',
+    ]) {
       expect(corsPreflight(browserPreflight(path))).toBeUndefined();
       expect(corsResponseHeaders(path)).toEqual({});
     }

@@ -20,13 +20,19 @@ const base = defaultDeclarations();
 /** The project's declarations with one mistake each. */
 const mistakes: Record<string, { declarations: StackDeclarations; problem: RegExp }> = {
   'a route to a field the schema lacks': {
-    declarations: { ...base, functions: { ...base.functions, catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'Query.nope': {} } } } },
-    problem: /routes Query\.nope, which the schema lacks/,
-  },
-  'a maxBatchSize over AppSync\'s bound': {
     declarations: {
       ...base,
-      functions: { ...base.functions, catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'OrderItem.product': { maxBatchSize: 5000 } } } },
+      functions: { ...base.functions, catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'Query.nope': {} } } },
+    },
+    problem: /routes Query\.nope, which the schema lacks/,
+  },
+  "a maxBatchSize over AppSync's bound": {
+    declarations: {
+      ...base,
+      functions: {
+        ...base.functions,
+        catalog: { ...functions.catalog, fields: { ...functions.catalog.fields, 'OrderItem.product': { maxBatchSize: 5000 } } },
+      },
     },
     problem: new RegExp(`OrderItem\\.product: maxBatchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, not 5000`),
   },
@@ -62,7 +68,10 @@ describe('checkDeclarations', () => {
   });
 
   it('refuses a field served by two functions, and a coordinate that is not Type.field', () => {
-    const twice = { ...base, functions: { ...base.functions, reviews: { ...functions.reviews, fields: { ...functions.reviews.fields, 'Query.product': {} } } } };
+    const twice = {
+      ...base,
+      functions: { ...base.functions, reviews: { ...functions.reviews, fields: { ...functions.reviews.fields, 'Query.product': {} } } },
+    };
     expect(() => checkDeclarations(twice)).toThrow(/Query\.product is served by both catalog and reviews/);
     const malformed = { ...base, functions: { ...base.functions, catalog: { ...functions.catalog, fields: { 'Query.product.id': {} } } } };
     expect(() => checkDeclarations(malformed)).toThrow(/not a Type\.field coordinate/);
@@ -70,7 +79,9 @@ describe('checkDeclarations', () => {
 
   it('with the cost model: refuses a routed field without a cost entry', () => {
     const { 'Query.product': _priced, ...rest } = defaultWorkload.fieldAccess;
-    expect(() => pricedRoutes(base, { ...defaultWorkload, fieldAccess: rest })).toThrow(/Query\.product is routed but has no cost-model entry/);
+    expect(() => pricedRoutes(base, { ...defaultWorkload, fieldAccess: rest })).toThrow(
+      /Query\.product is routed but has no cost-model entry/,
+    );
     expect(pricedRoutes(base).size).toBe(checkDeclarations(base).length);
   });
 });

@@ -26,7 +26,16 @@ interface Examples {
 
 const examples: Record<AwsScalarName, Examples> = {
   AWSDate: {
-    valid: ['1970-01-01', '2024-02-29', '2000-02-29', '1970-01-01Z', '1970-01-01-07:00', '1970-01-01+05:30', '1970-01-01+05:30:15', '9999-12-31'],
+    valid: [
+      '1970-01-01',
+      '2024-02-29',
+      '2000-02-29',
+      '1970-01-01Z',
+      '1970-01-01-07:00',
+      '1970-01-01+05:30',
+      '1970-01-01+05:30:15',
+      '9999-12-31',
+    ],
     invalid: [
       '2024-02-30',
       '2023-02-29',
@@ -49,13 +58,43 @@ const examples: Record<AwsScalarName, Examples> = {
     wrongLiterals: ['20240101', '2024.0', 'true', 'SOME_ENUM', '["2024-01-01"]'],
   },
   AWSTime: {
-    valid: ['12:30', '12:30Z', '12:30:24', '12:30:24-07:00', '12:30:24.500+05:30', '00:00:00.1', '23:59:59.123456789', '23:59:59.999Z', '08:00+01:00:30'],
-    invalid: ['24:00', '12:60', '12:30:60', '12:30:24.1234567890', '12:30.5', '1:30', '12', '12:30+5:00', '12:30+05:60', '12:30:24.', 'T12:30', 'noon'],
+    valid: [
+      '12:30',
+      '12:30Z',
+      '12:30:24',
+      '12:30:24-07:00',
+      '12:30:24.500+05:30',
+      '00:00:00.1',
+      '23:59:59.123456789',
+      '23:59:59.999Z',
+      '08:00+01:00:30',
+    ],
+    invalid: [
+      '24:00',
+      '12:60',
+      '12:30:60',
+      '12:30:24.1234567890',
+      '12:30.5',
+      '1:30',
+      '12',
+      '12:30+5:00',
+      '12:30+05:60',
+      '12:30:24.',
+      'T12:30',
+      'noon',
+    ],
     wrongKind: [1230, false, { h: 12 }],
     wrongLiterals: ['1230', '12.5', 'false'],
   },
   AWSDateTime: {
-    valid: ['1970-01-01T00:00Z', '2024-02-29T23:59:59Z', '2024-06-01T12:30:24.5+05:30', '2024-06-01T12:30:24.123456789-07:00', '2024-06-01T12:30:24.123+05:30:15', new Date(0).toISOString()],
+    valid: [
+      '1970-01-01T00:00Z',
+      '2024-02-29T23:59:59Z',
+      '2024-06-01T12:30:24.5+05:30',
+      '2024-06-01T12:30:24.123456789-07:00',
+      '2024-06-01T12:30:24.123+05:30:15',
+      new Date(0).toISOString(),
+    ],
     invalid: [
       '2024-06-01T12:30:24',
       '2024-06-01T12:30',
@@ -79,8 +118,31 @@ const examples: Record<AwsScalarName, Examples> = {
     wrongLiterals: ['"1700000000"', '1.5', '1e3', '9007199254740993', 'true'],
   },
   AWSEmail: {
-    valid: ['username@example.com', 'first.last+tag@sub.example.co.uk', 'user@localhost', "o'brien@example.com", 'a_b-c@ex-ample.org', 'x@1.2.3.4'],
-    invalid: ['not-an-email', '@example.com', 'user@', 'user@@example.com', 'user name@example.com', 'user@exam ple.com', 'user@example..com', '.user@example.com', 'user.@example.com', 'user@-example.com', 'user@example-.com', 'user@.example.com', 'user@example.com.', ' user@example.com', ''],
+    valid: [
+      'username@example.com',
+      'first.last+tag@sub.example.co.uk',
+      'user@localhost',
+      "o'brien@example.com",
+      'a_b-c@ex-ample.org',
+      'x@1.2.3.4',
+    ],
+    invalid: [
+      'not-an-email',
+      '@example.com',
+      'user@',
+      'user@@example.com',
+      'user name@example.com',
+      'user@exam ple.com',
+      'user@example..com',
+      '.user@example.com',
+      'user.@example.com',
+      'user@-example.com',
+      'user@example-.com',
+      'user@.example.com',
+      'user@example.com.',
+      ' user@example.com',
+      '',
+    ],
     wrongKind: [42, ['user@example.com']],
     wrongLiterals: ['42', 'user', '["a@b.c"]'],
   },
@@ -91,20 +153,94 @@ const examples: Record<AwsScalarName, Examples> = {
     wrongLiterals: ['{ upvotes: 10 }', '[1, 2]', '1', 'true'],
   },
   AWSPhone: {
-    valid: ['5089180293', '508 918 0293', '508-918-0293', '(508) 918-0293', '+1 (508) 918-0293', '+44 20 7946 0958', '+442079460958', '+1-508-918-0293', '112', '+861012345678901'],
-    invalid: ['12', '+', '', 'phone', '508.918.0293', '508  918', '508--918', '-508 918', '508 918-', '+ 1 508', '++1 508', '(508 918', '508) 918', '((508)) 918', '() 918 0293', '+1234567890123456', '508 918 0293 ext 5', '５０８９１８０２９３'],
+    valid: [
+      '5089180293',
+      '508 918 0293',
+      '508-918-0293',
+      '(508) 918-0293',
+      '+1 (508) 918-0293',
+      '+44 20 7946 0958',
+      '+442079460958',
+      '+1-508-918-0293',
+      '112',
+      '+861012345678901',
+    ],
+    invalid: [
+      '12',
+      '+',
+      '',
+      'phone',
+      '508.918.0293',
+      '508  918',
+      '508--918',
+      '-508 918',
+      '508 918-',
+      '+ 1 508',
+      '++1 508',
+      '(508 918',
+      '508) 918',
+      '((508)) 918',
+      '() 918 0293',
+      '+1234567890123456',
+      '508 918 0293 ext 5',
+      '５０８９１８０２９３',
+    ],
     wrongKind: [5089180293, { number: '508' }],
     wrongLiterals: ['5089180293', 'PHONE'],
   },
   AWSURL: {
-    valid: ['https://example.com', 'http://localhost/', 'http://localhost:4000/graphql?x=1#frag', 'https://example.com/a/b?next=https://other.example/', 'mailto:user@example.com', 'ftp://files.example.com/pub/file.txt', 'urn:isbn:0451450523', 'custom+scheme://host/path'],
-    invalid: ['example.com', '/relative/path', '//example.com/x', 'https://', 'http://example.com//double', 'https://exa mple.com', ' https://example.com', 'https://example.com/\t', 'mailto:', '', 'not a url'],
+    valid: [
+      'https://example.com',
+      'http://localhost/',
+      'http://localhost:4000/graphql?x=1#frag',
+      'https://example.com/a/b?next=https://other.example/',
+      'mailto:user@example.com',
+      'ftp://files.example.com/pub/file.txt',
+      'urn:isbn:0451450523',
+      'custom+scheme://host/path',
+    ],
+    invalid: [
+      'example.com',
+      '/relative/path',
+      '//example.com/x',
+      'https://',
+      'http://example.com//double',
+      'https://exa mple.com',
+      ' https://example.com',
+      'https://example.com/\t',
+      'mailto:',
+      '',
+      'not a url',
+    ],
     wrongKind: [42, { href: 'https://example.com' }],
     wrongLiterals: ['42', 'HTTPS'],
   },
   AWSIPAddress: {
-    valid: ['127.0.0.1', '127.0.0.1/8', '0.0.0.0/0', '255.255.255.255/32', '::1', '2001:db8::/32', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '::ffff:192.0.2.1', '2001:db8::1/128'],
-    invalid: ['256.0.0.1', '1.2.3', '1.2.3.4.5', '127.0.0.1/33', '127.0.0.1/', '127.0.0.1/-1', '127.0.0.1/8/8', '2001:db8::/129', '2001:db8:::1', 'localhost', '01.2.3.4x', ''],
+    valid: [
+      '127.0.0.1',
+      '127.0.0.1/8',
+      '0.0.0.0/0',
+      '255.255.255.255/32',
+      '::1',
+      '2001:db8::/32',
+      '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+      '::ffff:192.0.2.1',
+      '2001:db8::1/128',
+    ],
+    invalid: [
+      '256.0.0.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '127.0.0.1/33',
+      '127.0.0.1/',
+      '127.0.0.1/-1',
+      '127.0.0.1/8/8',
+      '2001:db8::/129',
+      '2001:db8:::1',
+      'localhost',
+      '01.2.3.4x',
+      '',
+    ],
     wrongKind: [2130706433, ['127.0.0.1']],
     wrongLiterals: ['2130706433', 'LOCALHOST'],
   },
@@ -173,12 +309,8 @@ describe('awsScalars', () => {
   }
 
   it('names the rejected value in the message exactly', () => {
-    expect(() => awsScalars.AWSEmail.parseValue('not-an-email')).toThrow(
-      new GraphQLError('Invalid AWSEmail value: "not-an-email"'),
-    );
-    expect(() => awsScalars.AWSDate.parseLiteral(parseValueLiteral('"2024-02-30"'))).toThrow(
-      'Invalid AWSDate value: "2024-02-30"',
-    );
+    expect(() => awsScalars.AWSEmail.parseValue('not-an-email')).toThrow(new GraphQLError('Invalid AWSEmail value: "not-an-email"'));
+    expect(() => awsScalars.AWSDate.parseLiteral(parseValueLiteral('"2024-02-30"'))).toThrow('Invalid AWSDate value: "2024-02-30"');
     expect(() => awsScalars.AWSDate.parseLiteral(parseValueLiteral('20240101'))).toThrow(
       'Invalid AWSDate value: 20240101; expected a string',
     );
@@ -263,9 +395,9 @@ describe('appSyncBuiltinsSDL', () => {
   });
 
   it('rejects directives in places AppSync does not allow them', () => {
-    expect(() =>
-      buildSchema(`type Query @aws_subscribe(mutations: ["x"]) { a: Int } ${appSyncBuiltinsSDL}`),
-    ).toThrow('Directive "@aws_subscribe" may not be used on OBJECT.');
+    expect(() => buildSchema(`type Query @aws_subscribe(mutations: ["x"]) { a: Int } ${appSyncBuiltinsSDL}`)).toThrow(
+      'Directive "@aws_subscribe" may not be used on OBJECT.',
+    );
     expect(() => buildSchema(`type Query @aws_auth(cognito_groups: ["x"]) { a: Int } ${appSyncBuiltinsSDL}`)).toThrow(
       'Directive "@aws_auth" may not be used on OBJECT.',
     );
@@ -345,9 +477,11 @@ describe('attachAwsScalars in a real graphql() call', () => {
       expect(result.data).toBeUndefined();
       expect(received).toEqual([]);
       expect(result.errors).toHaveLength(1);
-      expect(result.errors?.[0]?.message.startsWith(
-        `Variable "$v" got invalid value ${JSON.stringify(bad)}; Invalid ${name} value: ${JSON.stringify(bad)}`,
-      )).toBe(true);
+      expect(
+        result.errors?.[0]?.message.startsWith(
+          `Variable "$v" got invalid value ${JSON.stringify(bad)}; Invalid ${name} value: ${JSON.stringify(bad)}`,
+        ),
+      ).toBe(true);
     });
 
     it(`${name}: an invalid literal is a validation error naming the scalar`, async () => {
@@ -392,8 +526,6 @@ describe('attachAwsScalars in a real graphql() call', () => {
       rootValue: { when: '2024-06-01T12:00', data: { ok: true } },
     });
     expect(result.data).toEqual({ when: null, data: '{"ok":true}' });
-    expect(result.errors?.map((e) => [e.message, e.path])).toEqual([
-      ['Invalid AWSDateTime value: "2024-06-01T12:00"', ['when']],
-    ]);
+    expect(result.errors?.map((e) => [e.message, e.path])).toEqual([['Invalid AWSDateTime value: "2024-06-01T12:00"', ['when']]]);
   });
 });

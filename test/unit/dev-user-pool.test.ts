@@ -8,7 +8,11 @@ import { DevUserPool } from '../../local/identity/dev-user-pool.js';
 
 const keyFile = join(mkdtempSync(join(tmpdir(), 'pool-')), 'key.pem');
 const pool = new DevUserPool({ keyFile });
-const authenticator = new RequestAuthenticator({ api, apiKeys: [{ id: 'da2-valid', expires: Math.floor(Date.now() / 1000) + 60 }], userPool: pool });
+const authenticator = new RequestAuthenticator({
+  api,
+  apiKeys: [{ id: 'da2-valid', expires: Math.floor(Date.now() / 1000) + 60 }],
+  userPool: pool,
+});
 const authenticate = (token: string) => authenticator.authenticate({ authorization: token }, '127.0.0.1');
 
 describe('user-pool tokens are verified, never just decoded', () => {
@@ -17,7 +21,14 @@ describe('user-pool tokens are verified, never just decoded', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.caller).toEqual({ mode: 'AMAZON_COGNITO_USER_POOLS', groups: ['admin'] });
-    expect(result.identity).toMatchObject({ sub: 'sub-1', username: 'alice', issuer: pool.issuer, groups: ['admin'], sourceIp: ['127.0.0.1'], defaultAuthStrategy: 'ALLOW' });
+    expect(result.identity).toMatchObject({
+      sub: 'sub-1',
+      username: 'alice',
+      issuer: pool.issuer,
+      groups: ['admin'],
+      sourceIp: ['127.0.0.1'],
+      defaultAuthStrategy: 'ALLOW',
+    });
   });
 
   it('refuses a forged signature, a wrong issuer, a wrong token_use, a wrong client, and an expired token', async () => {
@@ -27,7 +38,10 @@ describe('user-pool tokens are verified, never just decoded', () => {
     const tokens = {
       forged: otherKey.mint({ username: 'eve' }),
       wrongIssuer: samePoolKeyOtherIssuer.mint({ username: 'eve' }),
-      wrongIssuerClaim: pool.mint({ username: 'eve', overrideClaims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' } }),
+      wrongIssuerClaim: pool.mint({
+        username: 'eve',
+        overrideClaims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' },
+      }),
       refreshTokenUse: pool.mint({ username: 'eve', overrideClaims: { token_use: 'refresh' } }),
       otherClient: pool.mint({ username: 'eve', overrideClaims: { aud: 'someone-elses-client' } }),
       expired: pool.mint({ username: 'eve', expiresInSeconds: -10 }),
@@ -40,7 +54,13 @@ describe('user-pool tokens are verified, never just decoded', () => {
   });
 
   it('refuses an expired API key and accepts a valid one', async () => {
-    const keys = new RequestAuthenticator({ api, apiKeys: [{ id: 'da2-old', expires: Math.floor(Date.now() / 1000) - 1 }, { id: 'da2-new', expires: Math.floor(Date.now() / 1000) + 60 }] });
+    const keys = new RequestAuthenticator({
+      api,
+      apiKeys: [
+        { id: 'da2-old', expires: Math.floor(Date.now() / 1000) - 1 },
+        { id: 'da2-new', expires: Math.floor(Date.now() / 1000) + 60 },
+      ],
+    });
     expect((await keys.authenticate({ 'x-api-key': 'da2-old' }, '127.0.0.1')).ok).toBe(false);
     expect((await keys.authenticate({ 'x-api-key': 'da2-new' }, '127.0.0.1')).ok).toBe(true);
   });

@@ -114,14 +114,21 @@ describe('fuzz generators', () => {
       const c = oversizedIds(new Rng(seed), ctx);
       const variables = (JSON.parse(c.body) as { variables: Record<string, unknown> }).variables;
       const input = variables.input as { clientToken: string; items: Array<{ productId: string }> } | undefined;
-      const candidates = [variables.id, variables.category, input?.clientToken, input?.items[0]?.productId].filter((v): v is string => typeof v === 'string');
-      expect(candidates.map((v) => v.length), c.description).toContain(Number(c.facts.idLength));
+      const candidates = [variables.id, variables.category, input?.clientToken, input?.items[0]?.productId].filter(
+        (v): v is string => typeof v === 'string',
+      );
+      expect(
+        candidates.map((v) => v.length),
+        c.description,
+      ).toContain(Number(c.facts.idLength));
       if (c.facts.idLength !== 0) expect(Number(c.facts.idLength)).toBeGreaterThan(1024);
     }
   });
 
   it('a forged JWT keeps the real signature but not the real claims', () => {
-    const forged = Array.from({ length: 400 }, (_, seed) => badAuth(new Rng(seed), ctx)).filter((c) => c.description.startsWith('JWT with claims edited'));
+    const forged = Array.from({ length: 400 }, (_, seed) => badAuth(new Rng(seed), ctx)).filter((c) =>
+      c.description.startsWith('JWT with claims edited'),
+    );
     expect(forged.length).toBeGreaterThan(0);
     for (const c of forged) {
       const [, payload, signature] = c.headers.authorization!.split('.');
@@ -161,7 +168,13 @@ describe('fuzz generators', () => {
   });
 
   it('ledger ops only book finite numeric deltas', () => {
-    const state: LedgerState = { productIds: ['p1'], customerTokens: ctx.customerTokens, adminToken: ctx.adminToken, orders: new Map(), clientTokens: new Map() };
+    const state: LedgerState = {
+      productIds: ['p1'],
+      customerTokens: ctx.customerTokens,
+      adminToken: ctx.adminToken,
+      orders: new Map(),
+      clientTokens: new Map(),
+    };
     const rng = new Rng(3);
     const ops = Array.from({ length: 500 }, () => ledgerOp(rng, state)).filter((op) => op.kind === 'adjustStock');
     expect(ops.length).toBeGreaterThan(50);
@@ -185,8 +198,22 @@ describe('fuzz integrity arithmetic', () => {
       { productId: 'not-ledger', delta: 1_000 },
     ],
     orders: [
-      { id: 'o1', status: 'PLACED', items: [{ productId: 'a', quantity: 10 }, { productId: 'b', quantity: 2 }] },
-      { id: 'o2', status: 'SHIPPED', items: [{ productId: 'a', quantity: 1 }, { productId: 'a', quantity: 1 }] },
+      {
+        id: 'o1',
+        status: 'PLACED',
+        items: [
+          { productId: 'a', quantity: 10 },
+          { productId: 'b', quantity: 2 },
+        ],
+      },
+      {
+        id: 'o2',
+        status: 'SHIPPED',
+        items: [
+          { productId: 'a', quantity: 1 },
+          { productId: 'a', quantity: 1 },
+        ],
+      },
       { id: 'o3', status: 'CANCELLED', items: [{ productId: 'a', quantity: 7 }] },
       { id: 'o4', status: 'PLACED', items: [{ productId: 'elsewhere', quantity: 3 }] },
     ],

@@ -10,8 +10,19 @@ import { describe, expect, it } from 'vitest';
 import { AuthError, AuthHeaders, editorHeaders, parseGroups, type AuthState } from '../../local/appsync/graphiql-page/auth.js';
 import { CONFIG_ELEMENT_ID, type PageConfig } from '../../local/appsync/graphiql-page/config.js';
 import { createFetcher, isSubscription } from '../../local/appsync/graphiql-page/fetcher.js';
-import { appSyncSubscription, type ExecutionResultLike, type Timers, type WebSocketLike } from '../../local/appsync/graphiql-page/realtime.js';
-import { createGraphiQLRoutes, DEFAULT_QUERY, PAGE_SCRIPT, type GraphiQLRequest, type GraphiQLResponse } from '../../local/appsync/graphiql.js';
+import {
+  appSyncSubscription,
+  type ExecutionResultLike,
+  type Timers,
+  type WebSocketLike,
+} from '../../local/appsync/graphiql-page/realtime.js';
+import {
+  createGraphiQLRoutes,
+  DEFAULT_QUERY,
+  PAGE_SCRIPT,
+  type GraphiQLRequest,
+  type GraphiQLResponse,
+} from '../../local/appsync/graphiql.js';
 import { foreignRequestReason, pageTrust } from '../../local/dev-request-guard.js';
 import { verifySigV4, type IamPrincipal } from '../../local/identity/sigv4.js';
 
@@ -34,7 +45,9 @@ function attributeValues(html: string, tag: string, attribute: string): string[]
 }
 
 function referencedAssets(html: string): { scripts: string[]; stylesheets: string[] } {
-  const stylesheets = [...html.matchAll(/<link\b[^>]*>/gi)].filter((link) => /\brel="stylesheet"/i.test(link[0])).map((link) => attributeValues(link[0], 'link', 'href')[0] ?? '');
+  const stylesheets = [...html.matchAll(/<link\b[^>]*>/gi)]
+    .filter((link) => /\brel="stylesheet"/i.test(link[0]))
+    .map((link) => attributeValues(link[0], 'link', 'href')[0] ?? '');
   return { scripts: attributeValues(html, 'script', 'src'), stylesheets };
 }
 
@@ -120,7 +133,12 @@ describe('createGraphiQLRoutes', () => {
   it('pre-fills the API key, and uses the endpoint, its real-time path and the default query', () => {
     const html = page({ endpoint: '/graphql', defaultApiKey: 'da2-localkey', defaultQuery: 'query { me { id } }' });
     const config = inlineConfig(html);
-    expect(config).toMatchObject({ endpoint: '/graphql', realtimePath: '/graphql/realtime', tokenPath: '/dev/token', apiKey: 'da2-localkey' });
+    expect(config).toMatchObject({
+      endpoint: '/graphql',
+      realtimePath: '/graphql/realtime',
+      tokenPath: '/dev/token',
+      apiKey: 'da2-localkey',
+    });
     expect(config.defaultQuery).toBe('query { me { id } }');
     expect(html).toContain('da2-localkey');
     // The config is data (a JSON block), not code: no inline script needs 'unsafe-inline'.
@@ -143,7 +161,9 @@ describe('createGraphiQLRoutes', () => {
     // One operation (the rest is comments), valid against the catalog's shape.
     const document = parse(DEFAULT_QUERY);
     expect(document.definitions).toHaveLength(1);
-    return graphql({ schema, source: DEFAULT_QUERY, rootValue: { products: { items: [], nextToken: null } } }).then((result) => expect(result.errors).toBeUndefined());
+    return graphql({ schema, source: DEFAULT_QUERY, rootValue: { products: { items: [], nextToken: null } } }).then((result) =>
+      expect(result.errors).toBeUndefined(),
+    );
   });
 
   it('escapes interpolated values so they cannot close the script element', () => {
@@ -188,54 +208,58 @@ describe('createGraphiQLRoutes', () => {
 
   // Debian's chromium is not part of the default toolchain; when present, this
   // proves the page boots offline and sends the key to the endpoint.
-  it.skipIf(!existsSync(CHROMIUM))('renders in headless Chromium and introspects with the API key', async () => {
-    const routes = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: 'da2-browser' });
-    const schema = buildSchema('type Query { hello: String }');
-    const graphqlHeaders: IncomingHttpHeaders[] = [];
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (req.method === 'POST' && url.pathname === '/graphql') {
-        graphqlHeaders.push(req.headers);
-        let text = '';
-        req.setEncoding('utf8');
-        req.on('data', (chunk: string) => (text += chunk));
-        req.on('end', () => {
-          const { query, variables } = JSON.parse(text) as { query: string; variables?: Record<string, unknown> };
-          void graphql({ schema, source: query, variableValues: variables ?? null }).then((result) => {
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(result));
+  it.skipIf(!existsSync(CHROMIUM))(
+    'renders in headless Chromium and introspects with the API key',
+    async () => {
+      const routes = createGraphiQLRoutes({ endpoint: '/graphql', defaultApiKey: 'da2-browser' });
+      const schema = buildSchema('type Query { hello: String }');
+      const graphqlHeaders: IncomingHttpHeaders[] = [];
+      const server = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        if (req.method === 'POST' && url.pathname === '/graphql') {
+          graphqlHeaders.push(req.headers);
+          let text = '';
+          req.setEncoding('utf8');
+          req.on('data', (chunk: string) => (text += chunk));
+          req.on('end', () => {
+            const { query, variables } = JSON.parse(text) as { query: string; variables?: Record<string, unknown> };
+            void graphql({ schema, source: query, variableValues: variables ?? null }).then((result) => {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(result));
+            });
           });
-        });
-        return;
+          return;
+        }
+        const response = routes(url.pathname);
+        res.writeHead(response?.status ?? 404, { 'content-type': response?.contentType ?? 'text/plain' });
+        res.end(response?.body ?? 'not found');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const profile = mkdtempSync(join(tmpdir(), 'graphiql-chromium-'));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const { stdout } = await promisify(execFile)(
+          CHROMIUM,
+          [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            `--user-data-dir=${profile}`,
+            '--virtual-time-budget=10000',
+            '--dump-dom',
+            `http://127.0.0.1:${port}/`,
+          ],
+          { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+        );
+        expect(stdout).toContain('graphiql-container');
+        expect(graphqlHeaders.some((headers) => headers['x-api-key'] === 'da2-browser')).toBe(true);
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+        await new Promise<void>((resolve) => server.close(() => resolve()));
       }
-      const response = routes(url.pathname);
-      res.writeHead(response?.status ?? 404, { 'content-type': response?.contentType ?? 'text/plain' });
-      res.end(response?.body ?? 'not found');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const profile = mkdtempSync(join(tmpdir(), 'graphiql-chromium-'));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const { stdout } = await promisify(execFile)(
-        CHROMIUM,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          `--user-data-dir=${profile}`,
-          '--virtual-time-budget=10000',
-          '--dump-dom',
-          `http://127.0.0.1:${port}/`,
-        ],
-        { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-      );
-      expect(stdout).toContain('graphiql-container');
-      expect(graphqlHeaders.some((headers) => headers['x-api-key'] === 'da2-browser')).toBe(true);
-    } finally {
-      rmSync(profile, { recursive: true, force: true });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  }, 90_000);
+    },
+    90_000,
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -250,7 +274,13 @@ function request(headers: Record<string, string>, localPort = PORT): GraphiQLReq
 
 /** A top-level visit the developer made (typed URL): what Chromium sends. */
 function trusted(extra: Record<string, string> = {}): GraphiQLRequest {
-  return request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', ...extra });
+  return request({
+    host: `127.0.0.1:${PORT}`,
+    'sec-fetch-site': 'none',
+    'sec-fetch-mode': 'navigate',
+    'sec-fetch-dest': 'document',
+    ...extra,
+  });
 }
 
 const SECRETS = {
@@ -264,7 +294,7 @@ function expectNoSecrets(html: string): void {
   for (const secret of [SECRETS.devSecret, SECRETS.iamPrincipal.secretAccessKey, SECRETS.partnerToken]) expect(html).not.toContain(secret);
 }
 
-describe('GraphiQL credentials: only for the developer\'s own visit', () => {
+describe("GraphiQL credentials: only for the developer's own visit", () => {
   it('gives a top-level or same-origin visit on a loopback host every credential', () => {
     for (const req of [
       trusted(),
@@ -321,7 +351,9 @@ describe('GraphiQL credentials: only for the developer\'s own visit', () => {
   });
 
   it('says nothing is withheld when the stack has no credentials to give', () => {
-    const config = inlineConfig(page({ endpoint: '/graphql', defaultApiKey: 'da2-k' }, request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'cross-site' })));
+    const config = inlineConfig(
+      page({ endpoint: '/graphql', defaultApiKey: 'da2-k' }, request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'cross-site' })),
+    );
     expect(config).not.toHaveProperty('credentials');
     expect(config).not.toHaveProperty('credentialsWithheld');
   });
@@ -334,7 +366,11 @@ describe('GraphiQL credentials: only for the developer\'s own visit', () => {
     expect(answer.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(answer.headers['cross-origin-resource-policy']).toBe('same-origin');
     expect(answer.headers['referrer-policy']).toBe('no-referrer');
-    const csp = Object.fromEntries(answer.headers['content-security-policy']!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const csp = Object.fromEntries(
+      answer.headers['content-security-policy']!.split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(csp['frame-ancestors']).toEqual(["'none'"]);
     expect(csp['script-src']).toEqual(["'self'"]);
     expect(csp['connect-src']).toEqual(["'self'"]);
@@ -344,7 +380,10 @@ describe('GraphiQL credentials: only for the developer\'s own visit', () => {
     for (const path of paths) {
       const response = routes(path, trusted())!;
       expect(response.status, path).toBe(200);
-      expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-')), path).toEqual([]);
+      expect(
+        Object.keys(response.headers).filter((name) => name.startsWith('access-control-')),
+        path,
+      ).toEqual([]);
       expect(response.headers['x-content-type-options'], path).toBe('nosniff');
       expect(response.headers['cross-origin-resource-policy'], path).toBe('same-origin');
     }
@@ -353,13 +392,19 @@ describe('GraphiQL credentials: only for the developer\'s own visit', () => {
   it('classifies requests as dev-routes did for /dev/token (foreignRequestReason)', () => {
     expect(foreignRequestReason(request({}))).toBeUndefined(); // curl without Host (HTTP/1.0)
     expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}` }))).toBeUndefined();
-    expect(foreignRequestReason(request({ host: `localhost:${PORT}`, origin: `http://localhost:${PORT}`, 'sec-fetch-site': 'same-origin' }))).toBeUndefined();
-    expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}`, origin: 'https://evil.example' }))).toBe('Origin: https://evil.example');
+    expect(
+      foreignRequestReason(request({ host: `localhost:${PORT}`, origin: `http://localhost:${PORT}`, 'sec-fetch-site': 'same-origin' })),
+    ).toBeUndefined();
+    expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}`, origin: 'https://evil.example' }))).toBe(
+      'Origin: https://evil.example',
+    );
     expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}`, origin: `http://127.0.0.1:${PORT + 1}` }))).toMatch(/^Origin/);
     expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'cross-site' }))).toBe('Sec-Fetch-Site: cross-site');
     expect(foreignRequestReason(request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'same-site' }))).toBe('Sec-Fetch-Site: same-site');
     expect(foreignRequestReason(request({ host: `rebound.example:${PORT}` }))).toBe(`Host: rebound.example:${PORT}`);
-    expect(pageTrust(request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': ['none'] as unknown as string }))).toEqual({ level: 'trusted' });
+    expect(pageTrust(request({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': ['none'] as unknown as string }))).toEqual({
+      level: 'trusted',
+    });
   });
 });
 
@@ -406,7 +451,10 @@ function tokenEndpoint(now: () => number, answer?: (call: TokenCall) => { status
     const call = { url: String(url), headers: init?.headers as Record<string, string>, body: JSON.parse(String(init?.body)) as unknown };
     calls.push(call);
     const { username, groups } = call.body as { username: string; groups: string[] };
-    const reply = answer?.(call) ?? { status: 200, body: { token: fakeJwt({ 'cognito:username': username, 'cognito:groups': groups, exp: Math.floor(now() / 1000) + 3600 }) } };
+    const reply = answer?.(call) ?? {
+      status: 200,
+      body: { token: fakeJwt({ 'cognito:username': username, 'cognito:groups': groups, exp: Math.floor(now() / 1000) + 3600 }) },
+    };
     return new Response(JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
   return { calls, fetch: fetchToken };
@@ -427,7 +475,12 @@ describe('GraphiQL page: auth headers per mode', () => {
   it('API key, partner token and the headers-editor-only mode', async () => {
     const auth = authHeaders();
     const extra = { 'x-api-key': 'from-editor', Authorization: 'from-editor', 'x-trace': 'abc', count: 3 };
-    expect(await auth.forHttp(authState(), '{}', extra)).toEqual({ 'content-type': 'application/json', 'x-trace': 'abc', count: '3', 'x-api-key': 'da2-thekey' });
+    expect(await auth.forHttp(authState(), '{}', extra)).toEqual({
+      'content-type': 'application/json',
+      'x-trace': 'abc',
+      count: '3',
+      'x-api-key': 'da2-thekey',
+    });
     expect(await auth.forHttp(authState({ mode: 'lambda' }), '{}', extra)).toEqual({
       'content-type': 'application/json',
       'x-trace': 'abc',
@@ -435,12 +488,26 @@ describe('GraphiQL page: auth headers per mode', () => {
       authorization: 'partner-p1.secret',
     });
     // Only here do the editor's own auth headers go out.
-    expect(await auth.forHttp(authState({ mode: 'headers' }), '{}', extra)).toEqual({ 'content-type': 'application/json', ...extra, count: '3' });
+    expect(await auth.forHttp(authState({ mode: 'headers' }), '{}', extra)).toEqual({
+      'content-type': 'application/json',
+      ...extra,
+      count: '3',
+    });
 
     const connect = await auth.forRealtime(authState(), 'connect', '{}', undefined);
-    expect(connect).toEqual({ host: `127.0.0.1:${PORT}`, 'x-amz-date': expect.stringMatching(/^\d{8}T\d{6}Z$/), 'x-api-key': 'da2-thekey' });
-    expect(await auth.forRealtime(authState({ mode: 'lambda' }), 'start', '{}', undefined)).toEqual({ Authorization: 'partner-p1.secret', host: `127.0.0.1:${PORT}` });
-    expect(await auth.forRealtime(authState({ mode: 'headers' }), 'start', '{}', { Authorization: 'x' })).toEqual({ host: `127.0.0.1:${PORT}`, Authorization: 'x' });
+    expect(connect).toEqual({
+      host: `127.0.0.1:${PORT}`,
+      'x-amz-date': expect.stringMatching(/^\d{8}T\d{6}Z$/),
+      'x-api-key': 'da2-thekey',
+    });
+    expect(await auth.forRealtime(authState({ mode: 'lambda' }), 'start', '{}', undefined)).toEqual({
+      Authorization: 'partner-p1.secret',
+      host: `127.0.0.1:${PORT}`,
+    });
+    expect(await auth.forRealtime(authState({ mode: 'headers' }), 'start', '{}', { Authorization: 'x' })).toEqual({
+      host: `127.0.0.1:${PORT}`,
+      Authorization: 'x',
+    });
 
     await expect(auth.forHttp(authState({ apiKey: ' ' }), '{}', undefined)).rejects.toBeInstanceOf(AuthError);
     await expect(auth.forHttp(authState({ mode: 'lambda', partnerToken: '' }), '{}', undefined)).rejects.toThrow(/partner token/);
@@ -456,7 +523,11 @@ describe('GraphiQL page: auth headers per mode', () => {
 
     const first = await auth.forHttp(authState({ mode: 'userPool' }), '{}', undefined);
     expect(endpoint.calls).toHaveLength(1);
-    expect(endpoint.calls[0]).toMatchObject({ url: `${ORIGIN}/dev/token`, headers: { 'x-dev-secret': 's3cret' }, body: { username: 'alice', groups: ['admin', 'ops'] } });
+    expect(endpoint.calls[0]).toMatchObject({
+      url: `${ORIGIN}/dev/token`,
+      headers: { 'x-dev-secret': 's3cret' },
+      body: { username: 'alice', groups: ['admin', 'ops'] },
+    });
     const claims = JSON.parse(Buffer.from(first['authorization']!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
     expect(claims).toMatchObject({ 'cognito:username': 'alice', 'cognito:groups': ['admin', 'ops'] });
 
@@ -471,17 +542,23 @@ describe('GraphiQL page: auth headers per mode', () => {
     await auth.forHttp(authState({ mode: 'userPool' }), '{}', undefined);
     expect(endpoint.calls).toHaveLength(3);
     // A pasted token wins over minting.
-    expect(await auth.forHttp(authState({ mode: 'userPool', userPoolToken: ' pasted.jwt.x ' }), '{}', undefined)).toMatchObject({ authorization: 'pasted.jwt.x' });
+    expect(await auth.forHttp(authState({ mode: 'userPool', userPoolToken: ' pasted.jwt.x ' }), '{}', undefined)).toMatchObject({
+      authorization: 'pasted.jwt.x',
+    });
     expect(endpoint.calls).toHaveLength(3);
   });
 
   it('reports why a token could not be minted, and mints again after a failure', async () => {
     let refuse = true;
     const endpoint = tokenEndpoint(Date.now, (call) =>
-      refuse ? { status: 403, body: { errors: [{ errorType: 'ForbiddenException', message: 'The dev secret does not match' }] } } : { status: 200, body: { token: fakeJwt({ sub: (call.body as { username: string }).username }) } },
+      refuse
+        ? { status: 403, body: { errors: [{ errorType: 'ForbiddenException', message: 'The dev secret does not match' }] } }
+        : { status: 200, body: { token: fakeJwt({ sub: (call.body as { username: string }).username }) } },
     );
     const auth = authHeaders({ devSecret: 'wrong', fetch: endpoint.fetch });
-    await expect(auth.forHttp(authState({ mode: 'userPool' }), '{}', undefined)).rejects.toThrow('User pool: POST /dev/token answered 403: The dev secret does not match');
+    await expect(auth.forHttp(authState({ mode: 'userPool' }), '{}', undefined)).rejects.toThrow(
+      'User pool: POST /dev/token answered 403: The dev secret does not match',
+    );
     refuse = false;
     await expect(auth.forHttp(authState({ mode: 'userPool' }), '{}', undefined)).resolves.toHaveProperty('authorization');
     expect(endpoint.calls).toHaveLength(2);
@@ -489,22 +566,32 @@ describe('GraphiQL page: auth headers per mode', () => {
     const noSecret = authHeaders();
     expect(noSecret.canMint).toBe(false);
     await expect(noSecret.forHttp(authState({ mode: 'userPool' }), '{}', undefined)).rejects.toThrow(/no dev secret.*paste a token/);
-    await expect(authHeaders({ devSecret: 's' }).forHttp(authState({ mode: 'userPool', username: ' ' }), '{}', undefined)).rejects.toThrow(/enter a username/);
+    await expect(authHeaders({ devSecret: 's' }).forHttp(authState({ mode: 'userPool', username: ' ' }), '{}', undefined)).rejects.toThrow(
+      /enter a username/,
+    );
   });
 
   it('signs with SigV4 what the local runtime verifies: POST /graphql with the exact body', async () => {
     const body = JSON.stringify({ query: '{ products(category: "books") { items { id } } }', variables: null, operationName: null });
     const headers = await authHeaders().forHttp(authState({ mode: 'iam' }), body, { 'x-extra': 'unsigned' });
-    expect(headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIALOCALTEST\/\d{8}\/us-east-1\/appsync\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/);
+    expect(headers['authorization']).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIALOCALTEST\/\d{8}\/us-east-1\/appsync\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
+    );
     expect(headers).not.toHaveProperty('host');
     expect(headers['x-extra']).toBe('unsigned');
     // The browser adds Host itself (the page's own host).
     const sent = { ...headers, host: `127.0.0.1:${PORT}` };
     const scope = { region: 'us-east-1', service: 'appsync' };
     expect(await verifySigV4({ method: 'POST', path: '/graphql', headers: sent, body }, PRINCIPALS, scope)).toMatchObject({ ok: true });
-    expect(await verifySigV4({ method: 'POST', path: '/graphql', headers: sent, body: body.replace('books', 'games') }, PRINCIPALS, scope)).toMatchObject({ ok: false });
-    expect(await verifySigV4({ method: 'POST', path: '/graphql', headers: { ...sent, host: 'evil.example' }, body }, PRINCIPALS, scope)).toMatchObject({ ok: false });
-    await expect(authHeaders().forHttp(authState({ mode: 'iam', iam: { accessKeyId: '', secretAccessKey: '', region: '' } }), body, undefined)).rejects.toBeInstanceOf(AuthError);
+    expect(
+      await verifySigV4({ method: 'POST', path: '/graphql', headers: sent, body: body.replace('books', 'games') }, PRINCIPALS, scope),
+    ).toMatchObject({ ok: false });
+    expect(
+      await verifySigV4({ method: 'POST', path: '/graphql', headers: { ...sent, host: 'evil.example' }, body }, PRINCIPALS, scope),
+    ).toMatchObject({ ok: false });
+    await expect(
+      authHeaders().forHttp(authState({ mode: 'iam', iam: { accessKeyId: '', secretAccessKey: '', region: '' } }), body, undefined),
+    ).rejects.toBeInstanceOf(AuthError);
   });
 
   it('signs the real-time handshake (POST /graphql/connect, {}) and each start (POST /graphql, its data) as aws-amplify does', async () => {
@@ -518,12 +605,18 @@ describe('GraphiQL page: auth headers per mode', () => {
       'content-type': 'application/json; charset=UTF-8',
     });
     // Exactly what the runtime checks for the handshake (local/runtime.ts → attachRealtime's authenticate).
-    expect(await verifySigV4({ method: 'POST', path: '/graphql/connect', headers: connect, body: '{}' }, PRINCIPALS, scope)).toMatchObject({ ok: true });
+    expect(await verifySigV4({ method: 'POST', path: '/graphql/connect', headers: connect, body: '{}' }, PRINCIPALS, scope)).toMatchObject({
+      ok: true,
+    });
 
     const data = JSON.stringify({ query: 'subscription { onProductUpdated { id } }', variables: {} });
     const start = await auth.forRealtime(authState({ mode: 'iam' }), 'start', data, undefined);
-    expect(await verifySigV4({ method: 'POST', path: '/graphql', headers: start, body: data }, PRINCIPALS, scope)).toMatchObject({ ok: true });
-    expect(await verifySigV4({ method: 'POST', path: '/graphql/connect', headers: start, body: '{}' }, PRINCIPALS, scope)).toMatchObject({ ok: false });
+    expect(await verifySigV4({ method: 'POST', path: '/graphql', headers: start, body: data }, PRINCIPALS, scope)).toMatchObject({
+      ok: true,
+    });
+    expect(await verifySigV4({ method: 'POST', path: '/graphql/connect', headers: start, body: '{}' }, PRINCIPALS, scope)).toMatchObject({
+      ok: false,
+    });
   });
 });
 
@@ -541,12 +634,14 @@ describe('GraphiQL page: which operations are subscriptions', () => {
     expect(isSubscription({ query: '# subscription S { s }\nquery Q { q(arg: "subscription x") }' })).toBe(false);
     expect(isSubscription({ query: 'query Q { q }\nsubscription S { s }', operationName: 'S' })).toBe(true);
     expect(isSubscription({ query: '{ products { id } }' })).toBe(false);
-    expect(isSubscription({ query: 'query IntrospectionQuery { __schema { types { name } } }', operationName: 'IntrospectionQuery' })).toBe(false);
+    expect(isSubscription({ query: 'query IntrospectionQuery { __schema { types { name } } }', operationName: 'IntrospectionQuery' })).toBe(
+      false,
+    );
   });
 });
 
 describe('GraphiQL page: fetcher', () => {
-  it('posts queries with the mode\'s headers and shows credential failures as errors', async () => {
+  it("posts queries with the mode's headers and shows credential failures as errors", async () => {
     const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
     let state = authState();
     const fetcher = createFetcher({
@@ -563,7 +658,10 @@ describe('GraphiQL page: fetcher', () => {
         throw new Error('no socket expected');
       },
     });
-    const result = await (fetcher({ query: 'query Q { a }', operationName: 'Q' }, { headers: { 'x-trace': '1' } }) as Promise<ExecutionResultLike>);
+    const result = await (fetcher(
+      { query: 'query Q { a }', operationName: 'Q' },
+      { headers: { 'x-trace': '1' } },
+    ) as Promise<ExecutionResultLike>);
     expect(result).toEqual({ data: { a: 1 } });
     expect(calls[0]?.url).toBe(`${ORIGIN}/graphql`);
     expect(calls[0]?.init).toMatchObject({ method: 'POST', body: '{"query":"query Q { a }","variables":null,"operationName":"Q"}' });
@@ -643,7 +741,11 @@ function subscriptionHarness(overrides: { connectHeaders?: () => Promise<Record<
   let completed = 0;
   const observable = appSyncSubscription({
     url: 'ws://127.0.0.1:4000/graphql/realtime',
-    request: { query: 'subscription Watch($id: ID) { onProductUpdated(id: $id) { id stock } }', variables: { id: 'p1' }, operationName: 'Watch' },
+    request: {
+      query: 'subscription Watch($id: ID) { onProductUpdated(id: $id) { id stock } }',
+      variables: { id: 'p1' },
+      operationName: 'Watch',
+    },
     connectHeaders: overrides.connectHeaders ?? (async () => ({ host: '127.0.0.1:4000', 'x-api-key': 'da2-k+/=' })),
     startHeaders: async (data) => {
       startData.push(data);
@@ -692,7 +794,10 @@ describe('GraphiQL page: AppSync real-time subscriptions', () => {
     expect(socket.protocols[0]).toBe('graphql-ws');
     const header = socket.protocols[1]!;
     expect(header).toMatch(/^header-[A-Za-z0-9_-]+$/); // base64url, unpadded: a valid subprotocol token
-    expect(JSON.parse(Buffer.from(header.slice('header-'.length), 'base64url').toString('utf8'))).toEqual({ host: '127.0.0.1:4000', 'x-api-key': 'da2-k+/=' });
+    expect(JSON.parse(Buffer.from(header.slice('header-'.length), 'base64url').toString('utf8'))).toEqual({
+      host: '127.0.0.1:4000',
+      'x-api-key': 'da2-k+/=',
+    });
 
     expect(socket.sent).toEqual([]);
     socket.open();
@@ -700,7 +805,11 @@ describe('GraphiQL page: AppSync real-time subscriptions', () => {
     socket.receive({ type: 'connection_ack', payload: { connectionTimeoutMs: 300_000 } });
     await settle();
     const start = socket.messages()[1]!;
-    expect(start).toEqual({ id: 'sub-1', type: 'start', payload: { data: harness.startData[0], extensions: { authorization: { host: '127.0.0.1:4000', 'x-api-key': 'da2-k' } } } });
+    expect(start).toEqual({
+      id: 'sub-1',
+      type: 'start',
+      payload: { data: harness.startData[0], extensions: { authorization: { host: '127.0.0.1:4000', 'x-api-key': 'da2-k' } } },
+    });
     expect(JSON.parse(harness.startData[0]!)).toEqual({
       query: 'subscription Watch($id: ID) { onProductUpdated(id: $id) { id stock } }',
       variables: { id: 'p1' },
@@ -711,7 +820,10 @@ describe('GraphiQL page: AppSync real-time subscriptions', () => {
     socket.receive({ type: 'data', id: 'someone-else', payload: { data: { onProductUpdated: { id: 'x' } } } });
     socket.receive({ type: 'data', id: 'sub-1', payload: { data: { onProductUpdated: { id: 'p1', stock: 3 } } } });
     socket.receive({ type: 'data', id: 'sub-1', payload: { data: { onProductUpdated: { id: 'p1', stock: 4 } } } });
-    expect(harness.results).toEqual([{ data: { onProductUpdated: { id: 'p1', stock: 3 } } }, { data: { onProductUpdated: { id: 'p1', stock: 4 } } }]);
+    expect(harness.results).toEqual([
+      { data: { onProductUpdated: { id: 'p1', stock: 3 } } },
+      { data: { onProductUpdated: { id: 'p1', stock: 4 } } },
+    ]);
 
     harness.handle.unsubscribe();
     expect(socket.messages().at(-1)).toEqual({ type: 'stop', id: 'sub-1' });
@@ -752,22 +864,34 @@ describe('GraphiQL page: AppSync real-time subscriptions', () => {
     refused.socket().open();
     refused.socket().receive({ type: 'connection_ack', payload: {} });
     await settle();
-    refused.socket().receive({ type: 'error', id: 'sub-1', payload: { errors: [{ errorType: 'Unauthorized', message: 'Not Authorized to access onProductUpdated on type Subscription' }] } });
-    expect(refused.results).toEqual([{ errors: [{ errorType: 'Unauthorized', message: 'Not Authorized to access onProductUpdated on type Subscription' }] }]);
+    refused.socket().receive({
+      type: 'error',
+      id: 'sub-1',
+      payload: { errors: [{ errorType: 'Unauthorized', message: 'Not Authorized to access onProductUpdated on type Subscription' }] },
+    });
+    expect(refused.results).toEqual([
+      { errors: [{ errorType: 'Unauthorized', message: 'Not Authorized to access onProductUpdated on type Subscription' }] },
+    ]);
     expect(refused.completed()).toBe(1);
     expect(refused.socket().closedWith).toBeDefined();
 
     const rejected = subscriptionHarness();
     await settle();
     rejected.socket().open();
-    rejected.socket().receive({ type: 'connection_error', payload: { errors: [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.', errorCode: 401 }] } });
+    rejected.socket().receive({
+      type: 'connection_error',
+      payload: { errors: [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.', errorCode: 401 }] },
+    });
     expect(rejected.results[0]?.errors?.[0]).toMatchObject({ errorType: 'UnauthorizedException', errorCode: 401 });
     expect(rejected.completed()).toBe(1);
 
     const dropped = subscriptionHarness();
     const socket = await dropped.ready();
     socket.onclose?.({ code: 1001, reason: 'Server shutting down' });
-    expect(dropped.results[0]?.errors?.[0]).toEqual({ errorType: 'ConnectionClosed', message: 'The real-time connection closed (code 1001: Server shutting down)' });
+    expect(dropped.results[0]?.errors?.[0]).toEqual({
+      errorType: 'ConnectionClosed',
+      message: 'The real-time connection closed (code 1001: Server shutting down)',
+    });
     expect(dropped.completed()).toBe(1);
     expect(dropped.timers.count()).toBe(0);
   });
@@ -779,7 +903,9 @@ describe('GraphiQL page: AppSync real-time subscriptions', () => {
     silent.timers.advance(15_000);
     expect(silent.results[0]?.errors?.[0]).toMatchObject({ errorType: 'Timeout', message: 'No connection_ack within 15000 ms' });
 
-    const noCredentials = subscriptionHarness({ connectHeaders: () => Promise.reject(new AuthError('User pool: enter a username to sign in as')) });
+    const noCredentials = subscriptionHarness({
+      connectHeaders: () => Promise.reject(new AuthError('User pool: enter a username to sign in as')),
+    });
     await settle();
     expect(noCredentials.sockets).toEqual([]);
     expect(noCredentials.results).toEqual([{ errors: [{ errorType: 'AuthError', message: 'User pool: enter a username to sign in as' }] }]);

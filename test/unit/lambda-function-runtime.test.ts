@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -53,14 +53,6 @@ function listen(channelName: string) {
   return state;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await sleep(5);
-  }
-}
-
 describe('LocalFunction: environment lifecycle', () => {
   it('serves the first invocation cold (with init duration) and reuses the warm module afterwards', async () => {
     const { fn } = makeFunction('stateful', { environment: { INIT_DELAY_MS: '120', SOME_VAR: 'configured' } });
@@ -102,10 +94,9 @@ describe('LocalFunction: environment lifecycle', () => {
       expect(process.env.LEAKY).toBeUndefined();
 
       // Warm again, each environment still sees only its own variables.
-      const again = (await Promise.all([
-        fn.invoke({ sleepMs: 100, probe: 'LEAKY' }),
-        fn.invoke({ sleepMs: 100, probe: 'LEAKY' }),
-      ])).map(payloadOf);
+      const again = (await Promise.all([fn.invoke({ sleepMs: 100, probe: 'LEAKY' }), fn.invoke({ sleepMs: 100, probe: 'LEAKY' })])).map(
+        payloadOf,
+      );
       expect(again.every((p) => p.count === 2)).toBe(true);
       for (const p of again) expect(p.probe).toBe(p.instanceId === w.instanceId ? 'from-writer' : null);
       expect(new Set(again.map((p) => p.instanceId))).toEqual(new Set([w.instanceId, r.instanceId]));
@@ -225,6 +216,7 @@ describe('LocalFunction: failures', () => {
       expect(heartbeat.beats).toBeGreaterThan(0);
 
       const beatsAtTimeout = heartbeat.beats;
+      // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
       await sleep(150);
       expect(heartbeat.beats - beatsAtTimeout).toBeLessThanOrEqual(1);
     } finally {
@@ -374,7 +366,7 @@ describe('LocalFunction: close', () => {
     try {
       const running = fn.invoke({ mode: 'heartbeat', channel: channelName });
       const queued = fn.invoke({ mode: 'ok' });
-      await waitFor(() => heartbeat.beats > 0);
+      await vi.waitFor(() => expect(heartbeat.beats).toBeGreaterThan(0), { timeout: 5_000, interval: 5 });
       expect(fn.stats()).toMatchObject({ environments: 1, busy: 1, queued: 1 });
 
       const outcomes = Promise.allSettled([running, queued]);
@@ -386,6 +378,7 @@ describe('LocalFunction: close', () => {
       expect(fn.stats()).toMatchObject({ environments: 0, busy: 0, queued: 0 });
 
       const beatsAtClose = heartbeat.beats;
+      // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
       await sleep(150);
       expect(heartbeat.beats - beatsAtClose).toBeLessThanOrEqual(1);
     } finally {
@@ -399,7 +392,7 @@ describe('LocalFunction: EMF metrics on stdout', () => {
   it('sums the metric lines an environment prints, as CloudWatch would extract them, and counts the reports', async () => {
     const { fn } = makeFunction('emf', { maxConcurrency: 2 });
     await Promise.all([fn.invoke({ hits: 2 }), fn.invoke({ hits: 3 }), fn.invoke({ hits: 0 })]);
-    await waitFor(() => fn.stats().metricReports === 3);
+    await vi.waitFor(() => expect(fn.stats().metricReports).toBe(3), { timeout: 5_000, interval: 5 });
     expect(fn.stats()).toMatchObject({ invocations: 3, metricReports: 3, metrics: { CacheHits: 5, DynamoDBReadCalls: 3 } });
   });
 });

@@ -217,9 +217,13 @@ describe('LoopbackChild', () => {
   it('a taken fixed port is a bind failure with the output tail', async () => {
     const blocker = await block(0);
     const port = (blocker.address() as { port: number }).port;
-    const error = (await tiny({ port }).start().catch((e: unknown) => e)) as ChildStartError;
+    const error = (await tiny({ port })
+      .start()
+      .catch((e: unknown) => e)) as ChildStartError;
     expect(error.reason).toBe('bind');
-    expect(error.message).toMatch(/exited before it was ready \(exit code 3\) on port \d+\.\n--- tiny server output \(last 1 lines\) ---\ncannot listen: EADDRINUSE/);
+    expect(error.message).toMatch(
+      /exited before it was ready \(exit code 3\) on port \d+\.\n--- tiny server output \(last 1 lines\) ---\ncannot listen: EADDRINUSE/,
+    );
   });
 
   it('an auto-picked port taken in the race is retried on a fresh port', async () => {
@@ -239,7 +243,10 @@ describe('LoopbackChild', () => {
   });
 
   it('explains a command that cannot be spawned', async () => {
-    const child = tiny({ command: '/nonexistent/server', explainSpawnError: (error) => (error.code === 'ENOENT' ? 'install the server first' : undefined) });
+    const child = tiny({
+      command: '/nonexistent/server',
+      explainSpawnError: (error) => (error.code === 'ENOENT' ? 'install the server first' : undefined),
+    });
     const error = (await child.start().catch((e: unknown) => e)) as ChildStartError;
     expect(error.reason).toBe('spawn');
     expect(error.message).toBe('install the server first');

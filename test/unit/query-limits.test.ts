@@ -40,7 +40,9 @@ function refusal(query: string, overrides: Partial<ApiLimits> = {}): string[] {
 }
 
 function operationOf(query: PreparedQuery, name?: string): OperationDefinitionNode {
-  const operation = query.document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (name === undefined || d.name?.value === name));
+  const operation = query.document.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (name === undefined || d.name?.value === name),
+  );
   if (!operation) throw new Error(`no operation ${name}`);
   return operation;
 }
@@ -57,14 +59,20 @@ function fragmentBomb(n: number, leaf = 'id', operation = 'query { product(id: "
   return `${operation}\n${fragments}fragment F${n} on Product { ${leaf} }\n`;
 }
 
-
 const aliases = (n: number, selection: string): string => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${selection}`).join(' ')} }`;
 const productsWithReviews = 'products(category: "c", limit: 100) { items { reviews { items { id } } } }';
 
 describe('the API declaration', () => {
   it('declares limits within AppSync ranges, and the checker refuses anything outside them', () => {
     expect(apiLimitsOf(api)).toEqual(api.limits);
-    for (const bad of [{ queryDepthLimit: 76 }, { queryDepthLimit: -1 }, { queryDepthLimit: 2.5 }, { resolverCountLimit: 10_001 }, { maxRequestBytes: 2 * 1024 * 1024 }, { maxRequestBytes: 0 }]) {
+    for (const bad of [
+      { queryDepthLimit: 76 },
+      { queryDepthLimit: -1 },
+      { queryDepthLimit: 2.5 },
+      { resolverCountLimit: 10_001 },
+      { maxRequestBytes: 2 * 1024 * 1024 },
+      { maxRequestBytes: 0 },
+    ]) {
       expect(() => apiLimitsOf({ limits: { ...limits, ...bad } }), JSON.stringify(bad)).toThrow(Object.keys(bad)[0]);
     }
     // AppSync reads a resolver count limit of 0 as its default, 10,000; a depth limit of 0 as none.
@@ -83,7 +91,9 @@ describe('maxNesting', () => {
   });
 
   it('matches a plain bracket count on texts without strings or comments, and ignores whatever a string holds', () => {
-    const plain = fc.array(fc.constantFrom('{', '}', '(', ')', '[', ']', 'a', ' ', '\n'), { maxLength: 300 }).map((chars) => chars.join(''));
+    const plain = fc
+      .array(fc.constantFrom('{', '}', '(', ')', '[', ']', 'a', ' ', '\n'), { maxLength: 300 })
+      .map((chars) => chars.join(''));
     fc.assert(
       fc.property(plain, (text) => {
         let depth = 0;
@@ -105,12 +115,18 @@ describe('maxNesting', () => {
 });
 
 describe('prepareQuery', () => {
-  it('accepts every client operation and GraphiQL\'s introspection query', () => {
+  it("accepts every client operation and GraphiQL's introspection query", () => {
     for (const file of ['operations/catalog.graphql', 'operations/orders.graphql']) {
       const value = prepareQuery(readFileSync(file, 'utf8'), { schema, limits });
       expect(value.ok, file).toBe(true);
     }
-    const introspection = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+    const introspection = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
     expect(prepareQuery(introspection, { schema, limits }).ok).toBe(true);
   });
 
@@ -144,16 +160,20 @@ describe('prepareQuery', () => {
     // Depth built from fragments, each nested within the cap: refused by the expansion bound.
     let chain = '';
     for (let i = 0; i < 127; i++) chain += `fragment F${i} on Product { ${'a { '.repeat(10)}...F${i + 1}${' }'.repeat(10)} }\n`;
-    expect(refusal(`{ product(id: "x") { ...F0 } }\n${chain}fragment F127 on Product { id }`)[0]).toMatch(/fields once its fragments are expanded/);
+    expect(refusal(`{ product(id: "x") { ...F0 } }\n${chain}fragment F127 on Product { id }`)[0]).toMatch(
+      /fields once its fragments are expanded/,
+    );
   });
 
-  it('caps tokens, as graphql-java\'s parser does: 1,000 aliases are refused while parsing', () => {
+  it("caps tokens, as graphql-java's parser does: 1,000 aliases are refused while parsing", () => {
     const value = refusal(aliases(1000, productsWithReviews));
     expect(value[0]).toMatch(/contains more th\w+ 15000 tokens/);
   });
 
   it('refuses fragment cycles and overlong chains of spreads', () => {
-    expect(refusal('{ product(id: "x") { ...A } } fragment A on Product { id ...B } fragment B on Product { ...A }')[0]).toMatch(/Cannot spread fragment "[AB]" within itself/);
+    expect(refusal('{ product(id: "x") { ...A } } fragment A on Product { id ...B } fragment B on Product { ...A }')[0]).toMatch(
+      /Cannot spread fragment "[AB]" within itself/,
+    );
     let chain = '';
     for (let i = 0; i < 200; i++) chain += `fragment C${i} on Product { ...C${i + 1} }\n`;
     expect(refusal(`{ product(id: "x") { ...C0 } }\n${chain}fragment C200 on Product { id }`)[0]).toMatch(/more than 128 levels deep/);
@@ -162,12 +182,16 @@ describe('prepareQuery', () => {
   it('refuses heavily repeated fields, whose merge check is quadratic', () => {
     expect(refusal(`{ ${Array.from({ length: 200 }, () => 'product(id: "x") { id }').join(' ')} }`)[0]).toMatch(/repeats fields too often/);
     // A few repeats (fragments overlapping the query's own fields) are fine.
-    expect(prepared('{ product(id: "x") { id ...A ...B } } fragment A on Product { id name } fragment B on Product { id name }')).toBeDefined();
+    expect(
+      prepared('{ product(id: "x") { id ...A ...B } } fragment A on Product { id name } fragment B on Product { id name }'),
+    ).toBeDefined();
   });
 
   it('with introspection off, refuses __schema and __type as AppSync does (a validation error) and keeps __typename', () => {
     const off = { introspection: false };
-    expect(refusal('{ __schema { types { name } } }', off)).toEqual(["Validation error of type FieldUndefined: Field '__schema' in type 'Query' is undefined @ '__schema'"]);
+    expect(refusal('{ __schema { types { name } } }', off)).toEqual([
+      "Validation error of type FieldUndefined: Field '__schema' in type 'Query' is undefined @ '__schema'",
+    ]);
     expect(refusal('{ __type(name: "Product") { name } }', off)[0]).toMatch(/Field '__type' in type 'Query' is undefined/);
     expect(prepared('{ __typename product(id: "x") { __typename id } }', off)).toBeDefined();
     expect(prepared('{ __schema { types { name } } }')).toBeDefined();
@@ -177,8 +201,10 @@ describe('prepareQuery', () => {
     expect(refusal('{ product(id: "x") { colour } }')[0]).toMatch(/colour/);
   });
 
-  it('records each operation\'s depth, fragments included and introspection left out', () => {
-    const query = prepared('query A { product(id: "x") { ...F } } query B { __schema { types { fields { name } } } } fragment F on Product { reviews { items { id } } }');
+  it("records each operation's depth, fragments included and introspection left out", () => {
+    const query = prepared(
+      'query A { product(id: "x") { ...F } } query B { __schema { types { fields { name } } } } fragment F on Product { reviews { items { id } } }',
+    );
     expect(query.depths.get('A')).toBe(4);
     expect(query.depths.get('B')).toBe(1);
   });
@@ -196,9 +222,13 @@ describe('the resolver count bound', () => {
     expect(bound('query Q($n: Int = 4) { products(category: "c", limit: $n) { items { reviews { items { id } } } } }')).toBe(1 + 4);
     // Order lines: a fixed bound; OrderItem.product (BatchInvoke) counts once per line.
     expect(bound('{ order(id: "o") { items { product { id } } } }')).toBe(1 + MAX_ORDER_LINES);
-    expect(bound('query Q($n: Int) { myOrders(limit: $n) { items { items { product { reviews { items { id } } } } } } }', { n: 2 })).toBe(1 + 2 * 100 * 2);
+    expect(bound('query Q($n: Int) { myOrders(limit: $n) { items { items { product { reviews { items { id } } } } } } }', { n: 2 })).toBe(
+      1 + 2 * 100 * 2,
+    );
     // Aliases each count; fragments are expanded.
-    expect(bound('{ a: product(id: "1") { ...R } b: product(id: "2") { ...R } } fragment R on Product { reviews { items { id } } }')).toBe(4);
+    expect(bound('{ a: product(id: "1") { ...R } b: product(id: "2") { ...R } } fragment R on Product { reviews { items { id } } }')).toBe(
+      4,
+    );
   });
 
   it('leaves out fields past the depth limit: they never resolve', () => {
@@ -217,10 +247,23 @@ describe('the resolver count bound', () => {
   });
 
   it('refuses 100 aliases of a page of products with their reviews (10,100 resolvers), admits 99', () => {
-    const refused = admitOperation(prepared(aliases(100, productsWithReviews)), operationOf(prepared(aliases(100, productsWithReviews))), {}, { schema, limits, routes });
-    expect(refused).toEqual([expect.objectContaining({ message: expect.stringMatching(/10100 resolvers.*allows 10000/), extensions: { errorType: 'ResolverExecutionLimitReached' } })]);
+    const refused = admitOperation(
+      prepared(aliases(100, productsWithReviews)),
+      operationOf(prepared(aliases(100, productsWithReviews))),
+      {},
+      { schema, limits, routes },
+    );
+    expect(refused).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/10100 resolvers.*allows 10000/),
+        extensions: { errorType: 'ResolverExecutionLimitReached' },
+      }),
+    ]);
     const ninetyNine = prepared(aliases(99, productsWithReviews));
-    expect(admitOperation(ninetyNine, operationOf(ninetyNine), {}, { schema, limits, routes })).toEqual({ depthLimit: undefined, resolverLimit: 10_000 });
+    expect(admitOperation(ninetyNine, operationOf(ninetyNine), {}, { schema, limits, routes })).toEqual({
+      depthLimit: undefined,
+      resolverLimit: 10_000,
+    });
   });
 
   it('is sound: never below what the executor runs, and exact when every page is full', async () => {
@@ -228,20 +271,31 @@ describe('the resolver count bound', () => {
     // the limit lets through) and every order with the most lines; resolver executions are counted per item.
     const catalogSelection = fc.constantFrom('id', 'reviews { items { id } }', 'reviews(limit: 3) { items { id } }', 'rating { count }');
     const operation = fc.oneof(
-      fc.record({ limit: fc.option(fc.integer({ min: 1, max: 120 })), inner: catalogSelection }).map(({ limit, inner }) => `products(category: "c"${limit === null ? '' : `, limit: ${limit}`}) { items { ${inner} } }`),
+      fc
+        .record({ limit: fc.option(fc.integer({ min: 1, max: 120 })), inner: catalogSelection })
+        .map(({ limit, inner }) => `products(category: "c"${limit === null ? '' : `, limit: ${limit}`}) { items { ${inner} } }`),
       catalogSelection.map((inner) => `product(id: "p") { ${inner} }`),
-      fc.record({ limit: fc.integer({ min: 1, max: 3 }), inner: catalogSelection }).map(({ limit, inner }) => `myOrders(limit: ${limit}) { items { items { product { ${inner} } } } }`),
+      fc
+        .record({ limit: fc.integer({ min: 1, max: 3 }), inner: catalogSelection })
+        .map(({ limit, inner }) => `myOrders(limit: ${limit}) { items { items { product { ${inner} } } } }`),
     );
-    const queries = fc.array(operation, { minLength: 1, maxLength: 3 }).map((parts) => `{ ${parts.map((part, i) => `f${i}: ${part}`).join(' ')} }`);
+    const queries = fc
+      .array(operation, { minLength: 1, maxLength: 3 })
+      .map((parts) => `{ ${parts.map((part, i) => `f${i}: ${part}`).join(' ')} }`);
     await fc.assert(
       fc.asyncProperty(queries, async (query) => {
         let executions = 0;
-        const executor = new AppSyncExecutor({ schema, routes, authorization: new FieldAuthorization(schema, 'API_KEY'), invoke: async (_fn, payload) => {
-          const events = Array.isArray(payload) ? payload : [payload];
-          executions += events.length;
-          const answers = events.map((event) => ({ data: fullAnswer(event) }));
-          return { ok: true, payload: Array.isArray(payload) ? answers : answers[0] };
-        } });
+        const executor = new AppSyncExecutor({
+          schema,
+          routes,
+          authorization: new FieldAuthorization(schema, 'API_KEY'),
+          invoke: async (_fn, payload) => {
+            const events = Array.isArray(payload) ? payload : [payload];
+            executions += events.length;
+            const answers = events.map((event) => ({ data: fullAnswer(event) }));
+            return { ok: true, payload: Array.isArray(payload) ? answers : answers[0] };
+          },
+        });
         const res = await executor.execute({ query }, userCaller);
         expect(res.errors).toBeUndefined();
         const document = parse(query);
@@ -259,7 +313,20 @@ const userCaller = {
 };
 
 const timestamp = '2026-01-01T00:00:00Z';
-const product = (id: string) => ({ id, sku: 's', name: 'n', description: null, priceCents: 1, currency: 'USD', category: 'c', stock: 1, version: 1, createdAt: timestamp, updatedAt: timestamp, rating: { count: 0, average: null } });
+const product = (id: string) => ({
+  id,
+  sku: 's',
+  name: 'n',
+  description: null,
+  priceCents: 1,
+  currency: 'USD',
+  category: 'c',
+  stock: 1,
+  version: 1,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  rating: { count: 0, average: null },
+});
 
 /** The largest answer a resolver may give: full pages, orders with every line. */
 function fullAnswer(event: ResolverEvent): unknown {
@@ -268,10 +335,32 @@ function fullAnswer(event: ResolverEvent): unknown {
     case 'Query.products':
       return { items: Array.from({ length: limit }, (_, i) => product(`p${i}`)), nextToken: null };
     case 'Product.reviews':
-      return { items: Array.from({ length: limit }, (_, i) => ({ id: `r${i}`, productId: 'p', authorId: 'a', rating: 5, title: null, body: null, createdAt: timestamp })), nextToken: null };
+      return {
+        items: Array.from({ length: limit }, (_, i) => ({
+          id: `r${i}`,
+          productId: 'p',
+          authorId: 'a',
+          rating: 5,
+          title: null,
+          body: null,
+          createdAt: timestamp,
+        })),
+        nextToken: null,
+      };
     case 'Query.myOrders': {
       const lines = Array.from({ length: MAX_ORDER_LINES }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 }));
-      const order = (id: string) => ({ id, customerId: 'u1', status: 'PLACED', items: lines, totalCents: 1, currency: 'USD', clientToken: 't', contactEmail: null, createdAt: timestamp, updatedAt: timestamp });
+      const order = (id: string) => ({
+        id,
+        customerId: 'u1',
+        status: 'PLACED',
+        items: lines,
+        totalCents: 1,
+        currency: 'USD',
+        clientToken: 't',
+        contactEmail: null,
+        createdAt: timestamp,
+        updatedAt: timestamp,
+      });
       return { items: Array.from({ length: limit }, (_, i) => order(`o${i}`)), nextToken: null };
     }
     default:
@@ -324,7 +413,10 @@ describe('subscription documents get the same checks', () => {
     const documents = new SubscriptionDocuments(schema, authorization, 10, { ...limits, queryDepthLimit: 1 });
     const request = documents.request('subscription { onProductUpdated { id } }', null, {});
     if (Array.isArray(request)) throw new Error(JSON.stringify(request));
-    const payload = JSON.parse(documents.project(request, { mode: 'API_KEY', groups: [] } as Caller, product('p1'))) as { data: unknown; errors: Array<{ errorType: string; path: unknown }> };
+    const payload = JSON.parse(documents.project(request, { mode: 'API_KEY', groups: [] } as Caller, product('p1'))) as {
+      data: unknown;
+      errors: Array<{ errorType: string; path: unknown }>;
+    };
     expect(payload.data).toEqual({ onProductUpdated: null });
     expect(payload.errors).toEqual([expect.objectContaining({ errorType: 'QueryDepthLimitReached', path: ['onProductUpdated', 'id'] })]);
   });

@@ -17,7 +17,11 @@ describe('SubscriptionHub', () => {
     hub.add({ id: 'everyone', field: 'onOrderStatusChanged', args: {} });
     hub.add({ id: 'other-field', field: 'onProductUpdated', args: {} });
 
-    expect(ids(hub.publish('onOrderStatusChanged', { id: 'o1', customerId: 'alice', status: 'PAID' }))).toEqual(['alice', 'alice-o1', 'everyone']);
+    expect(ids(hub.publish('onOrderStatusChanged', { id: 'o1', customerId: 'alice', status: 'PAID' }))).toEqual([
+      'alice',
+      'alice-o1',
+      'everyone',
+    ]);
     expect(ids(hub.publish('onOrderStatusChanged', { id: 'o2', customerId: 'alice' }))).toEqual(['alice', 'everyone']);
     expect(ids(hub.publish('onOrderStatusChanged', { id: 'o3', customerId: 'bob' }))).toEqual(['bob', 'everyone']);
     // A null result field never equals a given argument.
@@ -82,8 +86,12 @@ describe('subscriptionsByMutation', () => {
 
   it('fails fast on a directive naming an unknown mutation or another return type', () => {
     const base = 'type T { id: ID! } type U { id: ID! } type Query { t: T } type Mutation { makeT: T makeU: U }';
-    expect(() => subscriptionsByMutation(buildAppSyncSchema(`${base} type Subscription { onT: T @aws_subscribe(mutations: ["nope"]) }`))).toThrow(/not a Mutation field/);
-    expect(() => subscriptionsByMutation(buildAppSyncSchema(`${base} type Subscription { onT: T @aws_subscribe(mutations: ["makeU"]) }`))).toThrow(/returns T but makeU returns U/);
+    expect(() =>
+      subscriptionsByMutation(buildAppSyncSchema(`${base} type Subscription { onT: T @aws_subscribe(mutations: ["nope"]) }`)),
+    ).toThrow(/not a Mutation field/);
+    expect(() =>
+      subscriptionsByMutation(buildAppSyncSchema(`${base} type Subscription { onT: T @aws_subscribe(mutations: ["makeU"]) }`)),
+    ).toThrow(/returns T but makeU returns U/);
   });
 });
 
@@ -171,6 +179,8 @@ describe('enhanced subscription filters', () => {
     expect(filterProblem(one('a', 'in', [1, 2, 3, 4, 5, 6]))).toMatch(/1 to 5/);
     expect(filterProblem(one('a', 'between', [1]))).toMatch(/two values/);
     expect(filterProblem(one('a.b.c.d.e.f', 'eq', 1))).toMatch(/deeper/);
-    expect(filterProblem({ filterGroup: [{ filters: Array.from({ length: 6 }, () => ({ fieldName: 'a', operator: 'eq', value: 1 })) }] })).toMatch(/1 to 5/);
+    expect(
+      filterProblem({ filterGroup: [{ filters: Array.from({ length: 6 }, () => ({ fieldName: 'a', operator: 'eq', value: 1 })) }] }),
+    ).toMatch(/1 to 5/);
   });
 });

@@ -65,7 +65,13 @@ const fakeAuthenticate: Authenticate = async (headers) => {
 };
 
 const item = (id: string, owner: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id, owner, name: `name-${id}`, price: 10, secret: `secret-${id}`, tags: ['a'], ...extra,
+  id,
+  owner,
+  name: `name-${id}`,
+  price: 10,
+  secret: `secret-${id}`,
+  tags: ['a'],
+  ...extra,
 });
 
 interface Harness {
@@ -194,7 +200,10 @@ describe('connecting', () => {
 
   it('works with the real RequestAuthenticator and an API key', async () => {
     const schema = buildAppSyncSchema();
-    const authenticator = new RequestAuthenticator({ api, apiKeys: [{ id: 'da2-realtimekey', expires: Math.floor(Date.now() / 1000) + 60 }] });
+    const authenticator = new RequestAuthenticator({
+      api,
+      apiKeys: [{ id: 'da2-realtimekey', expires: Math.floor(Date.now() / 1000) + 60 }],
+    });
     const h = await start({ schema, authenticate: (headers, ip) => authenticator.authenticate(headers, ip) });
     const key = { 'x-api-key': 'da2-realtimekey' };
 
@@ -206,11 +215,18 @@ describe('connecting', () => {
     expect(await client.start('1', query, {}, { ...key, host: '127.0.0.1' })).toEqual({ type: 'start_ack', id: '1' });
     // Order is user-pool only: an API key may not subscribe to it.
     const denied = await client.start('2', 'subscription { onOrderStatusChanged(customerId: "a") { id } }', {}, key);
-    expect(errorOf(denied)).toEqual({ errorType: 'Unauthorized', message: 'Not Authorized to access onOrderStatusChanged on type Subscription' });
+    expect(errorOf(denied)).toEqual({
+      errorType: 'Unauthorized',
+      message: 'Not Authorized to access onOrderStatusChanged on type Subscription',
+    });
 
     expect(h.realtime.publish('adjustStock', { id: 'p2', name: 'other', stock: 1 })).toBe(0);
     expect(h.realtime.publish('updateProduct', { id: 'p1', name: 'Book', stock: 3, priceCents: 100 })).toBe(1);
-    expect(await nextData(client, '1')).toEqual({ type: 'data', id: '1', payload: { data: { onProductUpdated: { id: 'p1', name: 'Book', stock: 3 } } } });
+    expect(await nextData(client, '1')).toEqual({
+      type: 'data',
+      id: '1',
+      payload: { data: { onProductUpdated: { id: 'p1', name: 'Book', stock: 3 } } },
+    });
   });
 });
 
@@ -248,7 +264,12 @@ describe('subscribing', () => {
     ['two root fields', 'subscription { onItem { id } onAdmin { id } }', 'ValidationError', /must select only one top level field/],
     ['a query', 'query { item(id: "1") { id } }', 'UnsupportedOperation', /^query not supported through the realtime channel$/],
     ['a mutation', 'mutation { updateItem(id: "1") { id } }', 'UnsupportedOperation', /^mutation not supported/],
-    ['two unnamed operations', 'subscription A { onItem { id } } subscription B { onItem { name } }', 'ValidationError', /exactly one operation/],
+    [
+      'two unnamed operations',
+      'subscription A { onItem { id } } subscription B { onItem { name } }',
+      'ValidationError',
+      /exactly one operation/,
+    ],
     ['a bad variable', 'subscription ($id: ID) { onItem(id: $id) { id } }', 'ValidationError', /Variable "\$id"/],
   ])('answers %s with an error message for that id', async (_what, query, errorType, message) => {
     const h = await start();
@@ -413,7 +434,11 @@ describe('publishing', () => {
     const forKey = await nextData(apiClient, 'k');
     expect(dataOf(forKey)).toEqual({ onItem: { id: 'i1', secret: null } });
     expect(forKey.payload?.['errors']).toEqual([
-      expect.objectContaining({ errorType: 'Unauthorized', message: 'Not Authorized to access secret on type Item', path: ['onItem', 'secret'] }),
+      expect.objectContaining({
+        errorType: 'Unauthorized',
+        message: 'Not Authorized to access secret on type Item',
+        path: ['onItem', 'secret'],
+      }),
     ]);
     const forUser = await nextData(userClient, 'u');
     expect(forUser.payload).toEqual({ data: { onItem: { id: 'i1', secret: 'secret-i1' } } });
@@ -465,7 +490,15 @@ describe('publishing', () => {
       'GET /graphql/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-ws, header-${header}\r\n\r\n`,
     );
-    slow.write(maskedFrame(JSON.stringify({ id: 's', type: 'start', payload: { data: JSON.stringify({ query: 'subscription { onItem { id name } }' }), extensions: { authorization: API } } })));
+    slow.write(
+      maskedFrame(
+        JSON.stringify({
+          id: 's',
+          type: 'start',
+          payload: { data: JSON.stringify({ query: 'subscription { onItem { id name } }' }), extensions: { authorization: API } },
+        }),
+      ),
+    );
     for (let i = 0; i < 50 && h.realtime.stats().subscriptions < 2; i += 1) await settle(20);
     expect(h.realtime.stats().subscriptions).toBe(2);
     slow.pause();
@@ -565,16 +598,43 @@ describe('over TLS', () => {
   it.skipIf(!openssl)('serves wss:// on an https.Server', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'realtime-tls-'));
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(join(dir, 'cert.pem'));
       const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const realtime = attachRealtime({ server, schema: testSchema, authenticate: fakeAuthenticate, authorization: new FieldAuthorization(testSchema, 'API_KEY') });
+      const realtime = attachRealtime({
+        server,
+        schema: testSchema,
+        authenticate: fakeAuthenticate,
+        authorization: new FieldAuthorization(testSchema, 'API_KEY'),
+      });
       try {
-        const client = await RealtimeClient.connect(`wss://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/realtime`, { headers: API, ca: cert });
+        const client = await RealtimeClient.connect(`wss://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/realtime`, {
+          headers: API,
+          ca: cert,
+        });
         expect((await client.init()).type).toBe('connection_ack');
         expect((await client.start('1', ON_ITEM, {}, API)).type).toBe('start_ack');
         expect(realtime.publish('updateItem', item('i1', 'o'))).toBe(1);

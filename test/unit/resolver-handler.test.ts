@@ -5,20 +5,14 @@ import { DomainError, InternalError } from '../../lib/errors.js';
 import { createResolverHandler, type FunctionResolvers } from '../../lib/resolver-handler.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { functions } from '../../declarations/functions.js';
+import { resolverEvent } from '../support/fixtures.js';
 
 const context = {} as Context;
 const silent = new Logger({ logLevel: 'SILENT' });
 
+/** An API-key caller's event for `parentTypeName.fieldName` (support/fixtures.ts has the full shape). */
 const event = (parentTypeName: string, fieldName: string, args: Record<string, unknown> = {}, source: unknown = null): ResolverEvent =>
-  ({
-    arguments: args,
-    identity: null,
-    source,
-    request: { headers: {}, domainName: null },
-    info: { parentTypeName, fieldName, variables: {}, selectionSetList: [], selectionSetGraphQL: '' },
-    prev: null,
-    stash: {},
-  }) as ResolverEvent;
+  resolverEvent({ parentTypeName, fieldName, arguments: args, source });
 
 const unused = async (): Promise<never> => {
   throw new Error('not called');
@@ -83,11 +77,14 @@ describe('createResolverHandler', () => {
     it('throws only the request id, and logs the original error with it at ERROR', async () => {
       const { logger, error } = logged();
       const original = refused();
-      const handler = catalogHandler({
-        'Query.product': async () => {
-          throw original;
+      const handler = catalogHandler(
+        {
+          'Query.product': async () => {
+            throw original;
+          },
         },
-      }, logger);
+        logger,
+      );
       const thrown = await handler(event('Query', 'product', { id: 'p1' }), withRequestId).then(
         () => expect.unreachable('the handler should have thrown'),
         (e: unknown) => e as Error,
@@ -104,28 +101,40 @@ describe('createResolverHandler', () => {
 
     it('does the same for a BatchInvoke and for the router itself', async () => {
       const { logger, error } = logged();
-      const handler = catalogHandler({
-        'OrderItem.product': async () => {
-          throw refused();
+      const handler = catalogHandler(
+        {
+          'OrderItem.product': async () => {
+            throw refused();
+          },
         },
-      }, logger);
+        logger,
+      );
       await expect(handler([event('OrderItem', 'product'), event('OrderItem', 'product')], withRequestId)).rejects.toThrow(
         /^An internal error occurred \(request id 8f5c2a1e-/,
       );
       // A field this function does not serve: Powertools' router throws its own error.
       const unrouted = await handler(event('Query', 'nothing'), withRequestId).catch((e: unknown) => e as Error);
       expect(unrouted).toBeInstanceOf(InternalError);
-      expect(error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ requestId: '8f5c2a1e-0000-4000-8000-000000000001' }));
+      expect(error).toHaveBeenCalledWith(
+        expect.any(String),
+        expect.objectContaining({ requestId: '8f5c2a1e-0000-4000-8000-000000000001' }),
+      );
     });
 
     it('keeps domain errors as they are: they are meant for the client', async () => {
       const { logger, error } = logged();
-      const handler = catalogHandler({
-        'Query.product': async () => {
-          throw new DomainError('ValidationError', 'id must be an id');
+      const handler = catalogHandler(
+        {
+          'Query.product': async () => {
+            throw new DomainError('ValidationError', 'id must be an id');
+          },
         },
-      }, logger);
-      expect(await handler(event('Query', 'product'), withRequestId)).toMatchObject({ errorType: 'ValidationError', errorMessage: 'id must be an id' });
+        logger,
+      );
+      expect(await handler(event('Query', 'product'), withRequestId)).toMatchObject({
+        errorType: 'ValidationError',
+        errorMessage: 'id must be an id',
+      });
       expect(error).not.toHaveBeenCalled();
     });
 

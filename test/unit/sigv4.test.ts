@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { signRequest, verifySigV4, type IamPrincipal } from '../../local/identity/sigv4.js';
 
-const principal: IamPrincipal = { accessKeyId: 'AKIATEST', secretAccessKey: 'secret', accountId: '111122223333', userArn: 'arn:aws:iam::111122223333:user/svc' };
+const principal: IamPrincipal = {
+  accessKeyId: 'AKIATEST',
+  secretAccessKey: 'secret',
+  accountId: '111122223333',
+  userArn: 'arn:aws:iam::111122223333:user/svc',
+};
 const principals = new Map([[principal.accessKeyId, principal]]);
 const scope = { region: 'us-east-1', service: 'appsync' };
 const url = 'http://127.0.0.1:4000/graphql';
@@ -31,7 +36,9 @@ describe('verifySigV4', () => {
 
   it('rejects another region or service, and stale or future dates', async () => {
     const headers = await signed();
-    expect((await verifySigV4({ method: 'POST', path: '/graphql', headers, body }, principals, { region: 'eu-west-1', service: 'appsync' })).ok).toBe(false);
+    expect(
+      (await verifySigV4({ method: 'POST', path: '/graphql', headers, body }, principals, { region: 'eu-west-1', service: 'appsync' })).ok,
+    ).toBe(false);
     const now = Date.now();
     expect((await verifySigV4({ method: 'POST', path: '/graphql', headers, body }, principals, scope, now + 6 * 60_000)).ok).toBe(false);
     expect((await verifySigV4({ method: 'POST', path: '/graphql', headers, body }, principals, scope, now - 6 * 60_000)).ok).toBe(false);
@@ -39,7 +46,15 @@ describe('verifySigV4', () => {
 
   it('rejects malformed headers and unknown keys', async () => {
     const headers = await signed();
-    expect((await verifySigV4({ method: 'POST', path: '/graphql', headers: { ...headers, authorization: 'AWS4-HMAC-SHA256 nonsense' }, body }, principals, scope)).ok).toBe(false);
+    expect(
+      (
+        await verifySigV4(
+          { method: 'POST', path: '/graphql', headers: { ...headers, authorization: 'AWS4-HMAC-SHA256 nonsense' }, body },
+          principals,
+          scope,
+        )
+      ).ok,
+    ).toBe(false);
     expect((await verifySigV4({ method: 'POST', path: '/graphql', headers, body }, new Map(), scope)).ok).toBe(false);
   });
 });

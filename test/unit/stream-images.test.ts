@@ -45,7 +45,13 @@ describe('stream images', () => {
   });
 
   it('reads keys without a new image, and decodes binary attributes from base64', () => {
-    const removal = lambdaRecordFor({ streamArn: ARN, eventName: 'REMOVE', keys: { id: 'p9' }, oldImage: { id: 'p9' }, sequenceNumber: '2' });
+    const removal = lambdaRecordFor({
+      streamArn: ARN,
+      eventName: 'REMOVE',
+      keys: { id: 'p9' },
+      oldImage: { id: 'p9' },
+      sequenceNumber: '2',
+    });
     expect(keyOf(removal, 'id')).toBe('p9');
     expect(() => keyOf(removal, 'productId')).toThrow(InvalidImageError);
     const image = unmarshallImage({ blob: { B: 'AQID' }, nested: { M: { list: { L: [{ BS: ['/w=='] }] } } } });

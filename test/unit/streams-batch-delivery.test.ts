@@ -3,14 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { deliverBatch, judge, retryDelayMs, type DeliveryPolicy, type DeliveryStats, type InvocationResult } from '../../local/streams/batch-delivery.js';
+import {
+  deliverBatch,
+  judge,
+  retryDelayMs,
+  type DeliveryPolicy,
+  type DeliveryStats,
+  type InvocationResult,
+} from '../../local/streams/batch-delivery.js';
 import { DeadLetterStore, type DeadLetter } from '../../local/streams/dead-letters.js';
 import { compareSequenceNumbers, lambdaRecordFor, toLambdaRecord } from '../../local/streams/lambda-event.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/2026-01-01T00:00:00.000';
 
 const record = (n: number): DynamoDBRecord =>
-  lambdaRecordFor({ streamArn: STREAM_ARN, eventName: 'INSERT', keys: { id: `r${n}` }, newImage: { id: `r${n}`, n }, sequenceNumber: String(n).padStart(21, '0') });
+  lambdaRecordFor({
+    streamArn: STREAM_ARN,
+    eventName: 'INSERT',
+    keys: { id: `r${n}` },
+    newImage: { id: `r${n}`, n },
+    sequenceNumber: String(n).padStart(21, '0'),
+  });
 const records = (...ns: number[]): DynamoDBRecord[] => ns.map(record);
 const seq = (n: number): string => String(n).padStart(21, '0');
 const numbersOf = (event: DynamoDBStreamEvent): number[] => event.Records.map((r) => Number(r.dynamodb?.SequenceNumber));
@@ -47,7 +60,11 @@ function harness(respond: (numbers: number[]) => InvocationResult | 'ok') {
   return { invocations, sleeps, deadLetters, stats, target };
 }
 
-const failing = (...ns: number[]): InvocationResult => ({ ok: true, requestId: 'partial', payload: { batchItemFailures: ns.map((n) => ({ itemIdentifier: seq(n) })) } });
+const failing = (...ns: number[]): InvocationResult => ({
+  ok: true,
+  requestId: 'partial',
+  payload: { batchItemFailures: ns.map((n) => ({ itemIdentifier: seq(n) })) },
+});
 const functionError: InvocationResult = { ok: false, requestId: 'boom', error: { errorType: 'Error', errorMessage: 'poison' } };
 
 describe('judging a stream function response (ReportBatchItemFailures)', () => {
@@ -61,7 +78,10 @@ describe('judging a stream function response (ReportBatchItemFailures)', () => {
   it.each([[{ itemIdentifier: '' }], [{ itemIdentifier: null }], [{ sequenceNumber: seq(2) }], [{ itemIdentifier: seq(9) }]])(
     'fails the whole batch for a malformed or unknown item %j',
     (failure) => {
-      expect(judge({ ok: true, requestId: 'r', payload: { batchItemFailures: [failure] } }, batch, true)).toMatchObject({ kind: 'failure', functionError: false });
+      expect(judge({ ok: true, requestId: 'r', payload: { batchItemFailures: [failure] } }, batch, true)).toMatchObject({
+        kind: 'failure',
+        functionError: false,
+      });
     },
   );
   it('ignores batchItemFailures unless the mapping declares ReportBatchItemFailures', () => {
@@ -86,16 +106,23 @@ describe('delivering a batch like Lambda', () => {
     let calls = 0;
     const h = harness(() => (++calls === 1 ? failing(3, 5) : 'ok'));
     await deliverBatch(records(1, 2, 3, 4, 5), policy, h.target, signal, h.stats);
-    expect(h.invocations).toEqual([[1, 2, 3, 4, 5], [3, 4, 5]]);
+    expect(h.invocations).toEqual([
+      [1, 2, 3, 4, 5],
+      [3, 4, 5],
+    ]);
     expect(h.sleeps).toEqual([100]);
     expect(h.deadLetters).toEqual([]);
   });
 
-  it('dead-letters the records from a persistently failing one on, with AWS\'s on-failure message', async () => {
+  it("dead-letters the records from a persistently failing one on, with AWS's on-failure message", async () => {
     const h = harness((numbers) => (numbers.includes(2) ? failing(2) : 'ok'));
     await deliverBatch(records(1, 2, 3), policy, h.target, signal, h.stats);
     // Partial failures are not function errors: no bisection, retries from the checkpoint.
-    expect(h.invocations).toEqual([[1, 2, 3], [2, 3], [2, 3]]);
+    expect(h.invocations).toEqual([
+      [1, 2, 3],
+      [2, 3],
+      [2, 3],
+    ]);
     expect(h.sleeps).toEqual([100, 200]);
     expect(h.deadLetters).toHaveLength(1);
     const [letter] = h.deadLetters;
@@ -135,14 +162,20 @@ describe('delivering a batch like Lambda', () => {
       [4, 5],
     ]);
     expect(h.stats).toMatchObject({ bisections: 2, retries: 2, deadLetters: 1 });
-    expect(h.deadLetters.map((l) => l.message.DDBStreamBatchInfo)).toMatchObject([{ startSequenceNumber: seq(3), endSequenceNumber: seq(3), batchSize: 1 }]);
+    expect(h.deadLetters.map((l) => l.message.DDBStreamBatchInfo)).toMatchObject([
+      { startSequenceNumber: seq(3), endSequenceNumber: seq(3), batchSize: 1 },
+    ]);
     expect(h.deadLetters[0]?.message.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
   });
 
   it('without bisection retries the whole batch, then dead-letters all of it', async () => {
     const h = harness(() => functionError);
     await deliverBatch(records(1, 2), { ...policy, bisectBatchOnFunctionError: false }, h.target, signal, h.stats);
-    expect(h.invocations).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(h.invocations).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
     expect(h.deadLetters.map((l) => l.message.DDBStreamBatchInfo.batchSize)).toEqual([2]);
   });
 
@@ -193,7 +226,11 @@ describe('stream records as Lambda delivers them', () => {
         dynamodb: {
           ApproximateCreationDateTime: new Date('2026-01-02T03:04:05.000Z'),
           Keys: { id: { S: 'p1' } },
-          NewImage: { id: { S: 'p1' }, blob: { B: new Uint8Array([1, 2, 3]) }, tags: { L: [{ N: '1' }, { NULL: true }, { M: { b: { BS: [new Uint8Array([255])] } } }] } },
+          NewImage: {
+            id: { S: 'p1' },
+            blob: { B: new Uint8Array([1, 2, 3]) },
+            tags: { L: [{ N: '1' }, { NULL: true }, { M: { b: { BS: [new Uint8Array([255])] } } }] },
+          },
           OldImage: { id: { S: 'p1' } },
           SequenceNumber: '000000000000000000042',
           SizeBytes: 40,
@@ -233,7 +270,13 @@ describe('dead-letter store', () => {
     try {
       const store = new DeadLetterStore(join(dir, 'dlq'));
       const h = harness(() => failing(1));
-      await deliverBatch(records(1), { ...policy, maximumRetryAttempts: 0 }, { ...h.target, deadLetter: (entry) => store.add(entry) }, new AbortController().signal, h.stats);
+      await deliverBatch(
+        records(1),
+        { ...policy, maximumRetryAttempts: 0 },
+        { ...h.target, deadLetter: (entry) => store.add(entry) },
+        new AbortController().signal,
+        h.stats,
+      );
       await store.flush();
       expect(store.list()).toHaveLength(1);
       const lines = (await readFile(join(dir, 'dlq', 'stream.jsonl'), 'utf8')).trim().split('\n');

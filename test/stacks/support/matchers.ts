@@ -10,18 +10,19 @@ import { expect } from 'vitest';
 const toHaveResourceWithProperties = getToHaveResourceWithProperties();
 
 expect.extend({
-  toHaveResource(received: string, constructor: TerraformConstructor) {
-    return returnMatcherToJest(toHaveResourceWithProperties(received, constructor, {}));
+  toHaveResource(received: string, resourceType: TerraformConstructor) {
+    return returnMatcherToJest(toHaveResourceWithProperties(received, resourceType, {}));
   },
-  toHaveResourceWithProperties(received: string, constructor: TerraformConstructor, properties: Record<string, unknown>) {
-    return returnMatcherToJest(toHaveResourceWithProperties(received, constructor, properties));
+  toHaveResourceWithProperties(received: string, resourceType: TerraformConstructor, properties: Record<string, unknown>) {
+    return returnMatcherToJest(toHaveResourceWithProperties(received, resourceType, properties));
   },
 });
 
 declare module 'vitest' {
   // The type parameter must repeat Vitest's declaration exactly to merge with it.
+  // biome-ignore lint/suspicious/noExplicitAny: Vitest declares Matchers<T = any>; a merge must match it.
   interface Matchers<T = any> {
-    toHaveResource(constructor: TerraformConstructor): T;
-    toHaveResourceWithProperties(constructor: TerraformConstructor, properties: Record<string, unknown>): T;
+    toHaveResource(resourceType: TerraformConstructor): T;
+    toHaveResourceWithProperties(resourceType: TerraformConstructor, properties: Record<string, unknown>): T;
   }
 }

@@ -1,4 +1,9 @@
-import { allowedWildcards, type AllowedWildcard, type PolicyKind, type WildcardResource } from '../../../stacks/policy/allowed-wildcards.js';
+import {
+  allowedWildcards,
+  type AllowedWildcard,
+  type PolicyKind,
+  type WildcardResource,
+} from '../../../stacks/policy/allowed-wildcards.js';
 import type { PolicyDocument, PolicyStatement } from '../../../stacks/lib/policy-document.js';
 import type { TerraformJson } from './synth.js';
 
@@ -55,15 +60,19 @@ function auditStatements(where: string, document: PolicyDocument, kind: PolicyKi
     const at = `${where} statement ${statement.Sid ?? index}`;
     if (statement.Effect !== 'Allow') continue;
     if (kind === 'trust') {
-      if (asList(statement.Action).some((action) => action !== 'sts:AssumeRole')) findings.push(`${at}: trust policy grants more than sts:AssumeRole`);
-      if (asList(statement.Principal?.AWS).includes('*') || asList(statement.Principal?.Service).includes('*')) findings.push(`${at}: anyone may assume the role`);
+      if (asList(statement.Action).some((action) => action !== 'sts:AssumeRole'))
+        findings.push(`${at}: trust policy grants more than sts:AssumeRole`);
+      if (asList(statement.Principal?.AWS).includes('*') || asList(statement.Principal?.Service).includes('*'))
+        findings.push(`${at}: anyone may assume the role`);
       continue;
     }
     const wildcardActions = asList(statement.Action).filter((action) => action.includes('*'));
     const wildcardResources = asList(statement.Resource).filter((resource) => resource.includes('*'));
     if (statement.Resource === undefined) findings.push(`${at}: no Resource`);
     if ((wildcardActions.length > 0 || wildcardResources.length > 0) && !allowedBy(statement, kind)) {
-      findings.push(`${at}: wildcard ${[...wildcardActions, ...wildcardResources].join(', ')} is not on stacks/policy/allowed-wildcards.ts`);
+      findings.push(
+        `${at}: wildcard ${[...wildcardActions, ...wildcardResources].join(', ')} is not on stacks/policy/allowed-wildcards.ts`,
+      );
     }
   }
   return findings;
@@ -88,16 +97,21 @@ const ROUTE_TABLE_REF = /^\$\{aws_route_table\.([A-Za-z0-9_-]+)\.id\}$/;
 
 /** Ingress open to the internet, in any of Terraform's three ways of writing a rule. */
 function openIngressFindings(where: string, type: string, body: Record<string, unknown>): string[] {
-  const open = (values: unknown): boolean => (Array.isArray(values) ? values : [values]).some((value) => typeof value === 'string' && OPEN_CIDRS.has(value));
+  const open = (values: unknown): boolean =>
+    (Array.isArray(values) ? values : [values]).some((value) => typeof value === 'string' && OPEN_CIDRS.has(value));
   switch (type) {
     case 'aws_security_group': {
       const ingress = Array.isArray(body.ingress) ? (body.ingress as Record<string, unknown>[]) : [];
-      return ingress.some((rule) => open(rule.cidr_blocks) || open(rule.ipv6_cidr_blocks)) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
+      return ingress.some((rule) => open(rule.cidr_blocks) || open(rule.ipv6_cidr_blocks))
+        ? [`${where}: ingress from 0.0.0.0/0 or ::/0`]
+        : [];
     }
     case 'aws_vpc_security_group_ingress_rule':
       return open(body.cidr_ipv4) || open(body.cidr_ipv6) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
     case 'aws_security_group_rule':
-      return body.type === 'ingress' && (open(body.cidr_blocks) || open(body.ipv6_cidr_blocks)) ? [`${where}: ingress from 0.0.0.0/0 or ::/0`] : [];
+      return body.type === 'ingress' && (open(body.cidr_blocks) || open(body.ipv6_cidr_blocks))
+        ? [`${where}: ingress from 0.0.0.0/0 or ::/0`]
+        : [];
     default:
       return [];
   }
@@ -109,7 +123,9 @@ function openIngressFindings(where: string, type: string, body: Record<string, u
  * internet gateway (inline route or `aws_route`).
  */
 function publicSubnets(stack: TerraformJson): Set<string> {
-  const toIgw = (route: unknown): boolean => typeof (route as { gateway_id?: unknown }).gateway_id === 'string' && String((route as { gateway_id: string }).gateway_id).includes('aws_internet_gateway');
+  const toIgw = (route: unknown): boolean =>
+    typeof (route as { gateway_id?: unknown }).gateway_id === 'string' &&
+    String((route as { gateway_id: string }).gateway_id).includes('aws_internet_gateway');
   const publicTables = new Set<string>();
   for (const [id, table] of Object.entries(stack.resource.aws_route_table ?? {})) {
     if (Array.isArray(table.route) && table.route.some(toIgw)) publicTables.add(id);
@@ -154,7 +170,8 @@ export function auditStack(stack: TerraformJson): string[] {
         const subnets = Array.isArray(body[subnetAttribute]) ? (body[subnetAttribute] as unknown[]) : [];
         for (const subnet of subnets) {
           const id = SUBNET_REF.exec(String(subnet))?.[1];
-          if (id === undefined) findings.push(`${where}: subnet ${String(subnet)} is not one of this stack's (cannot tell whether it is private)`);
+          if (id === undefined)
+            findings.push(`${where}: subnet ${String(subnet)} is not one of this stack's (cannot tell whether it is private)`);
           else if (exposed.has(id)) findings.push(`${where}: cache in public subnet aws_subnet.${id}`);
         }
       }
@@ -168,14 +185,16 @@ export function auditStack(stack: TerraformJson): string[] {
           break;
         case 'aws_elasticache_replication_group':
           if (String(body.at_rest_encryption_enabled) !== 'true') findings.push(`${where}: cache not encrypted at rest`);
-          if (body.transit_encryption_enabled !== true || body.transit_encryption_mode === 'preferred') findings.push(`${where}: cache not encrypted in transit`);
+          if (body.transit_encryption_enabled !== true || body.transit_encryption_mode === 'preferred')
+            findings.push(`${where}: cache not encrypted in transit`);
           break;
         case 'aws_elasticache_cluster':
           // A standalone Redis/Valkey cluster cannot encrypt at rest: only replication groups or serverless may hold data.
           findings.push(`${where}: standalone cache cluster (use a replication group or serverless cache, which encrypt)`);
           break;
         case 'aws_dax_cluster':
-          if ((body.server_side_encryption as { enabled?: boolean } | undefined)?.enabled !== true) findings.push(`${where}: cache not encrypted at rest`);
+          if ((body.server_side_encryption as { enabled?: boolean } | undefined)?.enabled !== true)
+            findings.push(`${where}: cache not encrypted at rest`);
           if (body.cluster_endpoint_encryption_type !== 'TLS') findings.push(`${where}: cache not encrypted in transit`);
           break;
         case 'aws_lambda_event_source_mapping': {
@@ -195,12 +214,14 @@ export function auditStack(stack: TerraformJson): string[] {
         case 'aws_dynamodb_table': {
           const sse = body.server_side_encryption as { enabled?: boolean; kms_key_arn?: string } | undefined;
           if (sse?.enabled !== true || !sse.kms_key_arn) findings.push(`${where}: not encrypted with a customer-managed key`);
-          if ((body.point_in_time_recovery as { enabled?: boolean } | undefined)?.enabled !== true) findings.push(`${where}: no point-in-time recovery`);
+          if ((body.point_in_time_recovery as { enabled?: boolean } | undefined)?.enabled !== true)
+            findings.push(`${where}: no point-in-time recovery`);
           break;
         }
         case 'aws_cloudwatch_log_group':
           if (!body.kms_key_id) findings.push(`${where}: not encrypted with a KMS key`);
-          if (typeof body.retention_in_days !== 'number' || body.retention_in_days <= 0) findings.push(`${where}: keeps logs forever (no retention)`);
+          if (typeof body.retention_in_days !== 'number' || body.retention_in_days <= 0)
+            findings.push(`${where}: keeps logs forever (no retention)`);
           break;
         case 'aws_kms_key':
           if (body.enable_key_rotation !== true) findings.push(`${where}: key rotation disabled`);
@@ -213,10 +234,12 @@ export function auditStack(stack: TerraformJson): string[] {
           break;
         case 'aws_lambda_permission':
           // Without a source ARN, any account's resource of that service could invoke the function (confused deputy).
-          if (String(body.principal ?? '').endsWith('.amazonaws.com') && !body.source_arn) findings.push(`${where}: service principal without source_arn`);
+          if (String(body.principal ?? '').endsWith('.amazonaws.com') && !body.source_arn)
+            findings.push(`${where}: service principal without source_arn`);
           break;
         case 'aws_appsync_api_key':
-          if (typeof body.expires !== 'string' || Number.isNaN(Date.parse(body.expires))) findings.push(`${where}: API key without an explicit expiry`);
+          if (typeof body.expires !== 'string' || Number.isNaN(Date.parse(body.expires)))
+            findings.push(`${where}: API key without an explicit expiry`);
           break;
       }
     }
