@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,11 +8,11 @@ import { api, lambdaAuthorizerOf } from '../declarations/api.js';
 import { buildAppSyncSchema } from '../declarations/schema.js';
 import { bundleFunctions, type FunctionBundle } from '../build/bundle.js';
 import { functionEnvironment } from '../declarations/function-environment.js';
-import { issuePartnerToken, type PartnerCredentials } from '../lib/partner-tokens.js';
+import type { PartnerCredentials } from '../lib/partner-tokens.js';
 import type { TableName } from '../declarations/tables.js';
 import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
 import { fieldRoutes, type Declarations } from '../declarations/check.js';
-import { RequestAuthenticator, type ApiKey } from './appsync/authentication.js';
+import { RequestAuthenticator } from './appsync/authentication.js';
 import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
 import { LambdaAuthorizer } from './appsync/lambda-authorizer.js';
@@ -24,7 +23,7 @@ import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
 import { createCognitoEndpoint, devUsers, type DevUser } from './identity/cognito-endpoint.js';
-import { DevUserPool } from './identity/dev-user-pool.js';
+import type { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import { LocalFunction } from './lambda/function-runtime.js';
 import { attachRealtime, type RealtimeEndpoint } from './realtime/realtime-server.js';
@@ -32,7 +31,9 @@ import { DeadLetterStore, type DeadLetter } from './streams/dead-letters.js';
 import type { EventSourceMappingStats } from './streams/event-source-mapping.js';
 import { startStreamMappings, type StreamMappings, type StreamMappingsOptions } from './streams/start.js';
 import { startRedisServer, type RedisServerHandle } from './redis/redis-server.js';
-import { StackRecovery, type DependencyStatus } from './process/recovery.js';
+import { StackRecovery } from './process/recovery.js';
+import { LOCAL_ACCOUNT_ID, localCredentials } from './identity/local-credentials.js';
+import { healthReport } from './health.js';
 
 export interface LocalStackOptions {
   /** HTTP port on 127.0.0.1; 0 picks a free one. */
@@ -132,13 +133,6 @@ export interface LocalStack {
 
 /** The local API's identity in authorizer events and field ARNs (AppSync API ids are 26 lowercase letters and digits). */
 const LOCAL_API_ID = 'storefrontlocalapi00000000';
-const LOCAL_ACCOUNT_ID = '000000000000';
-
-/** AppSync API keys look like `da2-` followed by 26 lowercase letters and digits. */
-function newApiKey(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return `da2-${[...randomBytes(26)].map((b) => alphabet[b % alphabet.length]).join('')}`;
-}
 
 /**
  * The API's Lambda authorizer (AWS_LAMBDA), invoked through its LocalFunction
@@ -208,8 +202,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
     };
     const log = options.log ?? (() => undefined);
-    // Values of the functions' declared parameters: locally, one partner whose token we hand out.
-    const partner = issuePartnerToken(options.partner?.partnerId ?? 'local-partner', options.partner?.secret);
+    const { apiKey, apiKeys, userPool, iamPrincipal, partner, devSecret } = localCredentials(options);
+    // Values of the functions' declared parameters: locally, the hash of the one partner whose token we hand out.
     const parameterValues = {
       PARTNER_TOKENS_SHA256: partner.hashEntry,
       // Functions reading a cached table get these (declarations/function-environment.ts). The command timeout is
@@ -292,20 +286,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
     const executor = new AppSyncExecutor({ schema, routes, authorization, invoke });
 
-    const apiKey = options.apiKey ?? newApiKey();
-    const apiKeys: ApiKey[] = [{ id: apiKey, expires: Math.floor(Date.now() / 1000) + api.apiKeyTtlDays * 86_400 }];
-    const userPool = new DevUserPool({ keyFile: options.userPoolKeyFile });
-    const iamPrincipal = options.iamPrincipal ?? {
-      accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString('base64url'),
-      accountId: '000000000000',
-      userArn: 'arn:aws:iam::000000000000:user/local-backend',
-    };
     const region = String(clientConfig.region);
     const lambdaAuthorizer = localLambdaAuthorizer(localFunctions, region, log);
     const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
 
-    const devSecret = options.devSecret ?? randomBytes(24).toString('base64url');
     // The page gets these only for the developer's own visit (local/dev-request-guard.ts).
     const graphiql = createGraphiQLRoutes({
       endpoint: '/graphql',
@@ -400,42 +384,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
-}
-
-/** The dependencies /health reports; the stack answers 503 while one of them is not up. */
-function healthReport(input: {
-  recovery: StackRecovery;
-  functions: ReadonlyMap<FunctionName, LocalFunction>;
-  mappings: readonly EventSourceMappingStats[];
-  stopping: boolean;
-}): HealthReport {
-  const { recovery, functions: localFunctions, mappings, stopping } = input;
-  const failing = mappings.filter((mapping) => mapping.failing.length > 0 || mapping.state !== 'running');
-  const streams: DependencyStatus = recovery.recovering() ? 'recovering' : failing.length > 0 ? 'down' : 'up';
-  const dependencies = {
-    dynamodb: recovery.dynamodbStatus(),
-    redis: recovery.redisStatus(),
-    functions: { status: (stopping ? 'down' : 'up') as DependencyStatus, count: localFunctions.size },
-    streams: {
-      status: streams,
-      mappings: mappings.length,
-      failing: failing.map(({ functionName, table, failing: calls }) => ({ functionName, table, failing: calls })),
-    },
-  };
-  const down = Object.entries(dependencies)
-    .filter(([, dependency]) => dependency.status !== 'up' && dependency.status !== 'disabled')
-    .map(([name]) => name);
-  return {
-    httpStatus: down.length === 0 ? 200 : 503,
-    body: {
-      status: down.length === 0 ? 'ok' : 'unavailable',
-      ...(down.length > 0 ? { down } : {}),
-      dependencies,
-      notices: recovery.notices(),
-      functions: Object.fromEntries([...localFunctions].map(([name, fn]) => [name, fn.stats()])),
-      eventSourceMappings: mappings,
-    },
-  };
 }
 
 /** Empties the local cache: after DynamoDB Local lost its data, cached items would outlive the items themselves. */
