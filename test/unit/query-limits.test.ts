@@ -7,7 +7,6 @@ import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { MAX_ORDER_LINES } from '../../declarations/bounds.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { fieldRoutes } from '../../declarations/check.js';
-import { DocumentCache } from '../../local/appsync/document-cache.js';
 import { AppSyncExecutor } from '../../local/appsync/execute.js';
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 import {
@@ -367,34 +366,6 @@ function fullAnswer(event: ResolverEvent): unknown {
       return product('p');
   }
 }
-
-describe('DocumentCache', () => {
-  it('holds at most its total of query text, evicting the least recently used', () => {
-    const cache = new DocumentCache<number>({ maxChars: 10, maxEntries: 100 });
-    cache.set('aaaa', 1);
-    cache.set('bbbb', 2);
-    expect(cache.get('aaaa')).toBe(1); // now the most recent
-    cache.set('cccc', 3);
-    expect(cache.get('bbbb')).toBeUndefined();
-    expect(cache.get('aaaa')).toBe(1);
-    expect(cache.chars).toBeLessThanOrEqual(10);
-    cache.set('x'.repeat(11), 4);
-    expect(cache.size).toBe(2);
-  });
-
-  it('stays within both bounds whatever is stored', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string({ maxLength: 40 }), fc.integer()), { maxLength: 200 }), (entries) => {
-        const cache = new DocumentCache<number>({ maxChars: 100, maxEntries: 5 });
-        for (const [key, value] of entries) {
-          cache.set(key, value);
-          expect(cache.size).toBeLessThanOrEqual(5);
-          expect(cache.chars).toBeLessThanOrEqual(100);
-        }
-      }),
-    );
-  });
-});
 
 describe('subscription documents get the same checks', () => {
   const authorization = new FieldAuthorization(schema, 'API_KEY');
