@@ -57,6 +57,27 @@ export async function createProduct(
 // ---------------------------------------------------------------------------
 
 /** Who is calling: what field authorization checks (`caller`) and what resolvers receive (`identity`). */
+/**
+ * A product as the catalog function answers a field with it (the schema's Product shape), for unit tests
+ * whose fake functions stand in for the real ones.
+ */
+export function productValue(id: string) {
+  return {
+    id,
+    sku: 's',
+    name: `n-${id}`,
+    description: null,
+    priceCents: 1,
+    currency: 'USD',
+    category: 'c',
+    stock: 1,
+    version: 1,
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    rating: { count: 0, average: null },
+  };
+}
+
 export interface Who<TIdentity extends AppSyncIdentity = AppSyncIdentity> {
   readonly caller: Caller;
   readonly identity: TIdentity;

@@ -7,6 +7,7 @@ import { AppSyncExecutor, type InvokeResult } from '../../local/appsync/execute.
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 import type { MutationExecuted } from '../../local/graphql/mutation-events.js';
 import { mutationPublications } from '../../local/realtime/publisher.js';
+import { productValue } from '../support/fixtures.js';
 
 const schema = buildAppSyncSchema();
 const routes = fieldRoutes();
@@ -35,20 +36,7 @@ function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]
   return { calls, executor };
 }
 
-const product = (id: string) => ({
-  id,
-  sku: 's',
-  name: `n-${id}`,
-  description: null,
-  priceCents: 1,
-  currency: 'USD',
-  category: 'c',
-  stock: 1,
-  version: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  rating: { count: 0, average: null },
-});
+const product = productValue;
 
 describe('AppSyncExecutor', () => {
   it('sends the Lambda the AppSync direct resolver event', async () => {

@@ -19,6 +19,7 @@ import {
   type PreparedQuery,
 } from '../../local/appsync/query-limits.js';
 import { SubscriptionDocuments } from '../../local/realtime/projection.js';
+import { productValue } from '../support/fixtures.js';
 
 const schema = buildAppSyncSchema();
 const routes = fieldRoutes();
@@ -312,20 +313,7 @@ const userCaller = {
 };
 
 const timestamp = '2026-01-01T00:00:00Z';
-const product = (id: string) => ({
-  id,
-  sku: 's',
-  name: 'n',
-  description: null,
-  priceCents: 1,
-  currency: 'USD',
-  category: 'c',
-  stock: 1,
-  version: 1,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  rating: { count: 0, average: null },
-});
+const product = productValue;
 
 /** The largest answer a resolver may give: full pages, orders with every line. */
 function fullAnswer(event: ResolverEvent): unknown {
