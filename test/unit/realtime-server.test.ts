@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getOperationAST, parse } from 'graphql';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from '../../declarations/api.js';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
@@ -361,8 +361,13 @@ describe('subscribing', () => {
     await client.start('2', ON_ITEM, { owner: 'x' }, API);
     expect(h.realtime.stats().subscriptions).toBe(2);
     await client.close();
-    await settle();
-    expect(h.realtime.stats()).toMatchObject({ connections: 0, subscriptions: 0, hub: { subscriptions: 0, buckets: 0, combinations: 0 } });
+    await vi.waitFor(() =>
+      expect(h.realtime.stats()).toMatchObject({
+        connections: 0,
+        subscriptions: 0,
+        hub: { subscriptions: 0, buckets: 0, combinations: 0 },
+      }),
+    );
     expect(h.realtime.publish('updateItem', item('i1', 'x'))).toBe(0);
   });
 });
@@ -499,8 +504,7 @@ describe('publishing', () => {
         }),
       ),
     );
-    for (let i = 0; i < 50 && h.realtime.stats().subscriptions < 2; i += 1) await settle(20);
-    expect(h.realtime.stats().subscriptions).toBe(2);
+    await vi.waitFor(() => expect(h.realtime.stats().subscriptions).toBe(2));
     slow.pause();
 
     const big = 'x'.repeat(100 * 1024);
