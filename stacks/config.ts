@@ -1,5 +1,5 @@
 import { tables } from '../declarations/tables.js';
-import type { FunctionName } from '../declarations/functions.js';
+import type { FunctionKind, FunctionName } from '../declarations/functions.js';
 
 /**
  * Everything that may differ between deployments of the one stack
@@ -55,6 +55,85 @@ export interface AlarmThresholds {
   readonly appsyncLatencyP99Ms: number;
   /** Read plus write throttle events, per table. */
   readonly dynamodbThrottledRequests: number;
+  /**
+   * `4XXError` as a percentage of `Requests`. AppSync publishes no throttle
+   * metric of its own: a request refused for lack of tokens is a 4XX, so this
+   * alarm covers throttling along with bad keys and invalid queries.
+   */
+  readonly appsyncClientErrorRatePercent: number;
+  /** Real-time: `ConnectClientError` + `ConnectServerError` (refused or failed WebSocket connects). */
+  readonly appsyncConnectErrors: number;
+  /** Real-time: `PublishDataMessageClientError` + `PublishDataMessageServerError` (subscription messages not delivered). */
+  readonly appsyncPublishErrors: number;
+  /** WAF `BlockedRequests` over every rule of the web ACL (environments with `waf` only). */
+  readonly wafBlockedRequests: number;
+}
+
+/** A WAF rate-based rule: more than `limit` requests in `windowSeconds` blocks the key until its rate drops. */
+export interface RateLimit {
+  /** WAF accepts 10 to 2,000,000,000. */
+  readonly limit: number;
+  /** The evaluation window WAF looks back over; it accepts exactly these. */
+  readonly windowSeconds: 60 | 120 | 300 | 600;
+}
+
+/**
+ * The web ACL in front of the API (stacks/constructs/waf.ts). The default auth
+ * mode is an API key every frontend ships, so without these limits one script
+ * can run up unbounded Lambda and DynamoDB spend.
+ */
+export interface WafConfig {
+  /** Per client IP, every request whatever its auth. */
+  readonly perIp: RateLimit;
+  /** Per value of the `x-api-key` header (requests without one are not counted here). */
+  readonly perApiKey: RateLimit;
+}
+
+/**
+ * AppSync enhanced metrics (`enhanced_metrics_config`): per-resolver,
+ * per-data-source and per-operation series, billed as custom metrics. Only the
+ * `FULL_REQUEST_*` behaviours (every resolver, every data source): AppSync's
+ * `PER_*` ones emit only for resolvers and data sources whose `metricsConfig`
+ * is `ENABLED`, which `aws_appsync_resolver` / `aws_appsync_datasource` of the
+ * pinned provider (6.25) cannot set, so they would emit nothing.
+ */
+export interface EnhancedMetricsConfig {
+  readonly resolver: 'FULL_REQUEST_RESOLVER_METRICS';
+  readonly dataSource: 'FULL_REQUEST_DATA_SOURCE_METRICS';
+  /** Requests and GraphQL errors per named operation. */
+  readonly operation: 'ENABLED' | 'DISABLED';
+}
+
+/**
+ * Reserved concurrency for every function (README "Reserved concurrency"), so
+ * one hot function cannot take the account's whole concurrency from the
+ * others, nor fan out into more parallel DynamoDB writers than planned.
+ */
+export interface ConcurrencyBudget {
+  /**
+   * The account's "Concurrent executions" quota in this region (Service Quotas;
+   * 1,000 unless raised). Lambda keeps 100 of it unreserved, so the reserved
+   * sum must stay at or below `accountLimit - 100`; synth refuses otherwise.
+   */
+  readonly accountLimit: number;
+  /**
+   * Reserved concurrency by function kind, for functions whose declaration and
+   * `concurrency` entry set none. A stream function gets `stream` per declared
+   * event source: its mappings run one batch per shard at a time.
+   */
+  readonly perKind: Readonly<Record<FunctionKind, number>>;
+}
+
+/**
+ * Lambda code signing: an AWS Signer profile (platform AWSLambda-SHA384-ECDSA)
+ * and a code signing config on every function. `Warn` deploys an unsigned or
+ * foreign-signed package and logs it (CloudWatch metric, CloudTrail); `Enforce`
+ * refuses it. The packages are zipped locally by `npm run synth`, so `Enforce`
+ * needs the deploy pipeline to sign them first (a Signer signing job) and deploy
+ * the signed objects.
+ */
+export interface CodeSigningConfig {
+  readonly untrustedArtifactOnDeployment: 'Warn' | 'Enforce';
 }
 
 /**
@@ -95,17 +174,29 @@ export interface ApiSettings {
    * of the apply, so bump this before the key runs out.
    */
   readonly apiKeyIssuedOn: `${number}-${number}-${number}`;
+  /** Absent = AppSync's standard metrics only. */
+  readonly enhancedMetrics?: EnhancedMetricsConfig;
 }
 
 export type BackendConfig =
   | { readonly kind: 'local' }
   | {
+      /**
+       * Encrypted S3 state with S3's native locking (`use_lockfile`, Terraform
+       * 1.10 or later): a `<key>.tflock` object next to the state, so two applies
+       * cannot interleave. The bucket is made once by hand (stacks/README.md, "State").
+       */
       readonly kind: 's3';
       readonly bucket: string;
       readonly key: string;
       readonly region: string;
-      /** Lock table (partition key `LockID`), so two applies cannot interleave. */
-      readonly dynamodbTable: string;
+      /** A KMS key for the state object instead of the bucket's default encryption. */
+      readonly kmsKeyId?: string;
+      /**
+       * Deprecated DynamoDB lock table (partition key `LockID`): only while
+       * moving a backend that used one to the lock file; both locks are taken.
+       */
+      readonly dynamodbTable?: string;
     };
 
 /**
@@ -152,7 +243,20 @@ export interface EnvironmentConfig {
   readonly api: ApiSettings;
   readonly backend: BackendConfig;
   readonly cache: CacheConfig;
+  /** A WAF web ACL on the API; absent = none. */
+  readonly waf?: WafConfig;
+  /** Reserved concurrency for every function; absent = only where a declaration or `concurrency` sets it. */
+  readonly reservedConcurrency?: ConcurrencyBudget;
+  /** Code signing on every function; absent = none. */
+  readonly codeSigning?: CodeSigningConfig;
 }
+
+/**
+ * Remote state of staging and prod: one bucket, one key per environment. The
+ * bucket name is global across AWS: set your own, then bootstrap it once
+ * (stacks/README.md, "State").
+ */
+const stateBucket = { bucket: 'storefront-terraform-state', region: 'eu-west-1' } as const;
 
 const apiDefaults = {
   apiKeyIssuedOn: '2026-11-24',
@@ -172,6 +276,10 @@ export const environments = {
       appsyncServerErrors: 10,
       appsyncLatencyP99Ms: 3000,
       dynamodbThrottledRequests: 10,
+      appsyncClientErrorRatePercent: 25,
+      appsyncConnectErrors: 50,
+      appsyncPublishErrors: 10,
+      wafBlockedRequests: 1000,
     },
     api: { ...apiDefaults, fieldLogLevel: 'ALL' },
     backend: { kind: 'local' },
@@ -191,11 +299,17 @@ export const environments = {
       appsyncServerErrors: 5,
       appsyncLatencyP99Ms: 2000,
       dynamodbThrottledRequests: 5,
+      appsyncClientErrorRatePercent: 10,
+      appsyncConnectErrors: 20,
+      appsyncPublishErrors: 5,
+      wafBlockedRequests: 500,
     },
     api: { ...apiDefaults, fieldLogLevel: 'ERROR' },
-    backend: { kind: 'local' },
+    backend: { kind: 's3', ...stateBucket, key: 'storefront/staging/terraform.tfstate' },
     // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
     cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 1, maxEcpuPerSecond: 5000 },
+    // Lower limits than prod: load tests should find the edge before customers do.
+    waf: { perIp: { limit: 1000, windowSeconds: 300 }, perApiKey: { limit: 5000, windowSeconds: 300 } },
   },
   prod: {
     name: 'prod',
@@ -211,12 +325,33 @@ export const environments = {
       appsyncServerErrors: 1,
       appsyncLatencyP99Ms: 1000,
       dynamodbThrottledRequests: 1,
+      // Clients with expired tokens and bad queries always make some 4XX: alarm on a share, not a count.
+      appsyncClientErrorRatePercent: 5,
+      appsyncConnectErrors: 10,
+      appsyncPublishErrors: 1,
+      wafBlockedRequests: 200,
     },
     // The schema is not a public document: production clients use generated operations.
-    api: { ...apiDefaults, fieldLogLevel: 'ERROR', introspection: false },
-    backend: { kind: 'local' },
+    api: {
+      ...apiDefaults,
+      fieldLogLevel: 'ERROR',
+      introspection: false,
+      enhancedMetrics: {
+        resolver: 'FULL_REQUEST_RESOLVER_METRICS',
+        dataSource: 'FULL_REQUEST_DATA_SOURCE_METRICS',
+        operation: 'ENABLED',
+      },
+    },
+    backend: { kind: 's3', ...stateBucket, key: 'storefront/prod/terraform.tfstate' },
     // Serverless Valkey: no node sizing to get wrong, TLS and encryption at rest always on, pay per use.
     cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 5, maxEcpuPerSecond: 50_000 },
+    // One IP: 2,000 requests in 5 minutes is ~7/s sustained, far above a shopper, below a scraper.
+    // One API key is shared by every web client, so its limit is the whole frontend's traffic.
+    waf: { perIp: { limit: 2000, windowSeconds: 300 }, perApiKey: { limit: 100_000, windowSeconds: 300 } },
+    // 3 resolvers x 200 + authorizer 50 + stream 2 sources x 10 = 670, within 1,000 - 100 unreserved.
+    reservedConcurrency: { accountLimit: 1000, perKind: { resolver: 200, authorizer: 50, stream: 10 } },
+    // Warn until the deploy workflow signs the packages (stacks/README.md, "Code signing").
+    codeSigning: { untrustedArtifactOnDeployment: 'Warn' },
   },
 } as const satisfies Record<EnvironmentName, EnvironmentConfig>;
 
@@ -269,5 +404,51 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   }
   if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType)
     problems.push('cache.nodeType is required for a replication group');
+  problems.push(...wafProblems(config.waf), ...backendProblems(config.backend), ...budgetProblems(config.reservedConcurrency));
+  if (config.codeSigning && !['Warn', 'Enforce'].includes(config.codeSigning.untrustedArtifactOnDeployment))
+    problems.push('codeSigning.untrustedArtifactOnDeployment must be Warn or Enforce');
   if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
+}
+
+/** WAF's bounds on a rate-based statement (`limit` 10 to 2,000,000,000; windows of 1, 2, 5 or 10 minutes). */
+export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
+const WAF_WINDOWS: readonly number[] = [60, 120, 300, 600];
+
+function wafProblems(waf: WafConfig | undefined): string[] {
+  if (!waf) return [];
+  return (['perIp', 'perApiKey'] as const).flatMap((name) => {
+    const { limit, windowSeconds } = waf[name];
+    const problems: string[] = [];
+    if (!Number.isInteger(limit) || limit < WAF_RATE_LIMIT_RANGE.min || limit > WAF_RATE_LIMIT_RANGE.max)
+      problems.push(`waf.${name}.limit must be an integer from ${WAF_RATE_LIMIT_RANGE.min} to ${WAF_RATE_LIMIT_RANGE.max}, not ${limit}`);
+    if (!WAF_WINDOWS.includes(windowSeconds)) problems.push(`waf.${name}.windowSeconds must be one of ${WAF_WINDOWS.join(', ')}`);
+    return problems;
+  });
+}
+
+function backendProblems(backend: BackendConfig): string[] {
+  if (backend.kind !== 's3') return [];
+  const problems: string[] = [];
+  // S3's bucket naming rules (general purpose buckets), short of the reserved prefixes.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(backend.bucket) || backend.bucket.includes('..'))
+    problems.push(`backend.bucket ${backend.bucket} is not a valid S3 bucket name`);
+  if (backend.key.length === 0 || backend.key.startsWith('/') || backend.key.endsWith('/'))
+    problems.push(`backend.key ${backend.key} must be an object key (no leading or trailing /)`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(backend.region)) problems.push(`backend.region ${backend.region} is not an AWS region name`);
+  return problems;
+}
+
+/** Lambda keeps this much of the account's concurrency unreserved; a reservation that eats into it fails. */
+export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+
+function budgetProblems(budget: ConcurrencyBudget | undefined): string[] {
+  if (!budget) return [];
+  const problems: string[] = [];
+  if (!Number.isInteger(budget.accountLimit) || budget.accountLimit <= UNRESERVED_CONCURRENCY_MINIMUM)
+    problems.push(`reservedConcurrency.accountLimit must be an integer above ${UNRESERVED_CONCURRENCY_MINIMUM}`);
+  for (const [kind, value] of Object.entries(budget.perKind)) {
+    // 0 would be a kill switch (the function never runs), not a size.
+    if (!Number.isInteger(value) || value < 1) problems.push(`reservedConcurrency.perKind.${kind} must be a positive integer`);
+  }
+  return problems;
 }

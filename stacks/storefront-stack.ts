@@ -4,15 +4,18 @@ import type { Construct } from 'constructs';
 import { environmentNames, environments, resourcePrefix, validateEnvironment, type EnvironmentConfig } from './config.js';
 import { Api } from './constructs/api.js';
 import { AccountContext } from './constructs/account.js';
+import { CodeSigning } from './constructs/code-signing.js';
 import { Functions } from './constructs/functions.js';
 import { Cache } from './constructs/cache.js';
 import { Events } from './constructs/events.js';
 import { Network } from './constructs/network.js';
 import { Observability } from './constructs/observability.js';
 import { Tables } from './constructs/tables.js';
+import { Waf } from './constructs/waf.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from './declarations.js';
 import type { FunctionArtifact } from './lib/artifacts.js';
 import type { TableName } from '../declarations/tables.js';
+import { apiLimitsOf } from '../declarations/api.js';
 
 export interface StorefrontStackProps {
   readonly config: EnvironmentConfig;
@@ -29,6 +32,10 @@ export class StorefrontStack extends TerraformStack {
   readonly network?: Network;
   readonly cache?: Cache;
   readonly api: Api;
+  /** Present when `config.waf` is set. */
+  readonly waf?: Waf;
+  /** Present when `config.codeSigning` is set. */
+  readonly codeSigning?: CodeSigning;
   readonly events: Events;
   readonly observability: Observability;
 
@@ -56,8 +63,11 @@ export class StorefrontStack extends TerraformStack {
     const cacheConfig = config.cache;
     if (cacheConfig.kind !== 'none') {
       this.network = new Network(this, 'network', {
+        account,
         prefix,
         region: config.region,
+        logRetentionDays: config.logRetentionDays,
+        protectFromDeletion: config.deletionProtection,
         // Only the replication group's AUTH token lives in Secrets Manager.
         secretsManagerEndpoint: cacheConfig.kind === 'elasticache' && cacheConfig.mode === 'replication-group',
       });
@@ -73,6 +83,7 @@ export class StorefrontStack extends TerraformStack {
         }),
       });
     }
+    if (config.codeSigning) this.codeSigning = new CodeSigning(this, 'code-signing', { prefix, config: config.codeSigning });
     this.functions = new Functions(this, 'functions', {
       account,
       prefix,
@@ -81,6 +92,7 @@ export class StorefrontStack extends TerraformStack {
       artifacts: props.artifacts,
       tables: this.tables,
       ...(this.network && this.cache ? { cache: { network: this.network, access: this.cache.access } } : {}),
+      ...(this.codeSigning ? { codeSigningConfigArn: this.codeSigning.arn } : {}),
     });
     this.api = new Api(this, 'api', {
       account,
@@ -91,6 +103,14 @@ export class StorefrontStack extends TerraformStack {
       routes,
       functions: this.functions.functions,
     });
+    if (config.waf) {
+      this.waf = new Waf(this, 'waf', {
+        prefix,
+        config: config.waf,
+        apiArn: this.api.api.arn,
+        maxRequestBytes: apiLimitsOf(declarations.api).maxRequestBytes,
+      });
+    }
     this.events = new Events(this, 'events', {
       account,
       prefix,
@@ -111,6 +131,7 @@ export class StorefrontStack extends TerraformStack {
         timeoutSeconds: declarations.functions[fn.name]?.timeoutSeconds ?? 0,
       })),
       api: { id: this.api.api.id, name: prefix },
+      ...(this.waf ? { webAcl: { name: this.waf.name } } : {}),
       tables: Object.values(this.tables.tables),
       // Every dead-letter queue: a depth alarm and its dashboard graphs.
       queues: this.events.deadLetterQueues,
@@ -132,9 +153,13 @@ function configureBackend(stack: TerraformStack, config: EnvironmentConfig): voi
         bucket: backend.bucket,
         key: backend.key,
         region: backend.region,
-        dynamodbTable: backend.dynamodbTable,
         encrypt: true,
+        ...(backend.kmsKeyId ? { kmsKeyId: backend.kmsKeyId } : {}),
+        ...(backend.dynamodbTable ? { dynamodbTable: backend.dynamodbTable } : {}),
       });
+      // S3's native lock file (Terraform 1.10+). CDKTF 0.21's S3Backend has no property for it.
+      stack.addOverride('terraform.backend.s3.use_lockfile', true);
+      stack.addOverride('terraform.required_version', '>= 1.10.0');
       return;
   }
 }

@@ -91,6 +91,7 @@ export class Api extends Construct {
       }
     };
     const defaultProvider = authProvider(declaration.defaultAuthMode);
+    const enhancedMetrics = config.api.enhancedMetrics;
 
     this.api = new AppsyncGraphqlApi(this, 'graphql', {
       name: prefix,
@@ -104,6 +105,15 @@ export class Api extends Construct {
       resolverCountLimit: limits.resolverCountLimit,
       introspectionConfig: (config.api.introspection ?? limits.introspection) ? 'ENABLED' : 'DISABLED',
       logConfig: { cloudwatchLogsRoleArn: logsRole.arn, fieldLogLevel: config.api.fieldLogLevel, excludeVerboseContent: true },
+      ...(enhancedMetrics
+        ? {
+            enhancedMetricsConfig: {
+              resolverLevelMetricsBehavior: enhancedMetrics.resolver,
+              dataSourceLevelMetricsBehavior: enhancedMetrics.dataSource,
+              operationLevelMetricsConfig: enhancedMetrics.operation,
+            },
+          }
+        : {}),
     });
 
     const logGroupName = `/aws/appsync/apis/${this.api.id}`;

@@ -7,9 +7,10 @@ import { Construct } from 'constructs';
 import { functionEnvironment, usesCache } from '../../declarations/function-environment.js';
 import type { TableName } from '../../declarations/tables.js';
 import type { FunctionKind } from '../../declarations/functions.js';
-import type { EnvironmentConfig, FunctionConcurrency } from '../config.js';
+import type { EnvironmentConfig } from '../config.js';
 import type { StackFunctionDeclaration } from '../declarations.js';
 import type { FunctionArtifact } from '../lib/artifacts.js';
+import { concurrencyPlan } from '../lib/concurrency.js';
 import { lambdaVpcAccessActions } from '../policy/allowed-wildcards.js';
 import type { AccountContext } from './account.js';
 import type { CacheAccess } from './cache.js';
@@ -30,6 +31,8 @@ export interface FunctionsProps {
   readonly tables: Tables;
   /** The cache and its network, when the environment has one (`config.cache`). */
   readonly cache?: { readonly network: Network; readonly access: CacheAccess };
+  /** A code signing config every function gets (constructs/code-signing.ts), when the environment has one. */
+  readonly codeSigningConfigArn?: string;
 }
 
 export interface DeployedFunction {
@@ -76,6 +79,8 @@ export class Functions extends Construct {
     });
 
     const artifacts = new Map(props.artifacts.map((artifact) => [artifact.name, artifact]));
+    // Checked for every function at once: the reserved sum must fit the account's quota.
+    const concurrency = concurrencyPlan(declarations, config);
     const deployed = new Map<string, DeployedFunction>();
     for (const name of names) {
       const declaration = declarations[name];
@@ -130,7 +135,7 @@ export class Functions extends Construct {
         parameterValues[parameter] = variable.stringValue;
       }
 
-      const { reserved, provisioned } = effectiveConcurrency(name, declaration, config);
+      const { reserved, provisioned } = concurrency.get(name) ?? {};
       const packageAsset = new TerraformAsset(functionScope, 'package', { path: artifact.zipFile, type: AssetType.FILE });
       const fn = new LambdaFunction(functionScope, 'function', {
         functionName: physicalName(name),
@@ -145,6 +150,7 @@ export class Functions extends Construct {
         timeout: declaration.timeoutSeconds,
         publish: true,
         reservedConcurrentExecutions: reserved,
+        codeSigningConfigArn: props.codeSigningConfigArn,
         environment: {
           variables: {
             ...functionEnvironment(name, declaration, props.tables.physicalNames, parameterValues),
@@ -182,18 +188,4 @@ export class Functions extends Construct {
 /** The Terraform variable holding a function parameter, e.g. `authorizer_partner_tokens_sha256`. */
 export function parameterVariableName(functionName: string, parameter: string): string {
   return `${functionName}_${parameter}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-}
-
-export function effectiveConcurrency(
-  name: string,
-  declaration: Pick<StackFunctionDeclaration, 'reservedConcurrency'>,
-  config: Pick<EnvironmentConfig, 'concurrency'>,
-): FunctionConcurrency {
-  const override = (config.concurrency as Readonly<Partial<Record<string, FunctionConcurrency>>>)[name];
-  const reserved = override?.reserved ?? declaration.reservedConcurrency;
-  const provisioned = override?.provisioned;
-  if (reserved !== undefined && provisioned !== undefined && provisioned > reserved) {
-    throw new Error(`${name}: provisioned concurrency (${provisioned}) exceeds reserved concurrency (${reserved})`);
-  }
-  return { reserved, provisioned };
 }

@@ -1,5 +1,7 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
@@ -10,10 +12,19 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import type { LogRetentionDays } from '../config.js';
+import { logStreamWriteActions } from '../policy/allowed-wildcards.js';
+import type { AccountContext } from './account.js';
+import { ServiceRole } from './iam.js';
+import { cloudwatchLogsKeyStatement, EncryptionKey } from './keys.js';
 
 export interface NetworkProps {
+  readonly account: AccountContext;
   readonly prefix: string;
   readonly region: string;
+  /** Of the flow log's group, like every other log group of the environment. */
+  readonly logRetentionDays: LogRetentionDays;
+  readonly protectFromDeletion: boolean;
   /** Private subnets, one per AZ; 2 at least, so the cache and the functions survive one AZ. */
   readonly availabilityZones?: number;
   /** Adds a Secrets Manager interface endpoint (the replication group's AUTH token). */
@@ -34,12 +45,17 @@ const HTTPS = 443;
  * the cache group on its port, to DynamoDB's prefix list and to the endpoint
  * group on 443; the cache group (`allowCacheFrom`) admits only the functions'
  * group. The VPC's default group is emptied so nothing lands in an open one.
+ *
+ * Every flow of the VPC (accepted and rejected) is logged to a KMS-encrypted
+ * log group with the environment's retention: a rejected flow from a function
+ * is the first sign of a missing endpoint or a compromised package.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   readonly subnetIds: readonly string[];
   readonly functionsSecurityGroup: SecurityGroup;
   readonly routeTable: RouteTable;
+  readonly flowLog: FlowLog;
   private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
@@ -55,6 +71,7 @@ export class Network extends Construct {
       tags: { Name: props.prefix },
     });
     new DefaultSecurityGroup(this, 'default-sg', { vpcId: this.vpc.id, ingress: [], egress: [] });
+    this.flowLog = this.logFlows(props);
 
     const azs = new DataAwsAvailabilityZones(this, 'azs', { state: 'available' });
     this.routeTable = new RouteTable(this, 'private-routes', { vpcId: this.vpc.id, tags: { Name: `${props.prefix}-private` } });
@@ -124,6 +141,45 @@ export class Network extends Construct {
         securityGroupIds: [endpointsGroup.id],
       });
     }
+  }
+
+  /** VPC flow logs to their own encrypted group, through a role that may write there and nowhere else. */
+  private logFlows(props: NetworkProps): FlowLog {
+    const { account, prefix } = props;
+    const logGroupName = `/aws/vpc/flow-logs/${prefix}`;
+    const key = new EncryptionKey(this, 'flow-logs-key', {
+      account,
+      alias: `${prefix}-flow-logs`,
+      description: `VPC flow logs of ${prefix}`,
+      protectFromDeletion: props.protectFromDeletion,
+      statements: [cloudwatchLogsKeyStatement(account, [account.logGroupArn(logGroupName)])],
+    });
+    const logGroup = new CloudwatchLogGroup(this, 'flow-logs', {
+      name: logGroupName,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: key.arn,
+    });
+    const role = new ServiceRole(this, 'flow-logs-role', {
+      roleName: `${prefix}-vpc-flow-logs`,
+      description: `VPC flow logs of ${prefix}`,
+      service: 'vpc-flow-logs.amazonaws.com',
+      sourceAccount: account.accountId,
+      statements: [
+        // The group exists before the flow log, so no logs:CreateLogGroup (and no Resource "*").
+        { Sid: 'LogStreams', Effect: 'Allow', Action: logStreamWriteActions, Resource: [`${logGroup.arn}:*`] },
+        { Sid: 'DescribeStreams', Effect: 'Allow', Action: ['logs:DescribeLogStreams'], Resource: [logGroup.arn] },
+      ],
+    });
+    return new FlowLog(this, 'flow-log', {
+      vpcId: this.vpc.id,
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logDestination: logGroup.arn,
+      iamRoleArn: role.arn,
+      // One-minute records: a rejected connection shows up while someone is still looking.
+      maxAggregationInterval: 60,
+      tags: { Name: prefix },
+    });
   }
 
   /**

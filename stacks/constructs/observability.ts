@@ -24,6 +24,12 @@ export interface MonitoredApi {
   readonly name: string;
 }
 
+/** A WAFv2 web ACL (REGIONAL, in the stack's region). */
+export interface MonitoredWebAcl {
+  /** WAF's `WebACL` metric dimension. */
+  readonly name: string;
+}
+
 export interface MonitoredTable {
   readonly name: string;
   readonly physicalName: string;
@@ -42,6 +48,8 @@ export interface ObservabilityProps {
   readonly config: Pick<EnvironmentConfig, 'alarms' | 'alarmEmail' | 'deletionProtection' | 'region'>;
   readonly functions: readonly MonitoredFunction[];
   readonly api: MonitoredApi;
+  /** The web ACL in front of the API, when the environment has one. */
+  readonly webAcl?: MonitoredWebAcl;
   readonly tables: readonly MonitoredTable[];
   /** Dead-letter queues (constructs/events.ts: one per event source mapping with `deadLetter`). */
   readonly queues?: readonly MonitoredQueue[];
@@ -59,7 +67,10 @@ type AlarmSettings = Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'alarmActio
  * Alarms and a dashboard for one deployment. Alarms (each notifying the
  * KMS-encrypted alarm topic, on alarm and on recovery):
  * - per function: error rate, throttles, p99 duration;
- * - the API: 5XX errors, p99 latency;
+ * - the API: 5XX errors, 4XX rate (which includes AppSync's throttling: it
+ *   has no throttle metric of its own), p99 latency, real-time connect
+ *   errors and publish errors;
+ * - the web ACL, if any: blocked requests;
  * - per table: read + write throttle events;
  * - per dead-letter queue: any visible message.
  *
@@ -121,6 +132,7 @@ export class Observability extends Construct {
 
     for (const fn of props.functions) this.functionAlarms(fn);
     this.apiAlarms(props.api);
+    if (props.webAcl) this.webAclAlarm(props.webAcl);
     for (const table of props.tables) this.tableAlarm(table);
     for (const queue of props.queues ?? []) this.queueAlarm(queue);
 
@@ -224,6 +236,75 @@ export class Observability extends Construct {
       extendedStatistic: 'p99',
       period: PERIOD_SECONDS,
     });
+    this.apiErrorAlarms(api);
+  }
+
+  /**
+   * Wider API alarms. Real-time counts are sums of client and server errors:
+   * a refused connect is as invisible to a shopper as a failed one.
+   */
+  private apiErrorAlarms(api: MonitoredApi): void {
+    const { alarms } = this.props.config;
+    const metric = (metricName: string) => ({
+      namespace: 'AWS/AppSync',
+      metricName,
+      dimensions: { GraphQLAPIId: api.id },
+      period: PERIOD_SECONDS,
+      stat: 'Sum',
+    });
+    this.alarm('appsync-4xx-rate', {
+      alarmDescription: `AppSync API ${api.name}: more than ${alarms.appsyncClientErrorRatePercent}% of requests answered 4XX in 5 minutes (throttling, rejected auth, invalid requests).`,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: alarms.appsyncClientErrorRatePercent,
+      evaluationPeriods: 1,
+      metricQuery: [
+        { id: 'errors', metric: metric('4XXError'), returnData: false },
+        { id: 'requests', metric: metric('Requests'), returnData: false },
+        { id: 'rate', expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)', label: '4XX rate (%)', returnData: true },
+      ],
+    });
+    const sumAlarm = (suffix: string, threshold: number, what: string, client: string, server: string) =>
+      this.alarm(suffix, {
+        alarmDescription: `AppSync API ${api.name}: more than ${threshold} ${what} in 5 minutes (${client} + ${server}).`,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold,
+        evaluationPeriods: 1,
+        metricQuery: [
+          { id: 'client', metric: metric(client), returnData: false },
+          { id: 'server', metric: metric(server), returnData: false },
+          // Published only when something happened: a missing series is zero.
+          { id: 'total', expression: 'FILL(client, 0) + FILL(server, 0)', label: what, returnData: true },
+        ],
+      });
+    sumAlarm(
+      'appsync-connect-errors',
+      alarms.appsyncConnectErrors,
+      'failed real-time connects',
+      'ConnectClientError',
+      'ConnectServerError',
+    );
+    sumAlarm(
+      'appsync-publish-errors',
+      alarms.appsyncPublishErrors,
+      'subscription messages not published',
+      'PublishDataMessageClientError',
+      'PublishDataMessageServerError',
+    );
+  }
+
+  private webAclAlarm(webAcl: MonitoredWebAcl): void {
+    const { alarms, region } = this.props.config;
+    this.alarm('waf-blocked-requests', {
+      alarmDescription: `WAF web ACL ${webAcl.name}: more than ${alarms.wafBlockedRequests} requests blocked in 5 minutes (rate limits, body size, managed rules). Check the sampled requests in the WAF console.`,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: alarms.wafBlockedRequests,
+      evaluationPeriods: 1,
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensions: wafDimensions(webAcl, region),
+      statistic: 'Sum',
+      period: PERIOD_SECONDS,
+    });
   }
 
   private tableAlarm(table: MonitoredTable): void {
@@ -301,6 +382,56 @@ export class Observability extends Construct {
         thresholds: [{ label: 'p99 alarm', value: alarms.appsyncLatencyP99Ms }],
       },
     ]);
+    rows.push([
+      {
+        kind: 'metric',
+        width: 8,
+        title: 'API: real-time connects',
+        metrics: [
+          appsync('ConnectSuccess', 'Sum', 'success'),
+          appsync('ConnectClientError', 'Sum', 'client error'),
+          appsync('ConnectServerError', 'Sum', 'server error'),
+        ],
+        thresholds: [{ label: 'errors alarm', value: alarms.appsyncConnectErrors }],
+      },
+      {
+        kind: 'metric',
+        width: 8,
+        title: 'API: subscription messages published',
+        metrics: [
+          appsync('PublishDataMessageSuccess', 'Sum', 'success'),
+          appsync('PublishDataMessageClientError', 'Sum', 'client error'),
+          appsync('PublishDataMessageServerError', 'Sum', 'server error'),
+        ],
+        thresholds: [{ label: 'errors alarm', value: alarms.appsyncPublishErrors }],
+      },
+      {
+        kind: 'metric',
+        width: 8,
+        // No throttle metric exists: throttled requests are 4XX; tokens show how close the API is.
+        title: 'API: tokens consumed, active connections',
+        metrics: [appsync('TokensConsumed', 'Sum', 'tokens'), appsync('ActiveConnections', 'Sum', 'connections')],
+      },
+    ]);
+    const { webAcl } = this.props;
+    if (webAcl) {
+      const waf = (metricName: string, label: string): MetricSpec => ({
+        namespace: 'AWS/WAFV2',
+        metricName,
+        dimensions: wafDimensions(webAcl, this.props.config.region),
+        stat: 'Sum',
+        label,
+      });
+      rows.push([
+        {
+          kind: 'metric',
+          width: 24,
+          title: `WAF ${webAcl.name}: requests`,
+          metrics: [waf('AllowedRequests', 'allowed'), waf('BlockedRequests', 'blocked'), waf('CountedRequests', 'counted')],
+          thresholds: [{ label: 'blocked alarm', value: alarms.wafBlockedRequests }],
+        },
+      ]);
+    }
 
     for (const fn of this.props.functions) {
       const lambda = (metricName: string, stat: MetricSpec['stat'], label?: string): MetricSpec => ({
@@ -374,6 +505,11 @@ export class Observability extends Construct {
     }
     return rows;
   }
+}
+
+/** The whole web ACL: `Rule: ALL` sums its rules and its default action. */
+function wafDimensions(webAcl: MonitoredWebAcl, region: string): Record<string, string> {
+  return { WebACL: webAcl.name, Region: region, Rule: 'ALL' };
 }
 
 /** The function across all its versions and aliases (see the class comment). */

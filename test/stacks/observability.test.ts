@@ -147,7 +147,10 @@ describe('alarms', () => {
     const queueAlarms = alarms.filter(([, body]) => body.namespace === 'AWS/SQS');
     for (const [, body] of queueAlarms)
       expect((body.dimensions as { QueueName: string }).QueueName).toMatch(/^\$\{aws_sqs_queue\.[^.]+\.name\}$/);
-    expect(alarms).toHaveLength(functionEntries.length * 3 + 2 + tableNames.length + queueAlarms.length);
+    // The API has five (5XX, 4XX rate, p99 latency, real-time connect and publish errors), plus WAF blocks where there is a web ACL.
+    const config: EnvironmentConfig = environments[name];
+    const apiAlarms = 5 + (config.waf ? 1 : 0);
+    expect(alarms).toHaveLength(functionEntries.length * 3 + apiAlarms + tableNames.length + queueAlarms.length);
     for (const [, body] of alarms) {
       expect(body).toMatchObject({ alarm_actions: [arn], ok_actions: [arn], treat_missing_data: 'notBreaching' });
       expect(String(body.alarm_name)).toMatch(new RegExp(`^${prefix(name)}-`));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentNames } from '../../stacks/config.js';
 import { allowedWildcards } from '../../stacks/policy/allowed-wildcards.js';
-import { auditStack } from './support/policy-audit.js';
+import { auditStack, stackEnvironment } from './support/policy-audit.js';
 import { removeTempDirs, requireStack, synthStacks, type SynthesizedStack, type TerraformJson } from './support/synth.js';
 
 let stacks: Map<string, SynthesizedStack>;
@@ -107,5 +107,149 @@ describe('policy audit of the synthesized stacks', () => {
         `${expected}\nin\n${findings.join('\n')}`,
       ).toBe(true);
     }
+  });
+
+  describe('production rules (what a scanner flags on prod)', () => {
+    type Mutable = { terraform: Record<string, unknown>; resource: Record<string, Record<string, Record<string, unknown>>> };
+    /** A deep copy of the synthesized prod stack, changed by `change`. */
+    const prodWith = (change: (stack: Mutable) => void): TerraformJson => {
+      const copy = structuredClone(requireStack(stacks, 'prod').parsed) as unknown as Mutable;
+      change(copy);
+      return copy as unknown as TerraformJson;
+    };
+    const firstId = (stack: Mutable, type: string): string => {
+      const id = Object.keys(stack.resource[type] ?? {})[0];
+      if (id === undefined) throw new Error(`prod has no ${type}`);
+      return id;
+    };
+    const expectFinding = (stack: TerraformJson, expected: RegExp): void => {
+      const findings = auditStack(stack);
+      expect(findings.length, findings.join('\n')).toBeGreaterThan(0);
+      expect(
+        findings.every((finding) => expected.test(finding)),
+        `every finding should match ${expected}:\n${findings.join('\n')}`,
+      ).toBe(true);
+    };
+
+    it('knows each stack by its provider tag and applies the production rules to prod only', () => {
+      expect(environmentNames.map((name) => stackEnvironment(requireStack(stacks, name).parsed))).toEqual(environmentNames);
+      // Dev legitimately lacks them (local state, no WAF, no VPC)…
+      const dev = requireStack(stacks, 'dev').parsed;
+      expect(auditStack(dev)).toEqual([]);
+      // …which the production rules would catch if it were prod.
+      const asProd = auditStack(dev, { production: true });
+      for (const expected of [
+        'terraform.backend: local state',
+        'no WAF web ACL associated',
+        'enhanced metrics off',
+        'no reserved concurrency',
+        'no code signing config',
+      ])
+        expect(
+          asProd.some((finding) => finding.includes(expected)),
+          `${expected}\n${asProd.join('\n')}`,
+        ).toBe(true);
+    });
+
+    it('fails prod without the WAF association', () => {
+      expectFinding(
+        prodWith((stack) => delete stack.resource.aws_wafv2_web_acl_association),
+        /^aws_appsync_graphql_api\.[^:]+: no WAF web ACL associated$/,
+      );
+    });
+
+    it('fails prod with a local backend, or S3 state unencrypted or unlocked', () => {
+      expectFinding(
+        prodWith((stack) => {
+          stack.terraform.backend = { local: { path: 'terraform.tfstate' } };
+        }),
+        /^terraform\.backend: local state in production/,
+      );
+      expectFinding(
+        prodWith((stack) => delete stack.terraform.backend),
+        /^terraform\.backend: local \(default\) state in production/,
+      );
+      expectFinding(
+        prodWith((stack) => {
+          const s3 = (stack.terraform.backend as { s3: Record<string, unknown> }).s3;
+          delete s3.use_lockfile;
+          s3.encrypt = false;
+        }),
+        /^terraform\.backend\.s3: (state not encrypted|no state locking)$/,
+      );
+    });
+
+    it('fails prod with enhanced metrics off or partial', () => {
+      expectFinding(
+        prodWith(
+          (stack) => delete stack.resource.aws_appsync_graphql_api?.[firstId(stack, 'aws_appsync_graphql_api')]?.enhanced_metrics_config,
+        ),
+        /^aws_appsync_graphql_api\.[^:]+: enhanced metrics off$/,
+      );
+      expectFinding(
+        prodWith((stack) => {
+          const api = stack.resource.aws_appsync_graphql_api?.[firstId(stack, 'aws_appsync_graphql_api')];
+          (api?.enhanced_metrics_config as Record<string, unknown>).operation_level_metrics_config = 'DISABLED';
+        }),
+        /enhanced metrics operation_level_metrics_config is DISABLED, not ENABLED$/,
+      );
+    });
+
+    it('fails prod with an alarm without an action', () => {
+      expectFinding(
+        prodWith(
+          (stack) => delete stack.resource.aws_cloudwatch_metric_alarm?.[firstId(stack, 'aws_cloudwatch_metric_alarm')]?.alarm_actions,
+        ),
+        /^aws_cloudwatch_metric_alarm\.[^:]+: alarm has no action$/,
+      );
+    });
+
+    it('fails prod with a function without reserved concurrency (or reserved at 0, a kill switch)', () => {
+      expectFinding(
+        prodWith(
+          (stack) => delete stack.resource.aws_lambda_function?.[firstId(stack, 'aws_lambda_function')]?.reserved_concurrent_executions,
+        ),
+        /^aws_lambda_function\.[^:]+: no reserved concurrency$/,
+      );
+      expectFinding(
+        prodWith((stack) => {
+          const fn = stack.resource.aws_lambda_function?.[firstId(stack, 'aws_lambda_function')];
+          if (fn) fn.reserved_concurrent_executions = 0;
+        }),
+        /: no reserved concurrency$/,
+      );
+    });
+
+    it('fails prod with a function without code signing, or a signing config of another stack', () => {
+      expectFinding(
+        prodWith((stack) => delete stack.resource.aws_lambda_function?.[firstId(stack, 'aws_lambda_function')]?.code_signing_config_arn),
+        /^aws_lambda_function\.[^:]+: no code signing config$/,
+      );
+      expectFinding(
+        prodWith((stack) => {
+          const fn = stack.resource.aws_lambda_function?.[firstId(stack, 'aws_lambda_function')];
+          if (fn) fn.code_signing_config_arn = 'arn:aws:lambda:eu-west-1:1:code-signing-config:csc-elsewhere';
+        }),
+        /: no code signing config$/,
+      );
+    });
+
+    it('fails prod with a VPC without flow logs', () => {
+      expectFinding(
+        prodWith((stack) => delete stack.resource.aws_flow_log),
+        /^aws_vpc\.[^:]+: no flow log$/,
+      );
+    });
+
+    it('fails any stack whose WAF rules publish no metrics', () => {
+      expectFinding(
+        prodWith((stack) => {
+          const acl = stack.resource.aws_wafv2_web_acl?.[firstId(stack, 'aws_wafv2_web_acl')];
+          const rule = (acl?.rule as { visibility_config: Record<string, unknown> }[])[0];
+          if (rule) rule.visibility_config.cloudwatch_metrics_enabled = false;
+        }),
+        /^aws_wafv2_web_acl\.[^:]+: WAF metrics off for storefront-prod-rate-per-ip$/,
+      );
+    });
   });
 });

@@ -14,8 +14,9 @@ import { functionNames, functions, isResolverFunction, type FunctionDeclaration,
 import { fieldRoutes } from '../../declarations/check.js';
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
 import { apiKeyExpiry, environmentNames, environments, type EnvironmentConfig } from '../../stacks/config.js';
-import { effectiveConcurrency, parameterVariableName } from '../../stacks/constructs/functions.js';
+import { parameterVariableName } from '../../stacks/constructs/functions.js';
 import { attributeDefinitions } from '../../stacks/constructs/tables.js';
+import { concurrencyPlan, effectiveConcurrency } from '../../stacks/lib/concurrency.js';
 import { defaultDeclarations, stackRoutes, type StackDeclarations } from '../../stacks/declarations.js';
 import type { PolicyDocument, PolicyStatement } from '../../stacks/lib/policy-document.js';
 import { evaluateTerraformLiteral, terraformLiteral } from '../../stacks/lib/terraform-literal.js';
@@ -89,15 +90,24 @@ describe('environments', () => {
     expect([...stacks.keys()]).toEqual(['dev', 'staging', 'prod']);
   });
 
-  it('gives every environment the same resources, apart from config-driven provisioned concurrency and the cache with its network', () => {
-    // The cache and network constructs (config.cache) are the only other per-environment difference.
+  it('gives every environment the same resources, apart from config-driven concurrency, cache and network, WAF and code signing', () => {
+    // The cache and network constructs (config.cache), the web ACL with its alarm (config.waf) and the
+    // signing profile (prod) are the only other per-environment differences.
     const cacheFamily = (address: string): boolean =>
       address.includes('.network_') ||
       address.includes('.cache_') ||
-      /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address);
+      /_waf-blocked-requests_/.test(address) ||
+      /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address) ||
+      /^aws_(wafv2_web_acl|wafv2_web_acl_association)\./.test(address);
+    // Provisioned concurrency is per config; code signing is prod's alone (test/stacks/production-edge.test.ts).
+    const configDriven = new Set([
+      'aws_lambda_provisioned_concurrency_config',
+      'aws_signer_signing_profile',
+      'aws_lambda_code_signing_config',
+    ]);
     const addresses = (name: string, withCache = false): string[] =>
       Object.entries(parsed(name).resource)
-        .filter(([type]) => type !== 'aws_lambda_provisioned_concurrency_config')
+        .filter(([type]) => !configDriven.has(type))
         .flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`))
         .filter((address) => withCache || !cacheFamily(address))
         .sort();
@@ -115,8 +125,9 @@ describe('environments', () => {
     });
   });
 
-  it.each(each)('%s: keeps Terraform state in a local backend by default, at a machine-independent path', (name) => {
-    expect(parsed(name).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+  it('dev keeps Terraform state in a local backend by default, at a machine-independent path', () => {
+    // Staging and prod default to S3 with native locking (test/stacks/production-edge.test.ts).
+    expect(parsed('dev').terraform.backend).toEqual({ local: { path: '../../../terraform.dev.tfstate' } });
   });
 
   it('uses an S3 backend with DynamoDB locking and encryption when configured', () => {
@@ -126,7 +137,14 @@ describe('environments', () => {
     };
     const stack = requireStack(synthStacks({ environments: [config], artifacts }), 'prod').parsed;
     expect(stack.terraform.backend).toEqual({
-      s3: { bucket: 'acme-tf-state', key: 'storefront/prod.tfstate', region: 'eu-west-1', dynamodb_table: 'acme-tf-locks', encrypt: true },
+      s3: {
+        bucket: 'acme-tf-state',
+        key: 'storefront/prod.tfstate',
+        region: 'eu-west-1',
+        dynamodb_table: 'acme-tf-locks',
+        encrypt: true,
+        use_lockfile: true,
+      },
     });
   });
 
@@ -233,7 +251,7 @@ describe('functions', () => {
         },
       });
       expect(String(body.filename)).toMatch(new RegExp(`^assets/.+/${fn}\\.zip$`));
-      expect(body.reserved_concurrent_executions).toBeUndefined();
+      expect(body.reserved_concurrent_executions).toBe(concurrencyPlan(functions, environments[name]).get(fn)?.reserved);
 
       // JSON logs into the function's own log group, which has retention and a KMS key.
       const logging = body.logging_config as { log_format: string; log_group: string };

@@ -10,10 +10,21 @@ import type { TerraformJson } from './synth.js';
 /**
  * Audits a synthesized stack the way a platform team's policy check would:
  * every IAM and key policy statement, every table, log group and API key,
- * every SNS topic and alarm.
+ * every SNS topic and alarm; and for a production stack what an IaC scanner
+ * (checkov's rules for these resources) would flag there: the API without a
+ * WAF web ACL or enhanced metrics, local state, a function without reserved
+ * concurrency or code signing, a VPC without flow logs.
  * Returns findings rather than asserting, so the test can also prove that the
  * audit catches what it should.
  */
+
+export interface AuditOptions {
+  /**
+   * Apply the production rules. Defaults to what the stack says of itself:
+   * its AWS provider's default tag `environment` is `prod`.
+   */
+  readonly production?: boolean;
+}
 
 const asList = (value: string | readonly string[] | undefined): readonly string[] =>
   value === undefined ? [] : typeof value === 'string' ? [value] : value;
@@ -151,8 +162,86 @@ const CACHE_SUBNETS: Readonly<Record<string, string>> = {
   aws_dax_subnet_group: 'subnet_ids',
 };
 
-export function auditStack(stack: TerraformJson): string[] {
+/** The `environment` default tag of the stack's AWS provider (stacks/storefront-stack.ts sets it). */
+export function stackEnvironment(stack: TerraformJson): string | undefined {
+  const providers = (stack as { provider?: { aws?: { default_tags?: { tags?: Record<string, string> }[] }[] } }).provider?.aws ?? [];
+  return providers[0]?.default_tags?.[0]?.tags?.environment;
+}
+
+const refTo = (type: string, attribute: string) => new RegExp(`^\\$\\{${type}\\.([A-Za-z0-9_-]+)\\.${attribute}\\}$`);
+const API_ARN = refTo('aws_appsync_graphql_api', 'arn');
+const WEB_ACL_ARN = refTo('aws_wafv2_web_acl', 'arn');
+const CODE_SIGNING_ARN = refTo('aws_lambda_code_signing_config', 'arn');
+const VPC_ID = refTo('aws_vpc', 'id');
+
+/** Enhanced metrics that cover every resolver and data source (the PER_* behaviours need opt-ins the stack cannot set). */
+const FULL_ENHANCED_METRICS = {
+  resolver_level_metrics_behavior: 'FULL_REQUEST_RESOLVER_METRICS',
+  data_source_level_metrics_behavior: 'FULL_REQUEST_DATA_SOURCE_METRICS',
+  operation_level_metrics_config: 'ENABLED',
+} as const;
+
+/** Production only: what a scanner flags on prod and a dev stack may legitimately lack. */
+export function productionFindings(stack: TerraformJson): string[] {
   const findings: string[] = [];
+  const { resource } = stack;
+
+  const backend = stack.terraform.backend ?? {};
+  const s3 = backend.s3;
+  if (!s3) findings.push(`terraform.backend: ${Object.keys(backend)[0] ?? 'local (default)'} state in production (use the S3 backend)`);
+  else {
+    if (s3.encrypt !== true) findings.push('terraform.backend.s3: state not encrypted');
+    if (s3.use_lockfile !== true && !s3.dynamodb_table) findings.push('terraform.backend.s3: no state locking');
+  }
+
+  const webAcls = resource.aws_wafv2_web_acl ?? {};
+  const protectedApis = new Set<string>();
+  for (const [id, association] of Object.entries(resource.aws_wafv2_web_acl_association ?? {})) {
+    const api = API_ARN.exec(String(association.resource_arn))?.[1];
+    const acl = WEB_ACL_ARN.exec(String(association.web_acl_arn))?.[1];
+    if (!acl || !(acl in webAcls)) findings.push(`aws_wafv2_web_acl_association.${id}: web ACL is not one of this stack's`);
+    else if (api) protectedApis.add(api);
+  }
+  for (const [id, api] of Object.entries(resource.aws_appsync_graphql_api ?? {})) {
+    const where = `aws_appsync_graphql_api.${id}`;
+    if (!protectedApis.has(id)) findings.push(`${where}: no WAF web ACL associated`);
+    const metrics = api.enhanced_metrics_config as Record<string, unknown> | undefined;
+    if (!metrics) findings.push(`${where}: enhanced metrics off`);
+    else {
+      for (const [setting, expected] of Object.entries(FULL_ENHANCED_METRICS))
+        if (metrics[setting] !== expected)
+          findings.push(`${where}: enhanced metrics ${setting} is ${String(metrics[setting])}, not ${expected}`);
+    }
+  }
+
+  const signingConfigs = resource.aws_lambda_code_signing_config ?? {};
+  for (const [id, fn] of Object.entries(resource.aws_lambda_function ?? {})) {
+    const where = `aws_lambda_function.${id}`;
+    const reserved = fn.reserved_concurrent_executions;
+    // 0 is a kill switch, not a size; -1 is Terraform's "unreserved".
+    if (typeof reserved !== 'number' || reserved < 1) findings.push(`${where}: no reserved concurrency`);
+    const signing = CODE_SIGNING_ARN.exec(String(fn.code_signing_config_arn ?? ''))?.[1];
+    if (!signing || !(signing in signingConfigs)) findings.push(`${where}: no code signing config`);
+  }
+  for (const [id, config] of Object.entries(signingConfigs)) {
+    const publishers = (config.allowed_publishers as { signing_profile_version_arns?: unknown[] } | undefined)
+      ?.signing_profile_version_arns;
+    if (!Array.isArray(publishers) || publishers.length === 0) findings.push(`aws_lambda_code_signing_config.${id}: no allowed publisher`);
+  }
+
+  const loggedVpcs = new Set(
+    Object.values(resource.aws_flow_log ?? {}).flatMap((flowLog) => {
+      const vpc = VPC_ID.exec(String(flowLog.vpc_id))?.[1];
+      return vpc ? [vpc] : [];
+    }),
+  );
+  for (const id of Object.keys(resource.aws_vpc ?? {})) if (!loggedVpcs.has(id)) findings.push(`aws_vpc.${id}: no flow log`);
+  return findings;
+}
+
+export function auditStack(stack: TerraformJson, options: AuditOptions = {}): string[] {
+  const findings: string[] = [];
+  if (options.production ?? stackEnvironment(stack) === 'prod') findings.push(...productionFindings(stack));
   const exposed = publicSubnets(stack);
   for (const [type, byId] of Object.entries(stack.resource)) {
     for (const [id, body] of Object.entries(byId)) {
@@ -237,6 +326,18 @@ export function auditStack(stack: TerraformJson): string[] {
           if (String(body.principal ?? '').endsWith('.amazonaws.com') && !body.source_arn)
             findings.push(`${where}: service principal without source_arn`);
           break;
+        case 'aws_wafv2_web_acl': {
+          // A rule without metrics blocks in silence: the blocked-requests alarm cannot see it.
+          const rules = Array.isArray(body.rule) ? (body.rule as Record<string, unknown>[]) : [];
+          for (const visibility of [body.visibility_config, ...rules.map((rule) => rule.visibility_config)]) {
+            if ((visibility as { cloudwatch_metrics_enabled?: boolean } | undefined)?.cloudwatch_metrics_enabled !== true) {
+              findings.push(
+                `${where}: WAF metrics off for ${(visibility as { metric_name?: string } | undefined)?.metric_name ?? 'a rule'}`,
+              );
+            }
+          }
+          break;
+        }
         case 'aws_appsync_api_key':
           if (typeof body.expires !== 'string' || Number.isNaN(Date.parse(body.expires)))
             findings.push(`${where}: API key without an explicit expiry`);
