@@ -11,11 +11,16 @@
  * requires (a new one every start, or $LOCAL_DEV_SECRET). If DynamoDB Local
  * dies it is restarted (README "Local faults"); if it cannot be, this process
  * exits with the reason rather than serve nothing but errors.
+ *
+ * Start-up does only what changed: codegen runs when its inputs did (build/codegen.ts), the function
+ * bundles are kept in node_modules/.cache/storefront/functions and rebuilt only for changed inputs
+ * (build/bundle.ts), and the stack starts its independent parts at the same time (local/runtime.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
 import { repositoryRoot } from '../declarations/paths.js';
+import { ensureCodegen, type CodegenOutcome } from '../build/codegen.js';
 import { devUsers } from './identity/cognito-endpoint.js';
 import { startLocalStack, type LocalStack } from './runtime.js';
 import { seedCatalog } from './seed.js';
@@ -37,7 +42,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+/** Where `npm run dev` keeps its bundles between starts (not dist/: `npm run build` may build other variants there). */
+const DEV_BUNDLE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'functions');
+
 const started = Date.now();
+// generated/ is for the resolvers' types and clients, not for anything this process runs: refresh it
+// alongside the stack's start rather than before it.
+const codegen: Promise<CodegenOutcome | Error> = ensureCodegen().catch((error: unknown) =>
+  error instanceof Error ? error : new Error(String(error)),
+);
 let seedAgain: (() => Promise<void>) | undefined;
 /** Set once started: a fatal error may come before (then exiting kills the child processes). */
 let running: LocalStack | undefined;
@@ -56,7 +69,9 @@ const stack = await startLocalStack({
           userArn: 'arn:aws:iam::000000000000:user/local-backend',
         }
       : undefined,
-  bundleDir: join(repositoryRoot, 'dist', 'functions'),
+  bundleDir: DEV_BUNDLE_DIR,
+  // A developer's stack serves a few requests at a time: start-up time matters more than DynamoDB Local's peak speed.
+  quickStart: true,
   userPoolKeyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem'),
   log: values.quiet ? undefined : (line) => console.log(line),
   https: values.https,
@@ -74,9 +89,20 @@ if (values.seed) {
   console.log(`Seeded ${count} products.`);
 }
 
+const seededAt = Date.now() - started;
+const codegenOutcome = await codegen;
+if (codegenOutcome instanceof Error) {
+  console.error(`npm run codegen failed: ${codegenOutcome.message}`);
+  await shutdown('Codegen failed (fix schema/ or operations/, then run npm run dev again)', codegenOutcome);
+}
+const reusedBundles = stack.bundles.filter((bundle) => bundle.reused).length;
+
 const adminToken = stack.userPool.mint({ username: 'admin', sub: 'admin', groups: [api.adminGroup], expiresInSeconds: 12 * 3600 });
 console.log(`
-Local AppSync stack ready in ${Date.now() - started} ms
+Local AppSync stack ready in ${Date.now() - started} ms (${Math.round(process.uptime() * 1000)} ms since the process started; \
+codegen ${codegenOutcome === 'unchanged' ? 'skipped, inputs unchanged' : 'ran'}; \
+${reusedBundles === stack.bundles.length ? 'bundles unchanged' : `${stack.bundles.length - reusedBundles} of ${stack.bundles.length} bundles rebuilt`})
+  Start-up    ${stack.startupTimings}${values.seed ? `, seeded ${seededAt} ms` : ''}   (finish times)
   GraphQL     POST ${stack.graphqlUrl}
   Real-time   ${stack.realtimeUrl}   (AppSync WebSocket protocol, subprotocol graphql-ws)
   GraphiQL    ${stack.url}/

@@ -1,39 +1,40 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Redis } from 'ioredis';
-import { api, lambdaAuthorizerOf } from '../declarations/api.js';
+import { api } from '../declarations/api.js';
 import { buildAppSyncSchema } from '../declarations/schema.js';
 import { bundleFunctions, type FunctionBundle } from '../build/bundle.js';
-import { functionEnvironment } from '../declarations/function-environment.js';
 import type { PartnerCredentials } from '../lib/partner-tokens.js';
 import type { TableName } from '../declarations/tables.js';
-import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
+import type { FunctionName } from '../declarations/functions.js';
 import { fieldRoutes, type Declarations } from '../declarations/check.js';
 import { RequestAuthenticator } from './appsync/authentication.js';
-import { AppSyncExecutor, type Invoke, type RequestContext } from './appsync/execute.js';
+import { AppSyncExecutor, type Invoke } from './appsync/execute.js';
 import { FieldAuthorization } from './appsync/field-authorization.js';
-import { LambdaAuthorizer } from './appsync/lambda-authorizer.js';
 import { createGraphiQLRoutes } from './appsync/graphiql.js';
-import { createHttpServer, listen } from './appsync/http-server.js';
 import { createDevRoutes, type HealthReport } from './dev-routes.js';
 import { createTables } from './dynamodb/create-tables.js';
-import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, dynamoDbClientEnvironment, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
 import { createCognitoEndpoint, devUsers, type DevUser } from './identity/cognito-endpoint.js';
 import type { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
-import { LocalFunction } from './lambda/function-runtime.js';
-import { attachRealtime, type RealtimeEndpoint } from './realtime/realtime-server.js';
+import type { LocalFunction } from './lambda/function-runtime.js';
+import type { RealtimeEndpoint } from './realtime/realtime-server.js';
 import { DeadLetterStore, type DeadLetter } from './streams/dead-letters.js';
 import type { EventSourceMappingStats } from './streams/event-source-mapping.js';
-import { startStreamMappings, type StreamMappings, type StreamMappingsOptions } from './streams/start.js';
-import { startRedisServer, type RedisServerHandle } from './redis/redis-server.js';
-import { StackRecovery } from './process/recovery.js';
+import type { RedisServerHandle } from './redis/redis-server.js';
 import { LOCAL_ACCOUNT_ID, localCredentials } from './identity/local-credentials.js';
 import { healthReport } from './health.js';
+import { Cleanups } from './stack/cleanups.js';
+import { StartupTimings } from './stack/startup-timings.js';
+import { localParameterValues, startLocalFunctions } from './stack/functions.js';
+import { startHttpEndpoint } from './stack/http-endpoint.js';
+import { LOCAL_API_ID, localLambdaAuthorizer } from './stack/lambda-authorizer.js';
+import { startStackProcesses } from './stack/processes.js';
+import { superviseStack } from './stack/recovery.js';
+import { RestartableStreamMappings } from './stack/stream-mappings.js';
 
 export interface LocalStackOptions {
   /** HTTP port on 127.0.0.1; 0 picks a free one. */
@@ -82,6 +83,11 @@ export interface LocalStackOptions {
   readonly onFatal?: (error: Error) => void;
   /** Runs after an in-memory DynamoDB Local restarted empty and its tables were recreated (e.g. to seed again). */
   readonly afterDataLoss?: () => Promise<void>;
+  /**
+   * Start DynamoDB Local's JVM for a quick start (C1 JIT only, serial GC) rather than peak throughput:
+   * `npm run dev` does; a benchmark should not.
+   */
+  readonly quickStart?: boolean;
 }
 
 export interface LocalStack {
@@ -126,157 +132,87 @@ export interface LocalStack {
   readonly devUsers: readonly DevUser[];
   /** GET /health's answer: every dependency's state, 503 while one is not up. */
   health(): HealthReport;
+  /** When each start-up step finished, in ms after startLocalStack was called (`npm run dev` prints them). */
+  readonly startupTimings: StartupTimings;
   /** The running DynamoDB stream event source mappings, with their counters (also in `GET /health`). */
   eventSourceMappings(): readonly EventSourceMappingStats[];
   stop(): Promise<void>;
-}
-
-/** The local API's identity in authorizer events and field ARNs (AppSync API ids are 26 lowercase letters and digits). */
-const LOCAL_API_ID = 'storefrontlocalapi00000000';
-
-/**
- * The API's Lambda authorizer (AWS_LAMBDA), invoked through its LocalFunction
- * like any other function, so it runs isolated, with its declared timeout and
- * environment; undefined when the API has no such mode.
- */
-function localLambdaAuthorizer(
-  localFunctions: ReadonlyMap<FunctionName, LocalFunction>,
-  region: string,
-  log: (line: string) => void,
-): LambdaAuthorizer | undefined {
-  const declaration = lambdaAuthorizerOf(api);
-  if (!declaration) return undefined;
-  const name = functionNames.find((candidate) => candidate === declaration.function);
-  const fn = name && functions[name].kind === 'authorizer' ? localFunctions.get(name) : undefined;
-  if (!fn)
-    throw new Error(
-      `declarations/api.ts names ${declaration.function} as the Lambda authorizer, but the function map has no such authorizer`,
-    );
-  return new LambdaAuthorizer({
-    declaration,
-    apiId: LOCAL_API_ID,
-    accountId: LOCAL_ACCOUNT_ID,
-    region,
-    log,
-    // A LocalFunction's result is an InvokeResult (plus its REPORT figures).
-    invoke: (event) => fn.invoke(event),
-  });
 }
 
 /**
  * Starts the whole local stack: DynamoDB Local with the declared tables, every
  * function of the function map in its own Lambda-like environments, and the
  * AppSync-compatible HTTP endpoint. `stop()` tears all of it down.
+ *
+ * What does not depend on each other starts at the same time: the bundles, both
+ * server processes and (with https) the certificates.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const cleanups: Array<() => Promise<void>> = [];
-  const stop = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
-    cleanups.length = 0;
-  };
+  const timings = new StartupTimings();
+  const cleanups = new Cleanups();
+  const stop = (): Promise<void> => cleanups.run();
   try {
     // The one checker (declarations/check.ts): a bad route, batch size or group fails here, before anything starts.
     const routes = fieldRoutes(options.declarations);
     const schema = buildAppSyncSchema(options.declarations?.schemaSDL);
 
     const bundleDir = options.bundleDir ?? (await mkdtemp(join(tmpdir(), 'storefront-functions-')));
-    if (!options.bundleDir) cleanups.push(() => rm(bundleDir, { recursive: true, force: true }));
-    const bundlesPromise = bundleFunctions(bundleDir);
+    if (!options.bundleDir) cleanups.add(() => rm(bundleDir, { recursive: true, force: true }));
+    const bundlesPromise = bundleFunctions(bundleDir, { cacheBackend: options.cache ?? 'redis' });
+    const certificatesPromise: Promise<DevCertificates | undefined> = options.https
+      ? ensureDevCertificates({ directory: options.https === true ? undefined : options.https.certificateDir })
+      : Promise.resolve(undefined);
+    // Awaited below; until then a failure elsewhere must not turn these into unhandled rejections.
+    for (const pending of [bundlesPromise, certificatesPromise]) pending.catch(() => undefined);
+    timings.markWhenDone('bundles', bundlesPromise);
+    if (options.https) timings.markWhenDone('certificates', certificatesPromise);
 
-    // Both are restarted on their port if they die (README "Local faults"; recovery in local/process/recovery.ts).
-    const dynamodb: DynamoDBLocalHandle = await startDynamoDBLocal({ persistDir: options.persistDir, restart: true });
-    cleanups.push(() => dynamodb.stop());
-    const redis = options.cache === 'none' ? undefined : await startRedisServer({ log: (line) => console.warn(line) });
-    if (redis) cleanups.push(() => redis.stop());
+    const processes = await startStackProcesses({ ...options, ready: (name) => timings.mark(name) }, cleanups);
+    const { dynamodb, redis } = processes;
     const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
-    cleanups.push(async () => client.destroy());
+    cleanups.add(async () => client.destroy());
     const tablePrefix = options.tablePrefix ?? 'storefront-local';
     const tables = await createTables(client, tablePrefix);
+    timings.mark('tables');
     const bundles = await bundlesPromise;
 
-    const clientConfig = dynamoDbClientConfig(dynamodb.endpoint);
-    const clientEnvironment: Record<string, string> = {
-      DYNAMODB_ENDPOINT: dynamodb.endpoint,
-      AWS_REGION: String(clientConfig.region),
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    };
+    const clientEnvironment = dynamoDbClientEnvironment(dynamodb.endpoint);
+    const region = clientEnvironment.AWS_REGION!;
     const log = options.log ?? (() => undefined);
     const { apiKey, apiKeys, userPool, iamPrincipal, partner, devSecret } = localCredentials(options);
-    // Values of the functions' declared parameters: locally, the hash of the one partner whose token we hand out.
-    const parameterValues = {
-      PARTNER_TOKENS_SHA256: partner.hashEntry,
-      // Functions reading a cached table get these (declarations/function-environment.ts). The command timeout is
-      // looser than AWS's 50 ms: here the whole stack (and often a test suite) shares two cores, where a
-      // thread starved for a few hundred ms is scheduling, not a slow Redis.
-      ...(redis ? { CACHE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000' } : {}),
-    };
-    const environments = {} as Record<FunctionName, Record<string, string>>;
-    const localFunctions = new Map<FunctionName, LocalFunction>();
-    for (const bundle of bundles) {
-      const declaration = functions[bundle.name];
-      environments[bundle.name] = {
-        ...functionEnvironment(bundle.name, declaration, tables, parameterValues),
-        ...clientEnvironment,
-        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-        // The functions stand in for the nodejs22.x runtime; the host's own Node version is
-        // reported once by the server process, not again by every execution environment.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      };
-      const fn = new LocalFunction({
-        name: bundle.name,
-        bundlePath: bundle.file,
-        environment: environments[bundle.name],
-        memoryMb: declaration.memoryMb,
-        timeoutSeconds: declaration.timeoutSeconds,
-        maxConcurrency: options.maxConcurrency ?? ('reservedConcurrency' in declaration ? Number(declaration.reservedConcurrency) : 10),
-        log: (line) => log(`[${bundle.name}] ${line}`),
-      });
-      localFunctions.set(bundle.name, fn);
-      cleanups.push(() => fn.close());
-    }
+    const { functions: localFunctions, environments } = startLocalFunctions(
+      {
+        bundles,
+        tables,
+        clientEnvironment,
+        parameterValues: localParameterValues(partner.hashEntry, redis),
+        maxConcurrency: options.maxConcurrency,
+        log,
+      },
+      cleanups,
+    );
 
-    // Event source mappings on the declared streams; stopped (by the reversed cleanups) before the functions they invoke.
+    // Event source mappings on the declared streams; stopped (cleanups run newest first) before the functions they invoke.
     const deadLetters = new DeadLetterStore(options.deadLetterDir);
-    const mappingOptions: StreamMappingsOptions = {
+    const streams = await RestartableStreamMappings.start({
       dynamoDbEndpoint: dynamodb.endpoint,
       dynamodb: client,
       tables,
       functions: localFunctions,
       deadLetters,
-      region: String(clientConfig.region),
+      region,
       accountId: LOCAL_ACCOUNT_ID,
       log,
-    };
-    let streamMappings: StreamMappings = await startStreamMappings(mappingOptions);
-    let stopping = false;
-    cleanups.push(async () => {
-      stopping = true;
-      await streamMappings.stop();
+    });
+    timings.mark('streams');
+    cleanups.add(async () => {
+      await streams.stop();
       await deadLetters.flush();
     });
-
-    const recovery = new StackRecovery({
-      dynamodb,
-      redis,
-      recreateTables: async () => void (await createTables(client, tablePrefix)),
-      flushCache: () => (redis ? flushRedis(redis) : Promise.resolve()),
-      restartStreams: async () => {
-        if (stopping) return;
-        await streamMappings.stop();
-        if (stopping) return;
-        streamMappings = await startStreamMappings(mappingOptions);
-      },
-      ...(options.afterDataLoss ? { afterDataLoss: options.afterDataLoss } : {}),
-      alert: (line) => console.error(`[local stack] ${line}`),
-      inform: (line) => console.warn(`[local stack] ${line}`),
-      ...(options.onFatal ? { onFatal: options.onFatal } : {}),
-    });
-    // Runs before the processes stop (cleanups run in reverse): deliberate stops are not deaths to recover from.
-    cleanups.push(async () => {
-      recovery.dispose();
-      await recovery.settled().catch(() => undefined);
-    });
+    const recovery = superviseStack(
+      { processes, dynamodb: client, tablePrefix, streams, afterDataLoss: options.afterDataLoss, onFatal: options.onFatal },
+      cleanups,
+    );
 
     const invoke: Invoke = (functionName, payload) => {
       const fn = localFunctions.get(functionName as FunctionName);
@@ -285,8 +221,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
     const executor = new AppSyncExecutor({ schema, routes, authorization, invoke });
-
-    const region = String(clientConfig.region);
     const lambdaAuthorizer = localLambdaAuthorizer(localFunctions, region, log);
     const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
 
@@ -300,64 +234,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       partnerToken: partner.token,
     });
     const health = (): HealthReport =>
-      healthReport({
-        recovery,
-        functions: localFunctions,
-        mappings: streamMappings.stats(),
-        stopping,
-      });
+      healthReport({ recovery, functions: localFunctions, mappings: streams.stats(), stopping: streams.stopping });
     const devRoutes = createDevRoutes({ health, deadLetters: () => deadLetters.list(), userPool, graphiql, devSecret });
-
-    // With https the one server speaks TLS, so /graphql is https:// and the real-time upgrade on it is wss://.
-    const certificates: DevCertificates | undefined = options.https
-      ? await ensureDevCertificates({ directory: options.https === true ? undefined : options.https.certificateDir })
-      : undefined;
-    const tls = certificates && { key: certificates.keyPem, cert: certificates.certificatePem };
     // Sign-in as a web app does it: Amplify Auth against a Cognito-compatible endpoint (local/identity/cognito-endpoint.ts).
     const users = options.devUsers ?? devUsers();
     const cognito = createCognitoEndpoint({ userPool, users });
-    const httpRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> =>
-      (await cognito(req, res, url)) || devRoutes(req, res, url);
-    const server: Server = createHttpServer({ executor, authenticator, routes: httpRoutes, tls });
-    const realtime = attachRealtime({
-      server,
-      schema,
-      authorization,
-      // One document cache for /graphql and for start messages; each mutation the executor runs is
-      // published to subscribers after its response (the real-time side undoes aliases and fans out).
-      documents: executor.documents,
-      mutations: executor,
-      // For IAM, AppSync's real-time handshake signs POST <graphql endpoint>/connect with body {}.
-      // For IAM, AppSync signs the handshake over POST <graphql endpoint>/connect with body {}, and each
-      // start over POST <graphql endpoint> with the start's data string (as aws-amplify v6 does).
-      authenticate: (headers, sourceIp, startData) =>
-        authenticator.authenticate(
-          headers,
-          sourceIp,
-          startData === undefined
-            ? { method: 'POST', path: '/graphql/connect', body: '{}' }
-            : { method: 'POST', path: '/graphql', body: startData },
-        ),
-      onSubscribe: ({ fieldName, arguments: args, variables, caller, identity, headers }) =>
-        executor.subscribe(fieldName, args, variables, { caller, identity: identity as RequestContext['identity'], headers }),
-      log,
-    });
-    const port = await listen(server, options.port ?? 0);
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
+
+    const certificates = await certificatesPromise;
+    const endpoint = await startHttpEndpoint(
+      {
+        schema,
+        executor,
+        authenticator,
+        authorization,
+        routes: async (req, res, url) => (await cognito(req, res, url)) || devRoutes(req, res, url),
+        tls: certificates && { key: certificates.keyPem, cert: certificates.certificatePem },
+        port: options.port ?? 0,
+        log,
+      },
+      cleanups,
     );
-    cleanups.push(() => realtime.close());
-    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    timings.mark('listening');
     return {
-      url,
-      graphqlUrl: `${url}/graphql`,
-      realtimeUrl: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/graphql/realtime`,
+      url: endpoint.url,
+      graphqlUrl: endpoint.graphqlUrl,
+      realtimeUrl: endpoint.realtimeUrl,
       ...(certificates ? { caCertificatePem: certificates.caCertificatePem, caFile: certificates.caFile } : {}),
-      realtime,
+      realtime: endpoint.realtime,
       apiKey,
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,
@@ -371,30 +274,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clientEnvironment,
       functionEnvironments: environments,
       deadLetters: () => deadLetters.list(),
-      eventSourceMappings: () => streamMappings.stats(),
+      eventSourceMappings: () => streams.stats(),
       ...(redis ? { redis } : {}),
       dynamodb,
       devSecret,
-      userPoolEndpoint: `${url}/cognito/`,
+      userPoolEndpoint: `${endpoint.url}/cognito/`,
       devUsers: users,
       health,
+      startupTimings: timings,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-/** Empties the local cache: after DynamoDB Local lost its data, cached items would outlive the items themselves. */
-async function flushRedis(redis: RedisServerHandle): Promise<void> {
-  if (!redis.running()) return; // a restarting or stopped redis-server comes back empty anyway
-  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  client.on('error', () => undefined); // the command reports its own failure
-  try {
-    await client.connect();
-    await client.flushall();
-  } finally {
-    client.disconnect();
   }
 }

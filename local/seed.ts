@@ -28,19 +28,27 @@ export function sampleProducts(count: number): ProductItem[] {
   });
 }
 
-/** Writes sample products straight to the table (BatchWriteItem, 25 per call, unprocessed items retried). */
+/**
+ * Writes sample products straight to the table (BatchWriteItem, 25 per call, the calls at the same time,
+ * unprocessed items retried).
+ */
 export async function seedCatalog(stack: { dynamoDbEndpoint: string; tables: { products: string } }, count = 50): Promise<number> {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig(stack.dynamoDbEndpoint)));
+  const table = stack.tables.products;
   try {
     const items = sampleProducts(count);
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('BatchWriteItem kept returning unprocessed items');
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [stack.tables.products]: requests } }));
-        requests = (out.UnprocessedItems?.[stack.tables.products] ?? []) as typeof requests;
-      }
-    }
+    const batches: ProductItem[][] = [];
+    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+    await Promise.all(
+      batches.map(async (batch) => {
+        let requests = batch.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; requests.length > 0; attempt++) {
+          if (attempt > 8) throw new Error('BatchWriteItem kept returning unprocessed items');
+          const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+          requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+        }
+      }),
+    );
     return items.length;
   } finally {
     db.destroy();

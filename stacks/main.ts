@@ -1,19 +1,29 @@
 /**
  * The CDKTF app (`cdktf synth` / `npm run synth`): bundles and packages the
- * functions once, then synthesizes the dev, staging and prod stacks into
- * cdktf.out/stacks/<environment>/cdk.tf.json.
+ * functions once per cache backend the environments use (each bundle holds only
+ * its environment's cache client), then synthesizes the dev, staging and prod
+ * stacks into cdktf.out/stacks/<environment>/cdk.tf.json.
  */
 import { App } from 'cdktf';
 import { api } from '../declarations/api.js';
 import { apiKeyExpiry, environmentNames, environments } from './config.js';
-import { buildFunctionArtifacts } from './lib/artifacts.js';
+import { buildFunctionArtifacts, cacheBackendOf, type FunctionArtifact } from './lib/artifacts.js';
 import { createStorefrontStacks } from './storefront-stack.js';
 
 const ROTATION_WARNING_DAYS = 30;
 
-const artifacts = await buildFunctionArtifacts();
 const app = new App();
-createStorefrontStacks(app, { artifacts });
+const artifactsByBackend = new Map<string, FunctionArtifact[]>();
+for (const name of environmentNames) {
+  const config = environments[name];
+  const cacheBackend = cacheBackendOf(config.cache);
+  let artifacts = artifactsByBackend.get(cacheBackend);
+  if (!artifacts) {
+    artifacts = await buildFunctionArtifacts({ cacheBackend });
+    artifactsByBackend.set(cacheBackend, artifacts);
+  }
+  createStorefrontStacks(app, { artifacts, environments: [config] });
+}
 app.synth();
 
 for (const name of environmentNames) {

@@ -22,6 +22,11 @@ export interface RedisBackendConfig {
 
 export type CacheBackendConfig = { readonly kind: 'none' } | RedisBackendConfig | { readonly kind: 'dax'; readonly endpoint: string };
 
+/** `CACHE_BACKEND`'s values; also the build-time choice of which client a function bundle contains (build/cache-backend.ts). */
+export type CacheBackendKind = CacheBackendConfig['kind'];
+
+export const cacheBackendKinds: readonly CacheBackendKind[] = ['none', 'redis', 'dax'];
+
 /** Empty strings count as unset: deployments pass every declared variable, some of them blank. */
 function value(env: NodeJS.ProcessEnv, name: CacheEnvironmentVariable): string | undefined {
   const raw = env[name]?.trim();

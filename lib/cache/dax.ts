@@ -11,8 +11,8 @@
  * (`get`, `batchGet`, ...). The adapter below keeps the resolvers' `send`
  * style and maps the two read commands onto those methods.
  *
- * The package is imported only in this mode (it is bundled, but its module
- * body runs on first use): functions on Redis or no cache never run it. A
+ * The package is imported only in this mode, and only bundles built for DAX
+ * contain it (build/cache-backend.ts): functions on Redis or no cache never carry it. A
  * failing DAX call is retried on DynamoDB and counted as a cache error, so an
  * unavailable cluster slows reads down instead of failing them. The DAX client
  * keeps retrying cluster discovery for many seconds against an unreachable

@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import { countMetric } from '../metrics.js';
 import type { CachePolicy } from '../../declarations/tables.js';
-import { CacheBypassed, type CacheStore } from './redis-store.js';
+import { CacheBypassed, type CacheStore } from './store.js';
 
 export interface CacheStats {
   /** Reads answered from the cache (values and cached absences). */

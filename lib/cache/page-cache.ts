@@ -12,7 +12,7 @@
  * cluster mode too.
  */
 import type { CachePolicy } from '../../declarations/tables.js';
-import { CacheBypassed, type CacheStore } from './redis-store.js';
+import { CacheBypassed, type CacheStore } from './store.js';
 
 export interface CachedPage {
   readonly ids: readonly string[];

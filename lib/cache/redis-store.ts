@@ -3,7 +3,8 @@
  * through ioredis, tuned to fail fast rather than wait: a down or slow Redis
  * must cost a request at most one short timeout, never an error.
  *
- * - lazyConnect: created at module load (outside the handler), connected on first use;
+ * - the store is created at module load (outside the handler); ioredis is imported, the
+ *   client created and connected on first use;
  * - enableOfflineQueue false + maxRetriesPerRequest 1: while disconnected a command is
  *   rejected at once instead of queueing behind the reconnect;
  * - commandTimeout (50 ms by default): a slow answer is an error too;
@@ -15,27 +16,16 @@
  * to resolvers: the entity cache turns them into DynamoDB reads.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { resolveAuthToken } from './auth-token.js';
 import type { RedisBackendConfig } from './config.js';
+import { CacheBypassed, FENCE, type CacheStore, type StoreOutcome } from './store.js';
+
+export { CacheBypassed, FENCE, type CacheStore, type StoreOutcome } from './store.js';
 
 /** How long the cache is skipped after a failed command. */
 export const BREAKER_OPEN_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 1_000;
-/** Entries are `<version>|<json>`; this marks a fenced (just invalidated) key that takes no fill. */
-export const FENCE = '~';
-
-/** Outcome of a versioned store: stored, refused (the cache holds the same or a newer version, or nothing to refresh), or fenced. */
-export type StoreOutcome = 'stored' | 'not-newer' | 'fenced';
-
-/** Thrown instead of calling Redis while the breaker is open; not an error of its own. */
-export class CacheBypassed extends Error {
-  constructor() {
-    super('cache skipped after a recent error');
-    this.name = 'CacheBypassed';
-  }
-}
-
 // Stores an entry only if it is newer than the cached one (compare-and-set by
 // version, atomic because a script runs alone), never over a fence, with
 // ARGV[5] = '1' only over an existing entry, and in the same step releases the
@@ -82,36 +72,6 @@ interface ScriptCommands {
 
 type Client = (Redis | Cluster) & ScriptCommands;
 
-/**
- * What the entity and page caches need from a key-value store. Every method may reject; callers fall back.
- * Reads (get, mget, tryLock) are skipped while the breaker is open; writes are always attempted, because a
- * write-through that lands spares readers a stale entry, and while Redis is really down it fails at once.
- */
-export interface CacheStore {
-  /** False while the breaker is open: callers skip the cache without trying. */
-  available(): boolean;
-  get(key: string): Promise<string | null>;
-  /** One MGET on a standalone server; per-key GETs (auto-pipelined per node) in cluster mode, where MGET must not span slots. */
-  mget(keys: readonly string[]): Promise<Array<string | null>>;
-  storeVersioned(
-    key: string,
-    version: number,
-    encoded: string,
-    ttlMs: number,
-    options?: { lock?: { key: string; token: string }; onlyIfCached?: boolean },
-  ): Promise<StoreOutcome>;
-  /** SET NX PX: true when this caller now holds the lock. */
-  tryLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>;
-  releaseLock(lockKey: string, token: string): Promise<void>;
-  /** Renews a held lock for another `ttlMs`: false when the caller no longer holds it. */
-  extendLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>;
-  /** Replaces the entry with a fence for `ttlMs`: no fill or put lands until it expires. */
-  fence(key: string, ttlMs: number): Promise<void>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
-  bumpGeneration(key: string, ttlSeconds: number): Promise<void>;
-  close(): Promise<void>;
-}
-
 function defineScripts(client: Redis | Cluster): Client {
   client.defineCommand('storeVersioned', { lua: STORE_VERSIONED });
   client.defineCommand('releaseLock', { lua: RELEASE_LOCK, numberOfKeys: 1 });
@@ -120,7 +80,16 @@ function defineScripts(client: Redis | Cluster): Client {
   return client as Client;
 }
 
-function createClient(config: RedisBackendConfig, password: string | undefined): Client {
+/**
+ * ioredis is imported on first cache use, not at module load: it is a separate
+ * chunk of the bundle (build/bundle.ts), so an execution environment's init
+ * does not pay for it (README "Function artifacts" has the figures).
+ */
+async function createClient(config: RedisBackendConfig, password: string | undefined): Promise<Client> {
+  const ioredis = await import('ioredis');
+  // Imported natively (tests, tsx) the named exports exist; in a bundle's chunk, esbuild exposes the
+  // CommonJS package's module.exports as `default` only, and it carries Redis and Cluster as properties.
+  const { Cluster, Redis } = (typeof ioredis.Redis === 'function' ? ioredis : ioredis.default) as typeof ioredis;
   const common: RedisOptions = {
     lazyConnect: true,
     commandTimeout: config.commandTimeoutMs,
@@ -150,17 +119,16 @@ function createClient(config: RedisBackendConfig, password: string | undefined):
 
 export class RedisStore implements CacheStore {
   readonly #config: RedisBackendConfig;
-  readonly #logger: Logger;
+  /** Created on the first failure: most environments never log from here, and init need not build a logger. */
+  #logger: Logger | undefined;
   #client: Promise<Client> | undefined;
   #connecting: Promise<void> | undefined;
   #openUntil = 0;
   #failures = 0;
 
-  constructor(config: RedisBackendConfig, logger: Logger = new Logger()) {
+  constructor(config: RedisBackendConfig, logger?: Logger) {
     this.#config = config;
     this.#logger = logger;
-    // Without a secret to read, the client exists from module load on; with one, on first use.
-    if (!config.authSecretArn || config.authToken) this.#client = Promise.resolve(createClient(config, config.authToken));
   }
 
   available(): boolean {
@@ -174,7 +142,7 @@ export class RedisStore implements CacheStore {
   mget(keys: readonly string[]): Promise<Array<string | null>> {
     if (keys.length === 0) return Promise.resolve([]);
     return this.#run('read', (client) =>
-      client instanceof Cluster ? Promise.all(keys.map((key) => client.get(key))) : client.mget(...keys),
+      this.#config.clusterNodes ? Promise.all(keys.map((key) => client.get(key))) : client.mget(...keys),
     );
   }
 
@@ -223,10 +191,15 @@ export class RedisStore implements CacheStore {
     client?.disconnect();
   }
 
+  #log(): Logger {
+    this.#logger ??= new Logger();
+    return this.#logger;
+  }
+
   async #ready(): Promise<Client> {
     this.#client ??= resolveAuthToken(this.#config).then((token) => createClient(this.#config, token));
     const client = await this.#client.catch((error: unknown) => {
-      this.#client = undefined; // a failed secret read is retried after the breaker
+      this.#client = undefined; // a failed secret read (or import) is retried after the breaker
       throw error;
     });
     if (client.status === 'wait') {
@@ -245,14 +218,14 @@ export class RedisStore implements CacheStore {
       const result = await command(await this.#ready());
       this.#openUntil = 0; // an answer, e.g. to a write attempted while reads were skipped, proves Redis is back
       if (this.#failures > 0) {
-        this.#logger.info('Cache reachable again', { failedCommands: this.#failures });
+        this.#log().info('Cache reachable again', { failedCommands: this.#failures });
         this.#failures = 0;
       }
       return result;
     } catch (error) {
       this.#openUntil = Date.now() + BREAKER_OPEN_MS;
       if (this.#failures++ === 0) {
-        this.#logger.warn('Cache unreachable: reading DynamoDB directly until it answers again', {
+        this.#log().warn('Cache unreachable: reading DynamoDB directly until it answers again', {
           error: error instanceof Error ? error.message : String(error),
         });
       }

@@ -2,8 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { parseEmfLine } from '../../lib/metrics.js';
+import { encodeEvent, type EventTransfer } from './event-transfer.js';
 import { currentLane, FairQueue } from './fair-queue.js';
+import type { FunctionError, InvocationReport, InvokeResult } from './invoke-result.js';
+
+export type { FunctionError, InvocationReport, InvokeResult } from './invoke-result.js';
 
 /**
  * Local emulation of Lambda execution environments. Each environment is a
@@ -51,27 +54,8 @@ export interface LocalFunctionOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface InvocationReport {
-  readonly requestId: string;
-  readonly durationMs: number;
-  readonly billedDurationMs: number;
-  /** Only on the cold start, i.e. the invocation that created the environment. */
-  readonly initDurationMs?: number;
-  readonly memorySizeMb: number;
-  readonly maxMemoryUsedMb: number;
-  readonly coldStart: boolean;
-}
-
-/** Lambda's function error document (the RIC calls the stack field `trace`). */
-export interface FunctionError {
-  readonly errorType: string;
-  readonly errorMessage: string;
-  readonly stack?: string[];
-}
-
-export type InvokeResult =
-  | { readonly ok: true; readonly payload: unknown; readonly report: InvocationReport }
-  | { readonly ok: false; readonly error: FunctionError; readonly report: InvocationReport };
+/** A LocalFunction's answer: the one InvokeResult, always with its REPORT figures. */
+type ReportedInvokeResult = InvokeResult & { readonly report: InvocationReport };
 
 export interface LocalFunctionStats {
   /** Invocations handed to an environment (queued ones are not counted yet). */
@@ -85,8 +69,11 @@ export interface LocalFunctionStats {
   /**
    * Sums of the metrics the function published as EMF lines on stdout (what
    * CloudWatch would extract, e.g. DynamoDBReadCalls, CacheHits), and how many
-   * such lines arrived: resolvers publish one per invocation, so a caller that
-   * needs every invocation's figures waits until `metricReports` catches up.
+   * such lines arrived: resolvers publish one per invocation. The environment
+   * extracts them (worker.mjs) and sends them with the invocation's result, so
+   * they are counted before `invoke()` resolves; lines printed outside an
+   * invocation follow on their own, which a caller can wait for with
+   * `metricReports`.
    */
   readonly metrics: Readonly<Record<string, number>>;
   readonly metricReports: number;
@@ -130,19 +117,30 @@ const MIB = 1024 * 1024;
 /** CloudWatch Logs takes events up to 256 KB; a longer unterminated line is passed on in pieces. */
 const MAX_LOG_LINE_CHARS = 256 * 1024;
 
+/** The EMF metrics an environment extracted from its stdout since its last report (worker.mjs). */
+interface MetricReports {
+  readonly sums: Readonly<Record<string, number>>;
+  readonly lines: number;
+}
+
 type WorkerMessage =
   | { type: 'ready'; maxMemoryBytes: number; heap: EnvironmentMemory }
   | { type: 'initError'; error: FunctionError; maxMemoryBytes: number }
-  | { type: 'fatal'; requestId: string | null; error: FunctionError }
-  | ({ type: 'result'; requestId: string; durationMs: number; maxMemoryBytes: number; heap: EnvironmentMemory } & (
-      | { ok: true; payload: string }
-      | { ok: false; error: FunctionError }
-    ));
+  | { type: 'fatal'; requestId: string | null; error: FunctionError; metrics?: MetricReports }
+  | { type: 'metrics'; metrics?: MetricReports }
+  | ({
+      type: 'result';
+      requestId: string;
+      durationMs: number;
+      maxMemoryBytes: number;
+      heap: EnvironmentMemory;
+      metrics?: MetricReports;
+    } & ({ ok: true; payload: string } | { ok: false; error: FunctionError }));
 
 interface QueuedInvocation {
   readonly requestId: string;
-  readonly eventJson: string;
-  readonly resolve: (result: InvokeResult) => void;
+  readonly event: EventTransfer;
+  readonly resolve: (result: ReportedInvokeResult) => void;
   readonly reject: (error: Error) => void;
   coldStart: boolean;
   startLogged: boolean;
@@ -236,18 +234,18 @@ export class LocalFunction {
     };
   }
 
-  invoke(event: unknown): Promise<InvokeResult> {
+  invoke(event: unknown): Promise<ReportedInvokeResult> {
     if (this.closed) return Promise.reject(new LocalFunctionClosedError(this.name));
-    let eventJson: string;
+    let transfer: EventTransfer;
     try {
       // Events reach Lambda as JSON; a value that cannot be serialized fails
       // in the caller (the SDK), before any environment sees it.
-      eventJson = JSON.stringify(event) ?? 'null';
+      transfer = encodeEvent(event);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<InvokeResult>((resolve, reject) => {
-      this.queue.push(currentLane(), { requestId: randomUUID(), eventJson, resolve, reject, coldStart: false, startLogged: false });
+    return new Promise<ReportedInvokeResult>((resolve, reject) => {
+      this.queue.push(currentLane(), { requestId: randomUUID(), event: transfer, resolve, reject, coldStart: false, startLogged: false });
       this.pump();
     });
   }
@@ -355,7 +353,7 @@ export class LocalFunction {
       env: { ...this.baseEnvironment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
       // The parent's flags (tsx's loader, vitest's) are not part of Lambda's Node.
       execArgv: [],
-      // Read by readStdout(): EMF lines become metrics, the rest goes to our stdout as before.
+      // Read by readStdout(): the function's log lines go on to our stdout (worker.mjs has taken out the EMF lines).
       stdout: true,
       resourceLimits: {
         // Young generation, code space and native memory count against the
@@ -376,7 +374,7 @@ export class LocalFunction {
     });
   }
 
-  /** Plays CloudWatch Logs' part for EMF: metric lines are summed into stats(), every other line is passed through. */
+  /** Passes the function's log lines on to the server's stdout, line by line. */
   private readStdout(worker: Worker): void {
     let partial = '';
     worker.stdout.setEncoding('utf8');
@@ -388,15 +386,7 @@ export class LocalFunction {
         lines.push(partial);
         partial = '';
       }
-      for (const line of lines) {
-        const values = parseEmfLine(line);
-        if (!values) {
-          process.stdout.write(`${line}\n`);
-          continue;
-        }
-        this.metricReports += 1;
-        for (const [name, value] of Object.entries(values)) this.metrics[name] = (this.metrics[name] ?? 0) + value;
-      }
+      for (const line of lines) process.stdout.write(`${line}\n`);
     });
     worker.stdout.on('end', () => {
       if (partial) process.stdout.write(`${partial}\n`);
@@ -415,13 +405,20 @@ export class LocalFunction {
     environment.worker.postMessage({
       type: 'invoke',
       requestId: invocation.requestId,
-      event: invocation.eventJson,
       deadlineMs: Date.now() + this.timeoutMs,
+      ...invocation.event,
     });
+  }
+
+  private addMetrics(reports: MetricReports | undefined): void {
+    if (!reports) return;
+    this.metricReports += reports.lines;
+    for (const [name, value] of Object.entries(reports.sums)) this.metrics[name] = (this.metrics[name] ?? 0) + value;
   }
 
   private onMessage(environment: Environment, message: WorkerMessage): void {
     if (environment.state === 'dead') return;
+    if ('metrics' in message) this.addMetrics(message.metrics);
     environment.maxMemoryBytes = Math.max(environment.maxMemoryBytes, 'maxMemoryBytes' in message ? message.maxMemoryBytes : 0);
     if ('heap' in message && message.heap) environment.heap = message.heap;
     switch (message.type) {
@@ -438,6 +435,8 @@ export class LocalFunction {
         return;
       case 'fatal':
         this.fail(environment, message.error);
+        return;
+      case 'metrics':
         return;
       case 'result': {
         const invocation = environment.current;

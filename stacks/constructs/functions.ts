@@ -153,8 +153,8 @@ export class Functions extends Construct {
         codeSigningConfigArn: props.codeSigningConfigArn,
         environment: {
           variables: {
+            // No NODE_OPTIONS=--enable-source-maps: the zips hold no source maps (README "Function artifacts").
             ...functionEnvironment(name, declaration, props.tables.physicalNames, parameterValues),
-            NODE_OPTIONS: '--enable-source-maps',
           },
         },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },

@@ -1,12 +1,14 @@
 /**
- * A store-only ZIP writer whose output depends on nothing but the entries:
- * fixed timestamps, fixed permissions, entries in name order, no compression.
- * Lambda's `source_code_hash` is the sha256 of these bytes, so an unchanged
- * bundle must give an identical archive on every machine and every run, or
- * Terraform would redeploy unchanged code. Deflate would shrink the archive,
- * but its output may change with the zlib build inside Node; stored entries
- * cannot.
+ * A ZIP writer whose output depends on nothing but the entries: fixed
+ * timestamps, fixed permissions, entries in name order, and deflate by fflate
+ * (pure JavaScript, pinned in package-lock.json) at a fixed level and memory
+ * setting. Lambda's `source_code_hash` is the sha256 of these bytes, so an
+ * unchanged bundle must give an identical archive on every machine and every
+ * run, or Terraform would redeploy unchanged code. Node's own zlib is not used:
+ * its output may change with the zlib build inside Node; fflate's cannot.
+ * An entry deflate does not shrink (a tiny file) is stored instead.
  */
+import { deflateSync } from 'fflate';
 
 export interface ZipEntry {
   /** Path inside the archive, `/`-separated, no leading slash. */
@@ -19,7 +21,13 @@ const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 /** -rw-r--r--, in the upper half of the external attributes, as Unix zip tools write it. */
 const UNIX_FILE_MODE = 0o100644;
+/** 2.0: deflate. */
 const VERSION_NEEDED = 20;
+const METHOD_STORED = 0;
+const METHOD_DEFLATED = 8;
+/** Part of the format: changing either changes every archive's bytes (and redeploys every function). */
+export const DEFLATE_LEVEL = 9;
+const DEFLATE_MEMORY = 12;
 const VERSION_MADE_BY_UNIX = (3 << 8) | VERSION_NEEDED;
 /** General-purpose flag bit 11: names are UTF-8. */
 const FLAG_UTF8 = 1 << 11;
@@ -60,16 +68,20 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     const size = entry.content.byteLength;
     if (size > MAX_UINT32 || offset > MAX_UINT32) throw new Error('Archive too large for a non-ZIP64 zip');
     const crc = crc32(entry.content);
+    const deflated = deflateSync(entry.content, { level: DEFLATE_LEVEL, mem: DEFLATE_MEMORY });
+    const method = deflated.byteLength < size ? METHOD_DEFLATED : METHOD_STORED;
+    const data = method === METHOD_DEFLATED ? deflated : entry.content;
+    const stored = data.byteLength;
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(VERSION_NEEDED, 4);
     local.writeUInt16LE(FLAG_UTF8, 6);
-    local.writeUInt16LE(0, 8); // method: stored
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
     local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(size, 18);
+    local.writeUInt32LE(stored, 18);
     local.writeUInt32LE(size, 22);
     local.writeUInt16LE(name.byteLength, 26);
     local.writeUInt16LE(0, 28);
@@ -79,11 +91,11 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt16LE(VERSION_MADE_BY_UNIX, 4);
     central.writeUInt16LE(VERSION_NEEDED, 6);
     central.writeUInt16LE(FLAG_UTF8, 8);
-    central.writeUInt16LE(0, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(DOS_TIME, 12);
     central.writeUInt16LE(DOS_DATE, 14);
     central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(size, 20);
+    central.writeUInt32LE(stored, 20);
     central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.byteLength, 28);
     central.writeUInt16LE(0, 30); // extra length
@@ -93,9 +105,9 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt32LE((UNIX_FILE_MODE << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
 
-    localParts.push(local, name, Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength));
+    localParts.push(local, name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     centralParts.push(central, name);
-    offset += local.byteLength + name.byteLength + size;
+    offset += local.byteLength + name.byteLength + stored;
   }
 
   const centralDirectory = Buffer.concat(centralParts);

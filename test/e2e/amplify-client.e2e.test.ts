@@ -31,7 +31,8 @@ import {
   PlaceOrderDocument,
   UpdateOrderStatusDocument,
 } from '../../generated/client/graphql.js';
-import { startLocalStack, type LocalStack } from '../../local/runtime.js';
+import type { LocalStack } from '../../local/runtime.js';
+import { STACK_START_TIMEOUT_MS, startTestStack } from '../support/local-stack.js';
 
 /*
  * Amplify types an operation by a branded string: its own codegen (`amplify codegen`) declares these
@@ -90,7 +91,7 @@ const subscriptions: Array<{ unsubscribe(): void }> = [];
 
 beforeAll(async () => {
   certificateDir = await mkdtemp(join(tmpdir(), 'amplify-e2e-certs-'));
-  stack = await startLocalStack({ https: { certificateDir } });
+  ({ stack } = await startTestStack({ https: { certificateDir } }));
   const ca = stack.caCertificatePem!;
 
   // fetch (undici inside Node) reads its dispatcher from a process-wide slot that the npm undici shares.
@@ -109,7 +110,7 @@ beforeAll(async () => {
     { API: { GraphQL: { endpoint: stack.graphqlUrl, region: 'us-east-1', defaultAuthMode: 'apiKey', apiKey: stack.apiKey } } },
     { Auth: { tokenProvider } },
   );
-});
+}, STACK_START_TIMEOUT_MS);
 
 afterEach(async () => {
   for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();

@@ -40,14 +40,22 @@ describe('subscriptions through the local runtime', () => {
     expect(res.data?.adjustStock.stock).toBe(8);
     const event = await subscriber.next((m) => m.type === 'data' && m.id === 's1');
     expect(event.payload).toEqual({ data: { onProductUpdated: { id: watched, stock: 8, version: 2 } } });
-    // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Absence, proven by a later event on the same socket (test/README.md, "Waiting"): a change to the
+    // bystander's own product is published after the one it must not get, so once it has arrived,
+    // anything the first change sent the bystander would have arrived before it.
+    await local.api.request(AdjustStockDocument, { id: other, delta: 1 }, local.api.admin());
+    const marker = await bystander.next((m) => m.type === 'data' && m.id === 's2');
+    expect(marker.payload).toEqual({ data: { onProductUpdated: { id: other, stock: 6, version: 2 } } });
     expect(bystander.pending.filter((m) => m.type === 'data')).toEqual([]);
 
     expect((await subscriber.stop('s1')).type).toBe('complete');
+    expect((await subscriber.start('s3', onProductUpdated, { id: other }, apiKey)).type).toBe('start_ack');
     await local.api.request(AdjustStockDocument, { id: watched, delta: 1 }, local.api.admin());
-    // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The same proof after stop: the other product's change comes after the watched one's.
+    await local.api.request(AdjustStockDocument, { id: other, delta: 1 }, local.api.admin());
+    expect((await subscriber.next((m) => m.type === 'data' && m.id === 's3')).payload).toEqual({
+      data: { onProductUpdated: { id: other, stock: 7, version: 3 } },
+    });
     expect(subscriber.pending.filter((m) => m.type === 'data')).toEqual([]);
   });
 

@@ -279,6 +279,22 @@ describe('DynamoDB Local', () => {
   });
 });
 
+describe('DynamoDB Local with quickStart', () => {
+  it('runs its JVM with the C1 compiler only and the serial GC, and serves tables as usual', async () => {
+    const ddb = await startDynamoDBLocal({ quickStart: true });
+    const client = new DynamoDBClient(dynamoDbClientConfig(ddb.endpoint));
+    try {
+      const commandLine = readFileSync(`/proc/${ddb.health().pid}/cmdline`, 'utf8').split('\0');
+      expect(commandLine).toEqual(expect.arrayContaining(['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']));
+      const created = await createTables(client, 'quick');
+      expect(Object.keys(created).sort()).toEqual([...tableNames].sort());
+    } finally {
+      client.destroy();
+      await ddb.stop();
+    }
+  }, 120_000);
+});
+
 describe('DynamoDB Local with persistDir', () => {
   it('keeps tables and items across restarts', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'ddb-local-')), 'nested', 'data');

@@ -61,6 +61,14 @@ function environment(commandTimeoutMs = 1_000, lockTiming: Partial<LockTiming> =
 
 const item = (id: string, version: number, name = `v${version}`): Item => ({ id, version, name });
 
+/**
+ * Until the store's breaker lets reads through again: its open period is a timer inside the store, so
+ * this polls the store's own state (`available()`), bounded by that period plus scheduling slack.
+ */
+async function breakerClosed(store: RedisStore): Promise<void> {
+  await vi.waitFor(() => expect(store.available(), 'breaker closed').toBe(true), { timeout: BREAKER_OPEN_MS + 5_000, interval: 20 });
+}
+
 function countingLoader<T>(value: T): { load: () => Promise<T>; calls: () => number } {
   let calls = 0;
   return {
@@ -262,7 +270,7 @@ describe('entity cache on redis-server', () => {
   });
 
   it('Redis down: reads keep answering from the loader, writes report failure, and the cache comes back by itself', async () => {
-    const { cache } = environment();
+    const { cache, store } = environment();
     const loader = countingLoader<Item | undefined>(item('d', 1));
     await cache.get('d', loader.load);
     await server.stop();
@@ -272,8 +280,7 @@ describe('entity cache on redis-server', () => {
     expect(cache.stats().errors).toBeGreaterThan(0);
     expect(cache.stats().errors).toBeLessThan(5); // the breaker skips Redis instead of failing every command
     await server.start();
-    // Fixed wait (test/README.md, "Waiting"): the breaker's open period is a timer inside the cache, with no event to wait for.
-    await new Promise((resolve) => setTimeout(resolve, BREAKER_OPEN_MS));
+    await breakerClosed(store);
     const back = countingLoader<Item | undefined>(item('d', 2));
     await vi.waitFor(
       async () => {
@@ -288,7 +295,7 @@ describe('entity cache on redis-server', () => {
   });
 
   it('Redis slow (commands past the timeout): reads answer from the loader; an unapplied write-through is fenced once Redis answers', async () => {
-    const { cache } = environment(50);
+    const { cache, store } = environment(50);
     await cache.put('s', item('s', 1));
     await admin.client('PAUSE', 1_000, 'ALL');
     const loader = countingLoader<Item | undefined>(item('s', 2));
@@ -296,8 +303,7 @@ describe('entity cache on redis-server', () => {
     expect(await cache.get('s', loader.load)).toEqual(item('s', 2)); // this environment bypasses the unsettled id
     expect(cache.stats().errors).toBe(1);
     await admin.client('UNPAUSE');
-    // Fixed wait (test/README.md, "Waiting"): the breaker's open period is a timer inside the cache, with no event to wait for.
-    await new Promise((resolve) => setTimeout(resolve, BREAKER_OPEN_MS));
+    await breakerClosed(store);
     // The first operation after recovery fences the unsettled id; reads of it never see v1 again.
     await vi.waitFor(async () => expect(await cache.get('s', loader.load)).toEqual(item('s', 2)), { timeout: 10_000, interval: 200 });
     expect(await admin.get(entryKey(policy, 's'))).not.toContain('"version":1');

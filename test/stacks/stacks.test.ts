@@ -99,11 +99,13 @@ describe('environments', () => {
       /_waf-blocked-requests_/.test(address) ||
       /^aws_(vpc|subnet|route_table|security_group|default_security_group|elasticache|dax|secretsmanager)/.test(address) ||
       /^aws_(wafv2_web_acl|wafv2_web_acl_association)\./.test(address);
-    // Provisioned concurrency is per config; code signing is prod's alone (test/stacks/production-edge.test.ts).
+    // Provisioned concurrency is per config; code signing is prod's alone (test/stacks/production-edge.test.ts);
+    // the AppSync response cache is staging's alone (test/stacks/resolver-caching.test.ts).
     const configDriven = new Set([
       'aws_lambda_provisioned_concurrency_config',
       'aws_signer_signing_profile',
       'aws_lambda_code_signing_config',
+      'aws_appsync_api_cache',
     ]);
     const addresses = (name: string, withCache = false): string[] =>
       Object.entries(parsed(name).resource)
@@ -244,10 +246,8 @@ describe('functions', () => {
         source_code_hash: artifact?.sourceCodeHash,
         tracing_config: { mode: 'Active' },
         environment: {
-          variables: {
-            ...functionEnvironment(fn, declaration, physicalNames, { ...parameterRefs(fn), ...cacheRefs(name, declaration) }),
-            NODE_OPTIONS: '--enable-source-maps',
-          },
+          // Exactly the declared environment: no NODE_OPTIONS, since the zips carry no source maps (README "Function artifacts").
+          variables: functionEnvironment(fn, declaration, physicalNames, { ...parameterRefs(fn), ...cacheRefs(name, declaration) }),
         },
       });
       expect(String(body.filename)).toMatch(new RegExp(`^assets/.+/${fn}\\.zip$`));

@@ -4,6 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/runtime.js';
 import type { FunctionName } from '../../declarations/functions.js';
 import { api } from '../../declarations/api.js';
+import { leaseBundleDir } from './bundle-dirs.js';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -59,9 +60,28 @@ export class ApiClient {
   }
 }
 
+/**
+ * Starts a local stack as `startLocalStack` does, with the function bundles in a directory this worker
+ * reuses (support/bundle-dirs.ts) unless `options.bundleDir` names one.
+ */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<{ stack: LocalStack; api: ApiClient }> {
-  const stack = await startLocalStack(options);
-  return { stack, api: new ApiClient(stack) };
+  const lease = options.bundleDir ? undefined : leaseBundleDir(options.cache ?? 'redis');
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(lease?.dir ? { ...options, bundleDir: lease.dir } : options);
+  } catch (error) {
+    lease?.release();
+    throw error;
+  }
+  const stop = stack.stop.bind(stack);
+  const stopAndRelease = async (): Promise<void> => {
+    try {
+      await stop();
+    } finally {
+      lease?.release();
+    }
+  };
+  return { stack: Object.assign(stack, { stop: stopAndRelease }), api: new ApiClient(stack) };
 }
 
 /**

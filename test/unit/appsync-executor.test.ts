@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { fieldRoutes } from '../../declarations/check.js';
@@ -7,6 +8,8 @@ import { AppSyncExecutor, type InvokeResult } from '../../local/appsync/execute.
 import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
 import type { MutationExecuted } from '../../local/graphql/mutation-events.js';
 import { mutationPublications } from '../../local/realtime/publisher.js';
+import { LocalFunction } from '../../local/lambda/function-runtime.js';
+import { encodeEvent } from '../../local/lambda/event-transfer.js';
 import { productValue } from '../support/fixtures.js';
 
 const schema = buildAppSyncSchema();
@@ -37,6 +40,18 @@ function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]
 }
 
 const product = productValue;
+
+const productlessOrder = {
+  id: 'o',
+  customerId: 'u1',
+  status: 'PLACED',
+  totalCents: 250,
+  currency: 'USD',
+  clientToken: 't',
+  contactEmail: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+};
 
 describe('AppSyncExecutor', () => {
   it('sends the Lambda the AppSync direct resolver event', async () => {
@@ -140,6 +155,56 @@ describe('AppSyncExecutor', () => {
     const first = (calls.find((c) => c.fn === 'catalog')!.payload as ResolverEvent[])[0]!;
     expect(first.info).toMatchObject({ fieldName: 'product', parentTypeName: 'OrderItem' });
     expect(first.source).toMatchObject({ productId: 'p0' });
+  });
+
+  it('hands a batch to a real execution environment that receives exactly the events the executor built', async () => {
+    // The errors fixture's callback handler answers with the event it received, as the worker rebuilt it.
+    const echo = new LocalFunction({
+      name: 'echo',
+      bundlePath: fileURLToPath(new URL('../fixtures/lambda/errors.mjs', import.meta.url)),
+      handlerExport: 'callbackHandler',
+      environment: {},
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      maxConcurrency: 1,
+      log: () => undefined,
+    });
+    afterAll(() => echo.close());
+    const lines = Array.from({ length: 100 }, (_, i) => ({ productId: `p${i % 50}`, quantity: 1 + (i % 3), unitPriceCents: 1 }));
+    const order = { ...productlessOrder, items: lines };
+    const received: unknown[] = [];
+    const executor = new AppSyncExecutor({
+      schema,
+      routes,
+      authorization,
+      invoke: async (fn, payload) => {
+        if (fn === 'orders') return { ok: true, payload: { data: order } };
+        // The events share their common members, so the runtime sends those once per batch.
+        expect(encodeEvent(payload)).toHaveProperty('batch');
+        const result = await echo.invoke(payload);
+        if (!result.ok) throw new Error(result.error.errorMessage);
+        const { echo: events } = result.payload as { echo: ResolverEvent<{ productId: string }>[] };
+        // What the handler got, against what JSON would have carried: same members, values and order.
+        expect(events).toEqual(JSON.parse(JSON.stringify(payload)));
+        expect(JSON.stringify(events)).toBe(JSON.stringify(payload));
+        received.push(...events);
+        return { ok: true, payload: events.map((e) => ({ data: product(e.source.productId) })) };
+      },
+    });
+    const query = 'query O($id: ID!) { order(id: $id) { items { quantity product { id name ... on Product { priceCents } } } } }';
+    const caller = { ...userCaller(), headers: { authorization: 't', 'x-amz-user-agent': 'aws-amplify/6' } };
+    const res = await executor.execute({ query, variables: { id: 'o' } }, caller);
+    expect(res.errors).toBeUndefined();
+    expect(received).toHaveLength(100);
+    expect(received[7]).toMatchObject({
+      arguments: {},
+      identity: caller.identity,
+      source: { productId: 'p7', quantity: 2 },
+      request: { headers: caller.headers, domainName: null },
+      info: { fieldName: 'product', parentTypeName: 'OrderItem', variables: { id: 'o' }, selectionSetList: ['id', 'name', 'priceCents'] },
+      prev: null,
+      stash: {},
+    });
   });
 
   it('fails every item of a batch whose response has the wrong length', async () => {

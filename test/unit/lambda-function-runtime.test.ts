@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LocalFunction,
   LocalFunctionClosedError,
@@ -51,6 +50,27 @@ function listen(channelName: string) {
     state.beats += 1;
   };
   return state;
+}
+
+/**
+ * Proves a stopped heartbeat stays stopped with a later marker rather than a
+ * quiet period: a fresh environment's heartbeat, on a channel of its own and
+ * at the same 10 ms pace, beats `markerBeats` times meanwhile. At most one
+ * beat of the stopped one may still have been in flight.
+ */
+async function expectNoMoreBeats(stopped: ReturnType<typeof listen>, beatsAtStop: number, markerBeats = 15) {
+  const { fn: markerFunction } = makeFunction('errors', { timeoutSeconds: 30 });
+  const channelName = `marker-${Math.random()}`;
+  const marker = listen(channelName);
+  try {
+    const running = markerFunction.invoke({ mode: 'heartbeat', channel: channelName }).catch(() => undefined);
+    await vi.waitFor(() => expect(marker.beats).toBeGreaterThanOrEqual(markerBeats), { timeout: 15_000, interval: 5 });
+    expect(stopped.beats - beatsAtStop).toBeLessThanOrEqual(1);
+    await markerFunction.close();
+    await running;
+  } finally {
+    marker.close();
+  }
 }
 
 describe('LocalFunction: environment lifecycle', () => {
@@ -215,10 +235,7 @@ describe('LocalFunction: failures', () => {
       expect(lines.some((l) => /Z \S+ Task timed out after 0\.30 seconds$/.test(l))).toBe(true);
       expect(heartbeat.beats).toBeGreaterThan(0);
 
-      const beatsAtTimeout = heartbeat.beats;
-      // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
-      await sleep(150);
-      expect(heartbeat.beats - beatsAtTimeout).toBeLessThanOrEqual(1);
+      await expectNoMoreBeats(heartbeat, heartbeat.beats);
     } finally {
       heartbeat.close();
     }
@@ -377,10 +394,7 @@ describe('LocalFunction: close', () => {
       }
       expect(fn.stats()).toMatchObject({ environments: 0, busy: 0, queued: 0 });
 
-      const beatsAtClose = heartbeat.beats;
-      // Fixed quiet period (test/README.md, "Waiting"): it shows that nothing arrives; no later event bounds it yet.
-      await sleep(150);
-      expect(heartbeat.beats - beatsAtClose).toBeLessThanOrEqual(1);
+      await expectNoMoreBeats(heartbeat, heartbeat.beats);
     } finally {
       heartbeat.close();
     }
@@ -390,9 +404,73 @@ describe('LocalFunction: close', () => {
 
 describe('LocalFunction: EMF metrics on stdout', () => {
   it('sums the metric lines an environment prints, as CloudWatch would extract them, and counts the reports', async () => {
-    const { fn } = makeFunction('emf', { maxConcurrency: 2 });
-    await Promise.all([fn.invoke({ hits: 2 }), fn.invoke({ hits: 3 }), fn.invoke({ hits: 0 })]);
-    await vi.waitFor(() => expect(fn.stats().metricReports).toBe(3), { timeout: 5_000, interval: 5 });
-    expect(fn.stats()).toMatchObject({ invocations: 3, metricReports: 3, metrics: { CacheHits: 5, DynamoDBReadCalls: 3 } });
+    const written = vi.spyOn(process.stdout, 'write');
+    try {
+      const { fn } = makeFunction('emf', { maxConcurrency: 2 });
+      await Promise.all([fn.invoke({ hits: 2 }), fn.invoke({ hits: 3 }), fn.invoke({ hits: 0 })]);
+      // They travel with each result, so they are counted by the time invoke() resolves.
+      expect(fn.stats()).toMatchObject({ invocations: 3, metricReports: 3, metrics: { CacheHits: 5, DynamoDBReadCalls: 3 } });
+
+      // The other lines still reach the server's stdout; the metric lines do not.
+      const lines = () => written.mock.calls.map(([chunk]) => String(chunk));
+      await vi.waitFor(() => expect(lines().filter((line) => line === 'an ordinary log line\n')).toHaveLength(3), {
+        timeout: 5_000,
+        interval: 5,
+      });
+      expect(lines().some((line) => line.includes('"_aws"'))).toBe(false);
+    } finally {
+      written.mockRestore();
+    }
+  });
+});
+
+describe('LocalFunction: events', () => {
+  /** The errors fixture's callback handler answers with the event it received. */
+  function echo() {
+    const { fn } = makeFunction('errors', { handlerExport: 'callbackHandler' });
+    return async (event: unknown): Promise<unknown> => (payloadOf(await fn.invoke(event)) as { echo: unknown }).echo;
+  }
+
+  it('delivers a batch whose events share members exactly as JSON would, member order included', async () => {
+    const identity = { sub: 'u1', claims: { 'cognito:groups': ['admin'], exp: 1 }, sourceIp: ['127.0.0.1'] };
+    const request = { headers: { authorization: 't', 'x-forwarded-for': '127.0.0.1' }, domainName: null };
+    // JSON keeps "__proto__" as an ordinary member, and so must the copies each event gets.
+    const variables = { id: 'o', at: new Date(0), input: JSON.parse('{"__proto__":{"polluted":true},"n":[1,{"m":null}]}') };
+    const info = { fieldName: 'product', parentTypeName: 'OrderItem', variables, selectionSetList: ['id'] };
+    const stash = {};
+    const events = Array.from({ length: 20 }, (_, i) => ({
+      arguments: {},
+      identity,
+      source: { productId: `p${i}`, quantity: i, note: i % 2 ? undefined : 'even' },
+      request,
+      info,
+      prev: null,
+      stash,
+      // Shared, but JSON drops it: absent from every event.
+      hidden: undefined,
+      // Differs per event, and JSON drops it from some.
+      sometimes: i % 3 ? i : undefined,
+    }));
+    const echoed = (await echo()(events)) as (typeof events)[number][];
+    expect(echoed).toEqual(JSON.parse(JSON.stringify(events)));
+    expect(JSON.stringify(echoed)).toBe(JSON.stringify(events));
+    expect(Object.hasOwn(echoed[5]!.info.variables.input, '__proto__')).toBe(true);
+  });
+
+  it('delivers arrays that are not batches of alike objects as plain JSON', async () => {
+    const unlike = [
+      [
+        { a: 1, b: { c: 2 } },
+        { b: { c: 2 }, a: 1 },
+      ],
+      [{ a: 1 }, { a: 1, extra: true }],
+      [{ a: new Date(0) }, new Date(0)],
+      [{ toJSON: () => 'custom', a: 1 }, { a: 1 }],
+      [1, 'two', null, [3]],
+    ];
+    const received = echo();
+    for (const event of unlike) {
+      expect(await received(event)).toEqual(JSON.parse(JSON.stringify(event)));
+    }
   });
 });

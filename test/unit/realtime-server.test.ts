@@ -134,7 +134,21 @@ const nextData = (client: RealtimeClient, id: string, timeoutMs = 2000): Promise
 const dataOf = (message: ServerMessage): unknown => message.payload?.['data'];
 const errorOf = (message: ServerMessage): { errorType: string; message: string } =>
   (message.payload?.['errors'] as Array<{ errorType: string; message: string }>)[0]!;
-const settle = (ms = 50): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Proving that nothing (more) arrives without a quiet period: each client also subscribes to `onAdmin`,
+ * which no `onItem` event triggers. Publishing an `adminOnly` event after the events under test sends a
+ * marker on every socket; messages on one socket arrive in order, so once a client has its marker, every
+ * delivery published before it has arrived too, and `pending` is complete.
+ */
+const MARKER = 'marker';
+async function startMarker(client: RealtimeClient): Promise<void> {
+  expect(await client.start(MARKER, 'subscription { onAdmin { id } }', {}, ADMIN)).toEqual({ type: 'start_ack', id: MARKER });
+}
+async function markerArrived(h: Harness, clients: readonly RealtimeClient[]): Promise<void> {
+  expect(h.realtime.publish('adminOnly', item(MARKER, null))).toBe(clients.length);
+  for (const client of clients) expect(dataOf(await nextData(client, MARKER))).toEqual({ onAdmin: { id: MARKER } });
+}
 
 describe('connecting', () => {
   it('refuses an upgrade without the graphql-ws subprotocol', async () => {
@@ -241,11 +255,12 @@ describe('subscribing', () => {
       id: 'sub-1',
       payload: { data: { onItem: { id: 'i1', owner: 'alice', name: 'name-i1' } } },
     });
+    await startMarker(client);
     expect(await client.stop('sub-1')).toEqual({ type: 'complete', id: 'sub-1' });
     expect(h.realtime.publish('updateItem', item('i1', 'alice'))).toBe(0);
-    await settle();
+    await markerArrived(h, [client]);
     expect(client.pending.filter((m) => m.type === 'data')).toEqual([]);
-    expect(h.realtime.stats().subscriptions).toBe(0);
+    expect(h.realtime.stats().subscriptions).toBe(1); // the marker's
   });
 
   it('allows start without connection_init (optional in AppSync) but still authenticates the connection', async () => {
@@ -386,6 +401,7 @@ describe('publishing', () => {
     for (const [name, { args }] of Object.entries(subscribers)) {
       const client = await h.ready();
       expect((await client.start(name, ON_ITEM, args, API)).type).toBe('start_ack');
+      await startMarker(client);
       clients.set(name, client);
     }
     const events = [item('i1', 'alice'), item('i2', 'alice'), item('i2', 'bob'), item('i3', null), item('i1', 'bob')];
@@ -407,7 +423,7 @@ describe('publishing', () => {
       }
       expect(got, name).toEqual(expected[name]);
     }
-    await settle();
+    await markerArrived(h, [...clients.values()]);
     for (const client of clients.values()) expect(client.pending.filter((m) => m.type === 'data')).toEqual([]);
   });
 

@@ -25,7 +25,8 @@ function toBytes(data: SourceData): Uint8Array {
 
 /** SignatureV4's checksum: SHA-256, or HMAC-SHA-256 when constructed with a key. */
 class WebCryptoSha256 implements Checksum {
-  readonly #secret: Uint8Array | undefined;
+  // ArrayBuffer-backed (slice() copies into a fresh one), as WebCrypto's BufferSource requires.
+  readonly #secret: Uint8Array<ArrayBuffer> | undefined;
   #chunks: Uint8Array[] = [];
 
   constructor(secret?: SourceData) {
