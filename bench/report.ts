@@ -1,8 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname } from 'node:path';
+import type { BundleSize, ZipReport } from './artifacts.js';
 import type { FunctionMeasurement } from './cold-start.js';
-import type { LoadResult } from './load.js';
+import type { DevLoopReport, SuiteReport } from './dev-loop.js';
+import type { ColdInitReport } from './floor/cold-init.js';
+import { goalRows, type Goal } from './goals.js';
+import type { ComparisonReport } from './peer/compare.js';
 import type { FanOutMeasurement } from './subscriptions.js';
 import type { ZipfReport } from './zipf.js';
 import type { RealtimeMeasurement } from './realtime.js';
@@ -33,20 +37,25 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-export interface ScenarioResult extends LoadResult {
-  readonly scenario: string;
-  readonly description: string;
-  readonly warmup: { readonly requests: number; readonly errors: number; readonly errorSamples: string[] };
-  /** Invocations each function served during the measured phase, divided by its requests. */
-  readonly invocationsPerRequest: Record<string, number>;
-}
-
 export interface BenchReport {
   readonly timestamp: string;
   readonly machine: MachineInfo;
   readonly config: Record<string, unknown>;
   readonly data: Record<string, unknown>;
-  readonly scenarios: ScenarioResult[];
+  /** Every goal of issue 11 as A, B and A ÷ B, with its target (bench/issue-goals.ts). */
+  readonly goals: Goal[];
+  /** The local runtime against graphql-yoga on the same bundles and data, autocannon from another process. */
+  readonly comparison: ComparisonReport;
+  /** Cold init of each bundle against the floor handler, fresh `node` processes. */
+  readonly coldInit: ColdInitReport;
+  /** What init reads of each bundle (the floor's too), raw and gzip. */
+  readonly bundles: BundleSize[];
+  /** The deployment zips, built twice. */
+  readonly zips: { readonly variant: string; readonly zips: ZipReport[]; readonly catalogWithSourceMapsBytes: number };
+  readonly devLoop: DevLoopReport;
+  /** `npm test`, last; null with `--skip-suite`. */
+  readonly suite: SuiteReport | null;
+  /** Warm durations (cost/ reads these) and cold starts in the runtime's own worker environments. */
   readonly functions: FunctionMeasurement[];
   readonly subscriptions: {
     readonly fanOut: FanOutMeasurement[];
@@ -99,34 +108,66 @@ function invocationsCell(perRequest: Readonly<Record<string, number>>): string {
 export function renderReport(report: BenchReport): string {
   const m = report.machine;
   const header = `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB, Node ${m.nodeVersion} (${m.platform} ${m.arch}) — ${report.timestamp}`;
-  const load = formatTable(
+  const runsPerCell = report.comparison.config.rounds;
+  const versusYoga = formatTable(
     [
       'scenario',
-      'clients',
-      'requests',
-      'errors',
-      'duration s',
-      'req/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      'max ms',
-      'function invocations / request',
+      'connections',
+      'runtime req/s',
+      'yoga req/s',
+      'runtime ÷ yoga',
+      'runtime p99 ms',
+      'yoga p99 ms',
+      'invocations / request (runtime)',
     ],
-    report.scenarios.map((s) => [
-      s.scenario,
-      s.concurrency,
-      s.requests,
-      s.errors + s.warmup.errors,
-      ms(s.durationS),
-      round1(s.requestsPerSecond),
-      ms(s.latencyMs.p50),
-      ms(s.latencyMs.p95),
-      ms(s.latencyMs.p99),
-      ms(s.latencyMs.max),
-      invocationsCell(s.invocationsPerRequest),
-    ]),
+    report.comparison.cells.map((cell) => {
+      const p99 = (server: string) => {
+        const values = cell.runs.filter((run) => run.server === server).map((run) => run.latencyMs.p99);
+        return values.length > 0 ? ms(Math.max(...values)) : '-';
+      };
+      const last = cell.runs.filter((run) => run.server === 'runtime').at(-1);
+      return [
+        cell.scenario,
+        cell.connections,
+        round1(cell.runtimeRps),
+        round1(cell.yogaRps),
+        cell.ratio === null ? '-' : cell.ratio.toFixed(3),
+        p99('runtime'),
+        p99('yoga'),
+        last ? invocationsCell(last.invocationsPerRequest) : '',
+      ];
+    }),
   );
+  const coldInit = formatTable(
+    ['function', 'init ms (median)', 'floor ms (median)', 'init ÷ floor'],
+    report.coldInit.results.map((r) => [r.name, ms(r.initMedianMs), ms(r.floorMedianMs), r.ratio === null ? '-' : r.ratio.toFixed(3)]),
+  );
+  const zipsByName = new Map(report.zips.zips.map((zip) => [zip.name, zip]));
+  const sizes = formatTable(
+    ['bundle', 'index.mjs bytes', 'init bytes', 'init gzip bytes', 'init files', 'zip bytes', 'zip deflated', 'zip deterministic'],
+    report.bundles.map((b) => {
+      const zip = zipsByName.get(b.name);
+      return [
+        b.name,
+        b.entryBytes,
+        b.initBytes,
+        b.initGzipBytes,
+        b.initFiles.length,
+        zip ? zip.zipBytes : '-',
+        zip ? (zip.deflated ? 'yes' : 'NO') : '-',
+        zip ? (zip.deterministic ? 'yes' : 'NO') : '-',
+      ];
+    }),
+  );
+  const dev = report.devLoop;
+  const suite = report.suite;
+  const devLoop = [
+    `npm run dev to the first answered query: ${dev.firstStart.seconds.toFixed(2)} s as found, ${dev.warmStart.seconds.toFixed(2)} s with caches warm`,
+    suite
+      ? `npm test: ${suite.seconds.toFixed(1)} s, ${suite.passed ? 'passed' : `FAILED (exit ${suite.exitCode})`}`
+      : 'npm test: skipped (--skip-suite)',
+  ].join('\n');
+  const goals = formatTable(['goal', 'A', 'B', 'A ÷ B', 'target', 'verdict'], goalRows(report.goals));
   const fns = formatTable(
     [
       'function',
@@ -201,8 +242,17 @@ export function renderReport(report: BenchReport): string {
   return [
     header,
     '',
-    'Load (closed loop over HTTP; latency percentiles nearest-rank over all samples; errors include warm-up)',
-    load,
+    `Local runtime vs graphql-yoga on the same bundles and data (${report.comparison.client}; median of ${runsPerCell} alternating runs of ${report.comparison.config.durationS} s; p99: worst run)`,
+    versusYoga,
+    '',
+    `Cold init in fresh node processes (${report.coldInit.nodeVersion}), floor = one GetItem through lib-dynamodb, same esbuild options; ${report.coldInit.rounds} alternating rounds`,
+    coldInit,
+    '',
+    `Bundles (init bytes: index.mjs and the chunks it imports statically) and deployment zips (${report.zips.variant}; built twice)`,
+    sizes,
+    `catalog's zip with its source maps packed in too: ${report.zips.catalogWithSourceMapsBytes} bytes`,
+    '',
+    devLoop,
     '',
     `Functions (cold init = median of ${coldRuns} fresh environments; warm = ${report.functions[0]?.warm.invocations ?? 0} invocations after ${report.functions[0]?.warm.discarded ?? 0} discarded)`,
     fns,
@@ -217,5 +267,8 @@ export function renderReport(report: BenchReport): string {
     comparison,
     '',
     report.soak ? renderSoak(report.soak) : 'Memory soak: skipped (--soak-requests 0)',
+    '',
+    'Goals (issue 11): A, B and A ÷ B from this run',
+    goals,
   ].join('\n');
 }

@@ -1,25 +1,48 @@
 /**
- * `npm run bench [-- --out path.json] [--soak-requests N]`: load scenarios against the local
- * AppSync-compatible stack over real HTTP, plus per-function bundle size,
- * cold init and warm duration. Writes a JSON report (bench/results.json by
- * default) and prints a table. Exits non-zero when any response was wrong,
- * after still writing the report, so a broken run cannot pass for a slow one.
+ * `npm run bench [-- --out path.json] [--soak-requests N] [--skip-suite] [--rounds N] [--load-seconds S]`:
+ * the benchmark, one JSON report (bench/results.json by default) and a table
+ * ending with every goal of issue 11 as A, B and the ratio. Exits non-zero
+ * when any answer was wrong (or the soak's memory bound broke), after still
+ * writing the report, so a broken run cannot pass for a slow one.
  *
- * Budget: on 2 cores, DynamoDB Local start ~5-10 s, 4 load runs of at most
- * 15 s each, ~3 × (5 cold starts + 220 warm calls), then the Zipf read-cache
- * workload on two fresh stacks (no cache, Redis; ~40 s each) — about 4 minutes;
- * then the memory soak (bench/soak.ts: 50,000 mixed requests by default, at
- * most ~3 minutes; `--soak-requests 5000` for a quick one, 0 to skip it).
- * The main stack runs with the Redis cache, as `npm run dev` does.
+ * In order, on 2 shared cores (about 13-15 minutes with the defaults):
+ *   1. real-time connection costs on a bare server (~20 s);
+ *   2. the local runtime against graphql-yoga (bench/peer/): each in a process
+ *      of its own on the same bundles, DynamoDB Local, redis-server and data,
+ *      autocannon from this process; product(id) and the 100-line order with
+ *      products at 1 and 32 connections, `--rounds` (3) alternating runs of
+ *      `--load-seconds` (8) each (~4-5 min). This replaces the former
+ *      in-process closed-loop load numbers: the client shared the server's
+ *      process and measured it at half its speed;
+ *   3. on an in-process stack: per-function cold start and warm duration in
+ *      the runtime's worker environments (cost/ reads the warm figures),
+ *      cold init of every bundle against the floor handler in fresh `node`
+ *      processes (bench/floor/), bundle sizes, subscription fan-out;
+ *   4. the deployment zips built twice (size, deflate, determinism);
+ *   5. the Zipf read-cache workload (no cache, then Redis; ~80 s);
+ *   6. the memory soak (bench/soak.ts, at most ~3 min; `--soak-requests 0` skips it);
+ *   7. `npm run dev` to its first answered query, twice, and `npm test`
+ *      (~2 min; `--skip-suite` skips the suite).
  */
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleEntry, bundleFunctions } from '../build/bundle.js';
+import { repositoryRoot } from '../declarations/paths.js';
 import { startLocalStack } from '../local/runtime.js';
+import { environments } from '../stacks/config.js';
+import { buildFunctionArtifacts, cacheBackendOf, packageEntries } from '../stacks/lib/artifacts.js';
+import { createZip } from '../stacks/lib/zip.js';
+import { bundleSize, zipReport, type BundleSize, type ZipReport } from './artifacts.js';
 import { measureFunction, type FunctionMeasurement } from './cold-start.js';
+import { measureDevLoop, measureSuite, type SuiteReport } from './dev-loop.js';
+import { measureColdInit } from './floor/cold-init.js';
+import { issueGoals } from './issue-goals.js';
+import { compareWithYoga } from './peer/compare.js';
 import { probes } from './probes.js';
-import { machineInfo, renderReport, writeReport, type BenchReport, type ScenarioResult } from './report.js';
-import { orderWithProductsScenario, productScenario, runScenario } from './scenarios.js';
+import { machineInfo, renderReport, writeReport, type BenchReport } from './report.js';
 import { prepareData } from './setup.js';
 import { measureSubscriptionFanOut } from './subscriptions.js';
 import { measureRealtime } from './realtime.js';
@@ -30,13 +53,11 @@ const CONFIG = {
   products: 200,
   orderLines: 100,
   orderDistinctProducts: 50,
-  concurrencies: [1, 32],
-  warmupRequests: 50,
-  maxRequests: 2000,
-  maxDurationMs: 15_000,
-  coldRuns: 5,
+  coldRuns: 3,
   warmInvocations: 200,
   warmDiscarded: 20,
+  /** Fresh-process imports per bundle, each paired with one of the floor's. */
+  coldInitRounds: 9,
   fanOutSubscribers: [1, 100, 1000],
   fanOutEvents: 10,
 } as const;
@@ -67,47 +88,85 @@ async function runZipf(): Promise<ZipfReport> {
   return zipfReport(ZIPF, results);
 }
 
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, 'soak-requests': { type: 'string' } }, strict: true });
+const { values: args } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    'soak-requests': { type: 'string' },
+    'skip-suite': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    'load-seconds': { type: 'string', default: '8' },
+  },
+  strict: true,
+});
 const outPath = args.out ? resolve(process.cwd(), args.out) : fileURLToPath(new URL('./results.json', import.meta.url));
-const soakRequests = args['soak-requests'] === undefined ? SOAK_DEFAULTS.requests : Number(args['soak-requests']);
-if (!Number.isInteger(soakRequests) || soakRequests < 0) {
-  console.error(`--soak-requests must be a whole number (0 skips the soak), got ${args['soak-requests']}`);
-  process.exit(2);
+function wholeNumber(name: string, value: string | undefined, min: number): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min) {
+    console.error(`--${name} must be a whole number ≥ ${min}, got ${value}`);
+    process.exit(2);
+  }
+  return parsed;
+}
+const soakRequests = args['soak-requests'] === undefined ? SOAK_DEFAULTS.requests : wholeNumber('soak-requests', args['soak-requests'], 0);
+const comparisonConfig = {
+  products: CONFIG.products,
+  orderLines: CONFIG.orderLines,
+  distinctProducts: CONFIG.orderDistinctProducts,
+  connections: [1, 32],
+  rounds: wholeNumber('rounds', args.rounds, 3),
+  durationS: wholeNumber('load-seconds', args['load-seconds'], 1),
+  warmupS: 2,
+} as const;
+
+/** The cache backend production's functions are built with: its zips are the ones the goals judge. */
+const PROD_CACHE_BACKEND = cacheBackendOf(environments.prod.cache);
+
+/**
+ * Each deployment zip of production's variant, built twice into sibling
+ * directories (same depth, so the same source-map paths), and catalog's zip
+ * as it would be with its source maps inside (the goal's "even with its source map").
+ */
+async function measureZips(): Promise<{ zips: ZipReport[]; catalogWithMapsBytes: number }> {
+  const directories = [join(repositoryRoot, 'cdktf.out', 'bench-zips-a'), join(repositoryRoot, 'cdktf.out', 'bench-zips-b')];
+  try {
+    const [first, second] = await Promise.all(
+      directories.map((buildDir) => buildFunctionArtifacts({ cacheBackend: PROD_CACHE_BACKEND, buildDir })),
+    );
+    const zips = await Promise.all(
+      first!.map(async (artifact) => {
+        const twin = second!.find((other) => other.name === artifact.name);
+        if (!twin) throw new Error(`the second build has no ${artifact.name} zip`);
+        return zipReport(artifact.name, await readFile(artifact.zipFile), await readFile(twin.zipFile));
+      }),
+    );
+    // Reuses the bundle just built (same inputs, same directory): no second esbuild run.
+    const [catalog] = await bundleFunctions(join(directories[0]!, 'bundles'), { cacheBackend: PROD_CACHE_BACKEND, only: ['catalog'] });
+    const catalogWithMapsBytes = createZip(await packageEntries(catalog!, { withSourceMaps: true })).byteLength;
+    return { zips, catalogWithMapsBytes };
+  } finally {
+    await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
+  }
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const log = (line: string) => console.error(line);
   // Connection set-up and idle memory per connection on a bare real-time server, first: RSS
   // deltas are only meaningful in a process that has not yet grown and shrunk under load.
   const realtime = await measureRealtime({ connections: 1000, fanOuts: [1], events: 5, memoryConnections: 1000 });
-  console.error('  real-time connection costs measured');
+  log('  real-time connection costs measured');
+  const comparison = await compareWithYoga(comparisonConfig, log);
+  log('  runtime vs yoga measured');
+
   const stack = await startLocalStack({});
+  const floorDirectory = await mkdtemp(join(tmpdir(), 'bench-floor-'));
   try {
     const data = await prepareData(stack, {
       products: CONFIG.products,
       orderLines: CONFIG.orderLines,
       distinctProducts: CONFIG.orderDistinctProducts,
     });
-    console.error(
-      `Stack up and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; order ${data.orderId} has ${data.orderItems} items`,
-    );
-
-    const scenarios = [productScenario(stack, data), orderWithProductsScenario(data)];
-    const scenarioResults: ScenarioResult[] = [];
-    for (const scenario of scenarios) {
-      for (const concurrency of CONFIG.concurrencies) {
-        const result = await runScenario(stack, scenario, {
-          concurrency,
-          warmupRequests: CONFIG.warmupRequests,
-          maxRequests: CONFIG.maxRequests,
-          maxDurationMs: CONFIG.maxDurationMs,
-        });
-        console.error(
-          `  ${scenario.name} x${concurrency}: ${result.requests} requests, ${result.errors + result.warmup.errors} errors, ${result.requestsPerSecond.toFixed(1)} req/s`,
-        );
-        scenarioResults.push(result);
-      }
-    }
+    log(`Stack up and seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; order ${data.orderId} has ${data.orderItems} items`);
 
     // Every function of the map, from the bundles the stack built.
     const probeFor = probes({
@@ -128,39 +187,71 @@ async function main(): Promise<number> {
           warmDiscarded: CONFIG.warmDiscarded,
         }),
       );
-      console.error(`  ${bundle.name}: cold starts and warm invocations measured`);
+      log(`  ${bundle.name}: cold starts and warm invocations measured`);
     }
+
+    // The floor, built exactly like the functions; it reads the products table as catalog does.
+    const floor = await bundleEntry(fileURLToPath(new URL('./floor/handler.ts', import.meta.url)), floorDirectory, {
+      cacheBackend: 'none',
+      reuse: false,
+    });
+    const coldInit = await measureColdInit(
+      { name: 'floor', file: floor.file, environment: stack.functionEnvironments.catalog },
+      stack.bundles.map((bundle) => ({ name: bundle.name, file: bundle.file, environment: stack.functionEnvironments[bundle.name] })),
+      CONFIG.coldInitRounds,
+    );
+    log('  cold init against the floor measured');
+    const bundles: BundleSize[] = await Promise.all(stack.bundles.map((bundle) => bundleSize(bundle.name, bundle.file)));
+    const floorSize = await bundleSize('floor', floor.file);
 
     const adminToken = stack.userPool.mint({ username: 'bench-admin', sub: 'bench-admin', groups: ['admin'] });
     const fanOut = await measureSubscriptionFanOut(stack, data.productIds[1]!, adminToken, {
       subscribers: CONFIG.fanOutSubscribers,
       events: CONFIG.fanOutEvents,
     });
-    console.error('  subscription fan-out measured');
+    log('  subscription fan-out measured');
     // The Zipf runs start stacks of their own, which must not share the two cores with this one.
     await stack.stop();
+    const { zips, catalogWithMapsBytes } = await measureZips();
+    log('  deployment zips built twice and measured');
     const zipf = await runZipf();
-    // Last, on a fresh stack in a process of its own, so nothing measured above shares its RSS.
-    const soak: SoakResult | null = soakRequests > 0 ? await runSoak({ requests: soakRequests, log: (line) => console.error(line) }) : null;
+    // On a fresh stack in a process of its own, so nothing measured above shares its RSS.
+    const soak: SoakResult | null = soakRequests > 0 ? await runSoak({ requests: soakRequests, log }) : null;
+    const devLoop = await measureDevLoop();
+    log('  npm run dev start measured');
+    // Last: the whole suite takes both cores for a while.
+    const suite: SuiteReport | null = args['skip-suite'] ? null : await measureSuite();
+    if (suite) log(`  npm test: ${suite.seconds.toFixed(1)} s, ${suite.passed ? 'passed' : 'FAILED'}`);
 
     const missedEvents = fanOut.reduce((sum, f) => sum + f.missed, 0);
-    const totalErrors =
-      scenarioResults.reduce((sum, s) => sum + s.errors + s.warmup.errors, 0) +
-      missedEvents +
-      zipf.results.reduce((sum, r) => sum + r.errors, 0) +
-      (soak?.errors ?? 0);
+    const totalErrors = comparison.errors + missedEvents + zipf.results.reduce((sum, r) => sum + r.errors, 0) + (soak?.errors ?? 0);
     const memoryOk = soak?.withinBound ?? true;
+    const goals = issueGoals({
+      coldInit,
+      bundles,
+      zips,
+      catalogZipWithMapsBytes: catalogWithMapsBytes,
+      cells: comparison.cells,
+      devLoop,
+      suite,
+    });
     const report: BenchReport = {
       timestamp: new Date().toISOString(),
       machine: machineInfo(),
-      config: { ...CONFIG, percentiles: 'nearest-rank over all samples', client: 'node:http keep-alive, closed loop' },
+      config: { ...CONFIG, comparison: comparisonConfig, percentiles: 'nearest-rank over all samples' },
       data: {
         products: data.productIds.length,
         orderId: data.orderId,
         orderItems: data.orderItems,
         orderDistinctProducts: data.distinctProducts,
       },
-      scenarios: scenarioResults,
+      goals,
+      comparison,
+      coldInit,
+      bundles: [...bundles, floorSize],
+      zips: { variant: `prod (cache backend ${PROD_CACHE_BACKEND})`, zips, catalogWithSourceMapsBytes: catalogWithMapsBytes },
+      devLoop,
+      suite,
       functions: functionResults,
       subscriptions: {
         fanOut,
@@ -178,10 +269,7 @@ async function main(): Promise<number> {
     console.log(`\nWrote ${outPath} (total ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     if (totalErrors > 0) {
       console.error(`\nWARNING: ${totalErrors} request(s) failed; the numbers above are not trustworthy. Examples:`);
-      for (const s of scenarioResults) {
-        for (const sample of new Set([...s.warmup.errorSamples, ...s.errorSamples]))
-          console.error(`  [${s.scenario} x${s.concurrency}] ${sample}`);
-      }
+      for (const sample of comparison.errorSamples) console.error(`  [comparison] ${sample}`);
       for (const r of zipf.results) for (const sample of r.errorSamples) console.error(`  [zipf ${r.backend} ${r.phase}] ${sample}`);
       for (const sample of soak?.errorSamples ?? []) console.error(`  [soak] ${sample}`);
       return 1;
@@ -195,6 +283,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await stack.stop();
+    await rm(floorDirectory, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { print } from 'graphql';
+import { repositoryRoot } from '../declarations/paths.js';
+import { GetProductDocument } from '../generated/client/graphql.js';
+import { newApiKey } from '../local/identity/local-credentials.js';
+import { findFreePort } from '../local/process/ports.js';
+import { sampleProducts } from '../local/seed.js';
+import { GraphQLHttpClient } from './http-client.js';
+import { productProblem } from './scenarios.js';
+
+/**
+ * The developer loop: `npm run dev` from spawn to its first answered GraphQL
+ * query (on a free port, with an API key we choose), twice — as the checkout
+ * is found, then again with every cache the first start filled — and the
+ * wall time of `npm test`.
+ */
+
+export interface DevStart {
+  /** Spawn to the first right answer to product(id) from the seeded catalog. */
+  readonly seconds: number;
+  readonly attempts: number;
+}
+
+export interface DevLoopReport {
+  readonly firstStart: DevStart;
+  readonly warmStart: DevStart;
+}
+
+export interface SuiteReport {
+  readonly seconds: number;
+  readonly passed: boolean;
+  readonly exitCode: number | null;
+  /** The end of its output, for a failure. */
+  readonly tail: string;
+}
+
+/** Stops a process group we started (npm → sh → tsx → node), SIGINT first as Ctrl+C would. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(-child.pid, 'SIGINT');
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function timeDevStart(timeoutMs: number): Promise<DevStart> {
+  const port = await findFreePort();
+  const apiKey = newApiKey();
+  const productId = sampleProducts(1)[0]!.id;
+  const body = GraphQLHttpClient.body(print(GetProductDocument), { id: productId });
+  const started = performance.now();
+  const child = spawn('npm', ['run', 'dev', '--', '--port', String(port), '--quiet'], {
+    cwd: repositoryRoot,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, APPSYNC_API_KEY: apiKey },
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+  });
+  const client = new GraphQLHttpClient(`http://127.0.0.1:${port}/graphql`, { maxSockets: 1, timeoutMs: 10_000 });
+  try {
+    let attempts = 0;
+    let lastProblem = 'no answer yet';
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`npm run dev exited (${child.exitCode}) before answering: ${stderr.slice(-1000)}`);
+      if (performance.now() - started > timeoutMs) throw new Error(`npm run dev answered no query within ${timeoutMs} ms: ${lastProblem}`);
+      attempts += 1;
+      try {
+        const problem = productProblem(productId, await client.post(body, { 'x-api-key': apiKey }));
+        if (problem === null) return { seconds: (performance.now() - started) / 1000, attempts };
+        lastProblem = problem;
+      } catch (error) {
+        lastProblem = (error as Error).message;
+      }
+      // Polling is the measurement here: the first moment a client could have been served.
+      await sleep(20);
+    }
+  } finally {
+    client.close();
+    await stopGroup(child);
+  }
+}
+
+export async function measureDevLoop(timeoutMs = 120_000): Promise<DevLoopReport> {
+  const firstStart = await timeDevStart(timeoutMs);
+  const warmStart = await timeDevStart(timeoutMs);
+  return { firstStart, warmStart };
+}
+
+export async function measureSuite(): Promise<SuiteReport> {
+  const started = performance.now();
+  const child = spawn('npm', ['test'], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (text: string) => {
+    output = (output + text).slice(-4000);
+  };
+  child.stdout?.setEncoding('utf8').on('data', keep);
+  child.stderr?.setEncoding('utf8').on('data', keep);
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { seconds: (performance.now() - started) / 1000, passed: exitCode === 0, exitCode, tail: output.slice(-1500) };
+}
