@@ -1,7 +1,23 @@
-import { isObjectType, Kind, parse, visit, type ConstValueNode } from 'graphql';
+import {
+  isObjectType,
+  Kind,
+  parse,
+  visit,
+  type ConstValueNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 import { api as projectApi, apiLimitsOf, lambdaAuthorizerOf, type ApiDeclaration } from './api.js';
-import { functions as projectFunctions, type FieldRoute, type ResolvedField, type ResolverFunctionName } from './functions.js';
+import {
+  functions as projectFunctions,
+  type FieldCachingConfig,
+  type FieldRoute,
+  type ResolvedField,
+  type ResolverFunctionName,
+} from './functions.js';
 import { buildAppSyncSchema, loadSchemaSDL } from './schema.js';
+import { tables as projectTables, type TableDeclaration } from './tables.js';
 
 /**
  * The one checker of the declarations. Every consumer — the local runtime, the
@@ -13,10 +29,22 @@ import { buildAppSyncSchema, loadSchemaSDL } from './schema.js';
 
 /** What the checker reads: the function map (any `Type.field` strings, so a test may hand it a copy), the API, the schema. */
 export interface Declarations {
-  readonly functions: Readonly<Record<string, { readonly kind: string; readonly fields?: Readonly<Partial<Record<string, FieldRoute>>> }>>;
+  readonly functions: Readonly<
+    Record<
+      string,
+      {
+        readonly kind: string;
+        readonly fields?: Readonly<Partial<Record<string, FieldRoute>>>;
+        /** The tables the function reads: a cached field's TTL is bounded by theirs. */
+        readonly tables?: Readonly<Partial<Record<string, string>>>;
+      }
+    >
+  >;
   readonly api: ApiDeclaration;
   /** Exactly the text AppSync receives. */
   readonly schemaSDL: string;
+  /** The table declarations whose cache policies bound cached fields; the project's when absent. */
+  readonly tables?: Readonly<Record<string, TableDeclaration>>;
 }
 
 export interface CheckOptions {
@@ -31,10 +59,14 @@ export interface Route {
   readonly typeName: string;
   readonly fieldName: string;
   readonly maxBatchSize: number | undefined;
+  readonly cachingConfig: FieldCachingConfig | undefined;
 }
 
 /** AppSync's bounds for a resolver's `maxBatchSize`. */
 export const MAX_BATCH_SIZE = 2000;
+
+/** AppSync's bounds for a resolver cache entry's TTL, in seconds. */
+export const MAX_CACHE_TTL_SECONDS = 3600;
 
 export class DeclarationError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -71,13 +103,18 @@ export function checkDeclarations(declarations: Declarations, options: CheckOpti
         continue;
       }
       const type = schema.getType(typeName);
-      if (!isObjectType(type) || !type.getFields()[fieldName])
-        problems.push(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
+      const field = isObjectType(type) ? type.getFields()[fieldName] : undefined;
+      if (!field) problems.push(`Function ${functionName} routes ${coordinate}, which the schema lacks`);
       const maxBatchSize = route?.maxBatchSize;
       if (maxBatchSize !== undefined && (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE)) {
         problems.push(`${coordinate}: maxBatchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, not ${maxBatchSize}`);
       }
-      routes.push({ coordinate, functionName, typeName, fieldName, maxBatchSize });
+      const cachingConfig = route?.cachingConfig;
+      if (cachingConfig && field && isObjectType(type)) {
+        const bound = stalenessBound(declaration.tables ?? {}, declarations.tables ?? projectTables);
+        problems.push(...cachingProblems({ coordinate, functionName, schema, type, field, config: cachingConfig, bound }));
+      }
+      routes.push({ coordinate, functionName, typeName, fieldName, maxBatchSize, cachingConfig });
     }
   }
 
@@ -107,6 +144,101 @@ export function checkDeclarations(declarations: Declarations, options: CheckOpti
 
   if (problems.length > 0) throw new DeclarationError(problems);
   return routes;
+}
+
+/** The tightest staleness bound (seconds) among the cache policies of the tables a function reads, and whose it is. */
+function stalenessBound(
+  access: Readonly<Partial<Record<string, string>>>,
+  tables: NonNullable<Declarations['tables']>,
+): { seconds: number; table: string } | undefined {
+  let tightest: { seconds: number; table: string } | undefined;
+  for (const table of Object.keys(access)) {
+    const maxStalenessMs = tables[table]?.cache?.maxStalenessMs;
+    if (maxStalenessMs === undefined) continue;
+    const seconds = Math.floor(maxStalenessMs / 1000);
+    if (!tightest || seconds < tightest.seconds) tightest = { seconds, table };
+  }
+  return tightest;
+}
+
+/** What AppSync's `$context.identity` holds, across the auth modes (a caching key may name one of these). */
+const IDENTITY_ATTRIBUTES = new Set([
+  'sub',
+  'username',
+  'claims',
+  'groups',
+  'issuer',
+  'sourceIp',
+  'defaultAuthStrategy',
+  'accountId',
+  'userArn',
+  'cognitoIdentityId',
+  'cognitoIdentityPoolId',
+  'resolverContext',
+]);
+
+const CACHING_KEY = /^\$context\.(arguments|source|identity)\.([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z_][A-Za-z0-9_:-]*)*$/;
+
+interface CachedField {
+  readonly coordinate: string;
+  readonly functionName: string;
+  readonly schema: GraphQLSchema;
+  readonly type: GraphQLObjectType;
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly config: FieldCachingConfig;
+  readonly bound: { seconds: number; table: string } | undefined;
+}
+
+/**
+ * A cached field must be a read, live no longer than the staleness its tables
+ * promise (AppSync expires an entry by TTL only), and be keyed on exactly what
+ * its answer depends on: every argument, nothing the field does not have.
+ */
+function cachingProblems({ coordinate, functionName, schema, type, field, config, bound }: CachedField): string[] {
+  const problems: string[] = [];
+  const at = `${coordinate} cachingConfig`;
+  if (type === schema.getMutationType() || type === schema.getSubscriptionType())
+    problems.push(`${at}: AppSync caches query results only, not a ${type.name} field`);
+  const { ttlSeconds, cachingKeys } = config;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_CACHE_TTL_SECONDS)
+    problems.push(`${at}: ttlSeconds must be an integer from 1 to ${MAX_CACHE_TTL_SECONDS}, not ${ttlSeconds}`);
+  if (!bound) {
+    problems.push(
+      `${at}: ${functionName} reads no table with a cache policy, so nothing bounds how stale a cached result may be (declare cache.maxStalenessMs in declarations/tables.ts)`,
+    );
+  } else if (ttlSeconds > bound.seconds) {
+    problems.push(
+      `${at}: ttlSeconds ${ttlSeconds} exceeds the ${bound.seconds} s staleness bound of the ${bound.table} table (declarations/tables.ts cache.maxStalenessMs)`,
+    );
+  }
+  const keyedArguments = new Set<string>();
+  const seen = new Set<string>();
+  for (const key of cachingKeys) {
+    if (seen.has(key)) problems.push(`${at}: caching key ${key} is listed twice`);
+    seen.add(key);
+    const match = CACHING_KEY.exec(key);
+    if (!match) {
+      problems.push(`${at}: caching key ${key} is not $context.arguments.<name>, $context.source.<name> or $context.identity.<name>`);
+      continue;
+    }
+    const [, map, name = ''] = match;
+    if (map === 'arguments') {
+      if (!field.args.some((argument) => argument.name === name))
+        problems.push(
+          `${at}: caching key ${key} names argument ${name}, which ${coordinate} does not have (arguments: ${field.args.map((argument) => argument.name).join(', ') || 'none'})`,
+        );
+      keyedArguments.add(name);
+    } else if (map === 'source' && !type.getFields()[name]) {
+      problems.push(`${at}: caching key ${key} names ${type.name}.${name}, which the schema lacks`);
+    } else if (map === 'identity' && !IDENTITY_ATTRIBUTES.has(name)) {
+      problems.push(`${at}: caching key ${key} names identity attribute ${name}, which AppSync does not set`);
+    }
+  }
+  for (const argument of field.args) {
+    if (!keyedArguments.has(argument.name))
+      problems.push(`${at}: argument ${argument.name} is not a caching key, so calls differing only in it would share one cached result`);
+  }
+  return problems;
 }
 
 /** Every `cognito_groups` value of an `@aws_cognito_user_pools` directive, with where it stands. */

@@ -22,6 +22,26 @@ export type FieldCoordinate = {
 export interface FieldRoute {
   /** Set for fields AppSync resolves with BatchInvoke, e.g. a field on every item of a list. */
   readonly maxBatchSize?: number;
+  /**
+   * AppSync's per-resolver cache for this field (used where an environment's
+   * `api.cache.behavior` is `PER_RESOLVER_CACHING`). AppSync expires an entry by
+   * TTL only, so the checker keeps `ttlSeconds` within the staleness bound of
+   * the cached tables the serving function reads (declarations/tables.ts).
+   */
+  readonly cachingConfig?: FieldCachingConfig;
+}
+
+/** A cached field: how long a result lives and what it is keyed on. */
+export interface FieldCachingConfig {
+  /** AppSync accepts 1 to 3,600. */
+  readonly ttlSeconds: number;
+  /**
+   * `$context.arguments.<argument>`, `$context.source.<field>` or
+   * `$context.identity.<attribute>`. Every argument of the field must be a key:
+   * an argument left out would let different arguments share one cached result.
+   * Name an identity attribute when the result depends on who asks.
+   */
+  readonly cachingKeys: readonly string[];
 }
 
 export type TableAccess = 'read' | 'readwrite';
@@ -139,7 +159,10 @@ export const functions = {
     timeoutSeconds: 10,
     tables: { products: 'readwrite' },
     fields: {
-      'Query.product': {},
+      // The hottest read: a product page's first query. Half the products' 10 s staleness bound, keyed on the id
+      // alone: the resolver's answer does not depend on who asks (a partner's `deniedFields` hide `stock` after it,
+      // per request). Writes to a product should evict it (stacks/README.md, "Resolver caching").
+      'Query.product': { cachingConfig: { ttlSeconds: 5, cachingKeys: ['$context.arguments.id'] } },
       'Query.products': {},
       'Mutation.createProduct': {},
       'Mutation.updateProduct': {},

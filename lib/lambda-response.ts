@@ -1,3 +1,4 @@
+import type { SubscriptionInvalidation } from './appsync/subscription-filter.js';
 import type { DomainError } from './errors.js';
 
 /**
@@ -14,7 +15,8 @@ import type { DomainError } from './errors.js';
  * in `unwrapFieldResult`.
  */
 export type FieldResult =
-  | { readonly data: unknown }
+  // invalidations: subscriptions a mutation ends (extensions.invalidateSubscriptions in the deployed resolver code).
+  | { readonly data: unknown; readonly invalidations?: readonly SubscriptionInvalidation[] }
   | {
       readonly data: null;
       readonly errorType: string;

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Resolvers } from '../generated/graphql.js';
 import type { FieldCoordinate, ResolverFunctionDeclaration } from '../declarations/functions.js';
 import type { ResolverEvent } from './appsync/resolver-event.js';
+import type { SubscriptionFilters } from './appsync/subscription-filter.js';
 import { DomainError, InternalError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
 import { flushMetrics } from './metrics.js';
@@ -23,12 +24,13 @@ type SubscriptionArgsOf<F> = F extends keyof SubscriptionFields
 /**
  * A resolver on a subscription field runs when a client subscribes, as in
  * AppSync: throwing refuses the subscription (e.g. another customer's
- * orders); its value is not used.
+ * orders). Its value is the subscription's enhanced filters, or null for none:
+ * the deployed resolver code sets them with `extensions.setSubscriptionFilter`.
  */
 export type SubscribeResolverOf<F> = (
   args: SubscriptionArgsOf<F>,
   event: ResolverEvent<null, SubscriptionArgsOf<F>>,
-) => Promise<null> | null;
+) => Promise<SubscriptionFilters | null> | SubscriptionFilters | null;
 
 /**
  * A BatchInvoke resolver: all events of a batch in, one result per event out,

@@ -145,16 +145,35 @@ export interface CanaryConfig {
   readonly weight: number;
 }
 
+/**
+ * The API under a name of our own (stacks/constructs/domain.ts): an ACM
+ * certificate in us-east-1, DNS-validated in the hosted zone, the AppSync
+ * domain name and its association, and an alias record. The zone must be a
+ * public Route 53 zone of the deploying account that holds `domainName`.
+ */
+export interface CustomDomainConfig {
+  /** A fully qualified name, e.g. `api.example.com` (no wildcard: AppSync serves one name per domain). */
+  readonly domainName: string;
+  /** The Route 53 hosted zone's id, e.g. `Z0123456789ABCDEFGHIJ`. */
+  readonly hostedZoneId: string;
+}
+
 export type FieldLogLevel = 'NONE' | 'ERROR' | 'INFO' | 'DEBUG' | 'ALL';
 
 /**
- * AppSync's own response cache. Off by default: the Redis/DAX read cache
- * already serves hot items coherently, while AppSync's cache is only expired
- * by TTL, so its TTL must stay within the products' declared staleness bound.
+ * AppSync's own response cache (stacks/constructs/api-cache.ts). Off by
+ * default: the Redis/DAX read cache already serves hot items coherently, while
+ * AppSync's cache is only expired by TTL (or a mutation's eviction), so every
+ * TTL must stay within the products' declared staleness bound.
+ * `PER_RESOLVER_CACHING` caches exactly the fields that declare `cachingConfig`
+ * (declarations/functions.ts), with their TTL and keys; `FULL_REQUEST_CACHING`
+ * every resolver and `OPERATION_LEVEL_CACHING` whole query responses, both for
+ * `ttlSeconds`.
  */
 export interface AppSyncCacheConfig {
   readonly type: 'SMALL' | 'MEDIUM' | 'LARGE' | 'XLARGE' | 'LARGE_2X' | 'LARGE_4X' | 'LARGE_8X' | 'LARGE_12X';
-  readonly behavior: 'FULL_REQUEST_CACHING' | 'PER_RESOLVER_CACHING';
+  readonly behavior: 'FULL_REQUEST_CACHING' | 'PER_RESOLVER_CACHING' | 'OPERATION_LEVEL_CACHING';
+  /** The entries' lifetime under the FULL_REQUEST and OPERATION_LEVEL behaviours (a per-resolver field states its own). */
   readonly ttlSeconds: number;
 }
 
@@ -249,6 +268,8 @@ export interface EnvironmentConfig {
   readonly reservedConcurrency?: ConcurrencyBudget;
   /** Code signing on every function; absent = none. */
   readonly codeSigning?: CodeSigningConfig;
+  /** A custom domain for the API; absent = AppSync's generated endpoints only. */
+  readonly domain?: CustomDomainConfig;
 }
 
 /**
@@ -304,7 +325,13 @@ export const environments = {
       appsyncPublishErrors: 5,
       wafBlockedRequests: 500,
     },
-    api: { ...apiDefaults, fieldLogLevel: 'ERROR' },
+    // Per-resolver caching (Query.product) is tried here first: staging runs the same Valkey cache as prod, so it
+    // shows what the AppSync cache adds on top and that the product mutations' evictions work, before prod pays for it.
+    api: {
+      ...apiDefaults,
+      fieldLogLevel: 'ERROR',
+      cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 },
+    },
     backend: { kind: 's3', ...stateBucket, key: 'storefront/staging/terraform.tfstate' },
     // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
     cache: { kind: 'elasticache', mode: 'serverless', maxDataStorageGb: 1, maxEcpuPerSecond: 5000 },
@@ -376,6 +403,8 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region)) problems.push(`region ${config.region} is not an AWS region name`);
   const apiCache = config.api.cache;
   const stalenessSeconds = tables.products.cache.maxStalenessMs / 1000;
+  if (apiCache && !APPSYNC_CACHE_BEHAVIORS.includes(apiCache.behavior))
+    problems.push(`api.cache.behavior must be one of ${APPSYNC_CACHE_BEHAVIORS.join(', ')}, not ${apiCache.behavior}`);
   if (apiCache && (!Number.isInteger(apiCache.ttlSeconds) || apiCache.ttlSeconds < 1 || apiCache.ttlSeconds > stalenessSeconds)) {
     problems.push(`api.cache.ttlSeconds must be 1 to ${stalenessSeconds} (the products' declared staleness bound)`);
   }
@@ -404,10 +433,29 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   }
   if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType)
     problems.push('cache.nodeType is required for a replication group');
+  problems.push(...domainProblems(config.domain));
   problems.push(...wafProblems(config.waf), ...backendProblems(config.backend), ...budgetProblems(config.reservedConcurrency));
   if (config.codeSigning && !['Warn', 'Enforce'].includes(config.codeSigning.untrustedArtifactOnDeployment))
     problems.push('codeSigning.untrustedArtifactOnDeployment must be Warn or Enforce');
   if (problems.length > 0) throw new Error(`Environment ${config.name}: ${problems.join('; ')}`);
+}
+
+const APPSYNC_CACHE_BEHAVIORS: readonly string[] = ['FULL_REQUEST_CACHING', 'PER_RESOLVER_CACHING', 'OPERATION_LEVEL_CACHING'];
+
+/** A DNS name of 2 to 127 labels, lower case (ACM and Route 53 compare names case-insensitively; one spelling keeps plans stable). */
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])$/;
+
+function domainProblems(domain: CustomDomainConfig | undefined): string[] {
+  if (!domain) return [];
+  const problems: string[] = [];
+  if (!DOMAIN_NAME.test(domain.domainName))
+    problems.push(
+      `domain.domainName ${domain.domainName} is not a lower-case, fully qualified DNS name (e.g. api.example.com; no wildcard)`,
+    );
+  // Route 53 zone ids are upper-case letters and digits; the console's `/hostedzone/` prefix is not part of the id.
+  if (!/^[A-Z0-9]{1,32}$/.test(domain.hostedZoneId))
+    problems.push(`domain.hostedZoneId ${domain.hostedZoneId} is not a Route 53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)`);
+  return problems;
 }
 
 /** WAF's bounds on a rate-based statement (`limit` 10 to 2,000,000,000; windows of 1, 2, 5 or 10 minutes). */

@@ -5,6 +5,7 @@ import { environmentNames, environments, resourcePrefix, validateEnvironment, ty
 import { Api } from './constructs/api.js';
 import { AccountContext } from './constructs/account.js';
 import { CodeSigning } from './constructs/code-signing.js';
+import { CustomDomain } from './constructs/domain.js';
 import { Functions } from './constructs/functions.js';
 import { Cache } from './constructs/cache.js';
 import { Events } from './constructs/events.js';
@@ -36,6 +37,8 @@ export class StorefrontStack extends TerraformStack {
   readonly waf?: Waf;
   /** Present when `config.codeSigning` is set. */
   readonly codeSigning?: CodeSigning;
+  /** Present when `config.domain` is set. */
+  readonly domain?: CustomDomain;
   readonly events: Events;
   readonly observability: Observability;
 
@@ -47,10 +50,8 @@ export class StorefrontStack extends TerraformStack {
     const routes = stackRoutes(declarations);
     const prefix = resourcePrefix(declarations.api.name, config);
 
-    new AwsProvider(this, 'aws', {
-      region: config.region,
-      defaultTags: [{ tags: { project: declarations.api.name, environment: config.name, 'managed-by': 'cdktf' } }],
-    });
+    const defaultTags = { project: declarations.api.name, environment: config.name, 'managed-by': 'cdktf' };
+    new AwsProvider(this, 'aws', { region: config.region, defaultTags: [{ tags: defaultTags }] });
     configureBackend(this, config);
 
     const account = new AccountContext(this, 'account', config.region);
@@ -103,6 +104,9 @@ export class StorefrontStack extends TerraformStack {
       routes,
       functions: this.functions.functions,
     });
+    if (config.domain) {
+      this.domain = new CustomDomain(this, 'domain', { prefix, config: config.domain, apiId: this.api.api.id, defaultTags });
+    }
     if (config.waf) {
       this.waf = new Waf(this, 'waf', {
         prefix,

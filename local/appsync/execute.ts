@@ -14,6 +14,7 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import type { ResolvedField } from '../../declarations/functions.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
+import { toSubscriptionFilter, type SubscriptionFilterJson, type SubscriptionFilters } from '../../lib/appsync/subscription-filter.js';
 import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
 import { DocumentCache } from '../graphql/document-cache.js';
 import { depthLimitError, fieldLevel } from '../graphql/document-limits.js';
@@ -75,6 +76,23 @@ interface ExecutionContext {
   readonly resolverLimit: number;
   /** Resolver executions so far: AppSync's running count, a backstop behind the static bound. */
   resolvers: number;
+  /**
+   * The members every event of this request shares, built once: the events of
+   * a BatchInvoke then hold the same objects, which the function runtime sends
+   * once per batch instead of once per event (local/lambda/event-transfer.ts).
+   */
+  readonly shared: SharedEventMembers;
+}
+
+interface SharedEventMembers {
+  request?: ResolverEvent['request'];
+  readonly stash: ResolverEvent['stash'];
+  /** Each field's `info`, by the field nodes graphql-js hands every item of a list. */
+  readonly info: Map<readonly FieldNode[], ResolverEvent['info']>;
+}
+
+function sharedEventMembers(): SharedEventMembers {
+  return { stash: {}, info: new Map() };
 }
 
 interface PendingBatchItem {
@@ -151,6 +169,7 @@ export class AppSyncExecutor implements MutationSource {
       depthLimit: admission.depthLimit,
       resolverLimit: admission.resolverLimit,
       resolvers: 0,
+      shared: sharedEventMembers(),
     };
     const result = await execute({
       schema: this.#options.schema,
@@ -174,29 +193,39 @@ export class AppSyncExecutor implements MutationSource {
 
   /**
    * AppSync runs the resolver attached to a subscription field when a client
-   * subscribes; an error refuses the subscription. Null when the field has no
-   * resolver or it accepted, else the error to send back.
+   * subscribes; an error refuses the subscription. When it accepts, the
+   * enhanced filter its function answered (null for none, or no resolver).
    */
   async subscribe(
     fieldName: string,
     args: Record<string, unknown>,
     variables: Record<string, unknown>,
     context: RequestContext,
-  ): Promise<{ errorType: string; message: string } | null> {
+  ): Promise<{ errorType: string; message: string } | { filter: SubscriptionFilterJson | null }> {
     const route = this.#options.routes.get(`Subscription.${fieldName}`);
-    if (!route) return null;
-    const event = resolverEvent(context, {
-      source: null,
-      args,
-      fieldName,
-      parentTypeName: 'Subscription',
-      variables,
-      selection: { list: [], graphql: '' },
-    });
+    if (!route) return { filter: null };
+    const event = resolverEvent(
+      context,
+      {
+        source: null,
+        args,
+        fieldName,
+        parentTypeName: 'Subscription',
+        variables,
+        selection: { list: [], graphql: '' },
+      },
+      sharedEventMembers(),
+    );
     const invocation = await this.#options.invoke(route.functionName, event);
     if (!invocation.ok) return { errorType: UNHANDLED_ERROR_TYPE, message: invocation.error.errorMessage };
     const field = unwrapFieldResult(invocation.payload);
-    return field.ok ? null : { errorType: field.errorType, message: field.message };
+    if (!field.ok) return { errorType: field.errorType, message: field.message };
+    // As the deployed resolver code: `{ filter }` through util.transform.toSubscriptionFilter (stacks/appsync/lambda-resolver.js).
+    const filters = field.data as Partial<SubscriptionFilters> | null;
+    if (filters !== null && (typeof filters !== 'object' || Array.isArray(filters))) {
+      return { errorType: UNHANDLED_ERROR_TYPE, message: 'A subscription function must answer null or { filter, invalidationFilter }' };
+    }
+    return { filter: filters?.filter ? toSubscriptionFilter(filters.filter) : null };
   }
 
   /** The variables as execution coerced them (it succeeded: data came back), for listeners' `@skip`/`@include`. */
@@ -216,12 +245,12 @@ export class AppSyncExecutor implements MutationSource {
     if (!route) return defaultFieldResolver(source, args, context, info);
     context.resolvers += 1;
     if (context.resolvers > context.resolverLimit) throw resolverLimitError(info, context.resolverLimit);
-    const event = this.#event(source, args, context.request, info);
+    const event = this.#event(source, args, context, info);
     if (route.maxBatchSize) return this.#enqueue(route, event, info, context.batches);
     return this.#invokeOne(route, event, info);
   };
 
-  #event(source: unknown, args: Record<string, unknown>, request: RequestContext, info: GraphQLResolveInfo): ResolverEvent {
+  #event(source: unknown, args: Record<string, unknown>, context: ExecutionContext, info: GraphQLResolveInfo): ResolverEvent {
     // graphql-js hands every item of a list the same fieldNodes array, so a
     // batched field's selection set is derived once, not once per item.
     let selection = this.#selections.get(info.fieldNodes);
@@ -232,14 +261,19 @@ export class AppSyncExecutor implements MutationSource {
       };
       this.#selections.set(info.fieldNodes, selection);
     }
-    return resolverEvent(request, {
-      source,
-      args,
-      fieldName: info.fieldName,
-      parentTypeName: info.parentType.name,
-      variables: info.variableValues,
-      selection,
-    });
+    return resolverEvent(
+      context.request,
+      {
+        source,
+        args,
+        fieldName: info.fieldName,
+        parentTypeName: info.parentType.name,
+        variables: info.variableValues,
+        selection,
+        fieldNodes: info.fieldNodes,
+      },
+      context.shared,
+    );
   }
 
   async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo): Promise<unknown> {
@@ -313,7 +347,12 @@ interface Selection {
   readonly graphql: string;
 }
 
-/** AppSync's direct Lambda resolver event for one field. */
+/**
+ * AppSync's direct Lambda resolver event for one field. Everything but
+ * `arguments` and `source` is the same object in every event of one request
+ * and field (from `shared`): events are serialized to the function, never
+ * mutated here, and each function receives its own copies.
+ */
 function resolverEvent(
   request: RequestContext,
   field: {
@@ -323,23 +362,30 @@ function resolverEvent(
     parentTypeName: string;
     variables: Record<string, unknown>;
     selection: Selection;
+    fieldNodes?: readonly FieldNode[];
   },
+  shared: SharedEventMembers,
 ): ResolverEvent {
+  shared.request ??= { headers: { ...request.headers }, domainName: null };
+  let info = field.fieldNodes && shared.info.get(field.fieldNodes);
+  if (!info || info.fieldName !== field.fieldName || info.parentTypeName !== field.parentTypeName || info.variables !== field.variables) {
+    info = {
+      fieldName: field.fieldName,
+      parentTypeName: field.parentTypeName,
+      variables: field.variables,
+      selectionSetList: field.selection.list,
+      selectionSetGraphQL: field.selection.graphql,
+    };
+    if (field.fieldNodes) shared.info.set(field.fieldNodes, info);
+  }
   return {
     arguments: field.args,
     identity: request.identity,
     source: (field.source ?? null) as ResolverEvent['source'],
-    request: { headers: { ...request.headers }, domainName: null },
-    info: {
-      fieldName: field.fieldName,
-      parentTypeName: field.parentTypeName,
-      variables: field.variables,
-      // Shared across a batch's events: they are serialized to the function, never mutated here.
-      selectionSetList: field.selection.list,
-      selectionSetGraphQL: field.selection.graphql,
-    },
+    request: shared.request,
+    info,
     prev: null,
-    stash: {},
+    stash: shared.stash,
   };
 }
 

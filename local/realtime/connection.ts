@@ -44,7 +44,10 @@ export interface ActiveSubscription extends HubEntry {
   readonly filter: SubscriptionFilter | null;
 }
 
-/** Runs the subscription field's resolver at subscribe time; an error refuses the subscription. */
+/**
+ * Runs the subscription field's resolver at subscribe time: an error refuses the subscription, else
+ * the enhanced filter the resolver set (AppSync's `extensions.setSubscriptionFilter`), null for none.
+ */
 export type SubscribeHook = (request: {
   readonly fieldName: string;
   readonly arguments: Record<string, unknown>;
@@ -52,7 +55,7 @@ export type SubscribeHook = (request: {
   readonly caller: Caller;
   readonly identity: unknown;
   readonly headers: Readonly<Record<string, string | undefined>>;
-}) => Promise<RealtimeError | null>;
+}) => Promise<RealtimeError | { readonly filter: SubscriptionFilter | null }>;
 
 /** Close codes: 4xxx are application codes (RFC 6455 §7.4.2). */
 export const CLOSE_CODES = {
@@ -225,7 +228,7 @@ export class RealtimeConnection {
     const fieldName = request.prepared.fieldName;
     const typeName = this.#env.documents.subscriptionTypeName;
     if (!this.#env.authorization.allows(caller, typeName, fieldName)) return fail([errors.fieldUnauthorized(fieldName, typeName)]);
-    const refused = await this.#env.onSubscribe?.({
+    const subscribed = await this.#env.onSubscribe?.({
       fieldName,
       arguments: request.args,
       variables: start.variables,
@@ -233,8 +236,8 @@ export class RealtimeConnection {
       identity,
       headers: start.authorization,
     });
-    if (refused) return fail([refused]);
-    const filter = this.#env.subscriptionFilter?.({ fieldName, arguments: request.args, caller, identity }) ?? null;
+    if (isRealtimeError(subscribed)) return fail([subscribed]);
+    const filter = subscribed?.filter ?? this.#env.subscriptionFilter?.({ fieldName, arguments: request.args, caller, identity }) ?? null;
     const problem = filter === null ? null : filterProblem(filter);
     if (problem) return fail([errors.validation(problem)]);
     // The socket may have closed, or the same id been started, while authentication was pending.

@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AppSyncIdentity } from 'aws-lambda';
 import { MAX_DISTINCT_PRODUCTS, MAX_ORDER_LINES, MAX_QUANTITY } from '../../declarations/bounds.js';
+import type { SubscriptionFilters } from '../../lib/appsync/subscription-filter.js';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
 import { DomainError, notFound, validationError } from '../../lib/errors.js';
 import { callerSub, isPrivileged } from '../../lib/identity.js';
@@ -229,7 +230,7 @@ export const handler = createResolverHandler(functions.orders, {
     if (!isPrivileged(event.identity) && callerSub(event.identity) !== customerId) {
       throw new DomainError('Unauthorized', 'You may only subscribe to your own orders');
     }
-    return null;
+    return orderStatusFilters(customerId);
   },
 
   'Mutation.cancelOrder': async ({ id }, event) => {
@@ -270,6 +271,18 @@ export const handler = createResolverHandler(functions.orders, {
     return toOrder({ ...order, status, updatedAt: now });
   },
 });
+
+/**
+ * The enhanced filters of onOrderStatusChanged: the customer's own orders
+ * only. It restates AppSync's argument rule so that delivery does not hinge on
+ * how AppSync combines argument filtering with an enhanced filter, and keys
+ * invalidation on the same customer (a mutation's `invalidations` with payload
+ * `{ customerId }` ends that customer's subscriptions).
+ */
+export function orderStatusFilters(customerId: string): SubscriptionFilters {
+  const ownOrders = { customerId: { eq: customerId } };
+  return { filter: ownOrders, invalidationFilter: ownOrders };
+}
 
 /** Signals that a concurrent identical placement won the race; its order is returned as a replay. */
 class ReplayedOrder extends Error {

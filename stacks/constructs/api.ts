@@ -1,4 +1,3 @@
-import { AppsyncApiCache } from '@cdktf/provider-aws/lib/appsync-api-cache/index.js';
 import { AppsyncApiKey } from '@cdktf/provider-aws/lib/appsync-api-key/index.js';
 import { AppsyncDatasource } from '@cdktf/provider-aws/lib/appsync-datasource/index.js';
 import {
@@ -20,6 +19,7 @@ import type { StackRoute } from '../declarations.js';
 import { terraformLiteral } from '../lib/terraform-literal.js';
 import { logStreamWriteActions } from '../policy/allowed-wildcards.js';
 import type { AccountContext } from './account.js';
+import { ApiResponseCache, resolverCachingConfig } from './api-cache.js';
 import { LIVE_ALIAS, type DeployedFunction } from './functions.js';
 import { ServiceRole } from './iam.js';
 import { cloudwatchLogsKeyStatement, EncryptionKey } from './keys.js';
@@ -135,16 +135,9 @@ export class Api extends Construct {
       { Sid: 'LogStreams', Effect: 'Allow', Action: logStreamWriteActions, Resource: [`${logGroup.arn}:*`] },
     ]);
 
-    if (config.api.cache) {
-      new AppsyncApiCache(this, 'response-cache', {
-        apiId: this.api.id,
-        type: config.api.cache.type,
-        apiCachingBehavior: config.api.cache.behavior,
-        ttl: config.api.cache.ttlSeconds,
-        atRestEncryptionEnabled: true,
-        transitEncryptionEnabled: true,
-      });
-    }
+    const responseCache = config.api.cache
+      ? new ApiResponseCache(this, 'response-cache', { apiId: this.api.id, config: config.api.cache })
+      : undefined;
 
     if (modes.includes('API_KEY')) {
       const apiKey = new AppsyncApiKey(this, 'api-key', {
@@ -198,6 +191,7 @@ export class Api extends Construct {
       const dataSource = dataSources.get(route.functionName);
       if (!dataSource) throw new Error(`${route.coordinate} is routed to ${route.functionName}, which has no data source`);
       const batched = route.maxBatchSize !== undefined;
+      const cachingConfig = resolverCachingConfig(route.cachingConfig, config.api.cache);
       new AppsyncResolver(this, `${route.typeName}.${route.fieldName}`, {
         apiId: this.api.id,
         type: route.typeName,
@@ -207,6 +201,8 @@ export class Api extends Construct {
         runtime: { name: 'APPSYNC_JS', runtimeVersion: '1.0.0' },
         code: batched ? batchInvokeCode : invokeCode,
         maxBatchSize: route.maxBatchSize,
+        // A resolver may name a cache only once the API has one.
+        ...(cachingConfig && responseCache ? { cachingConfig, dependsOn: [responseCache.cache] } : {}),
       });
     }
 

@@ -283,8 +283,10 @@ describe('cache network', () => {
 });
 
 describe('AppSync response cache (optional)', () => {
-  it('is absent by default and, when configured, encrypted with a TTL within the staleness bound', () => {
-    expect(resources(staging, 'aws_appsync_api_cache')).toEqual([]);
+  it('is absent unless configured and, when configured, encrypted with a TTL within the staleness bound', () => {
+    // Staging configures one (test/stacks/resolver-caching.test.ts); without `api.cache` there is none.
+    const uncached = synthOne({ ...environments.staging, api: { ...environments.staging.api, cache: undefined } });
+    expect(resources(uncached, 'aws_appsync_api_cache')).toEqual([]);
     const cached = synthOne({
       ...environments.staging,
       api: { ...environments.staging.api, cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 } },

@@ -109,6 +109,34 @@ describe('policy audit of the synthesized stacks', () => {
     }
   });
 
+  it('fails a custom domain whose certificate is not in us-east-1 or not DNS-validated, and an unencrypted API cache, in any stack', () => {
+    const stack = {
+      terraform: {},
+      provider: { aws: [{ region: 'eu-west-1' }, { alias: 'us_east_1', region: 'us-east-1' }] },
+      resource: {
+        aws_acm_certificate: {
+          regional: { domain_name: 'api.example.com', validation_method: 'DNS' },
+          byMail: { domain_name: 'api.example.org', validation_method: 'EMAIL', provider: 'aws.us_east_1' },
+        },
+        aws_acm_certificate_validation: {
+          regional: { certificate_arn: '${aws_acm_certificate.regional.arn}', validation_record_fqdns: ['${aws_route53_record.r.fqdn}'] },
+          byMail: { certificate_arn: '${aws_acm_certificate.byMail.arn}', provider: 'aws.us_east_1' },
+        },
+        aws_appsync_domain_name: {
+          regional: { domain_name: 'api.example.com', certificate_arn: '${aws_acm_certificate_validation.regional.certificate_arn}' },
+          byMail: { domain_name: 'api.example.org', certificate_arn: '${aws_acm_certificate_validation.byMail.certificate_arn}' },
+        },
+        aws_appsync_api_cache: { plain: { api_caching_behavior: 'PER_RESOLVER_CACHING', transit_encryption_enabled: true } },
+      },
+    } as unknown as TerraformJson;
+    expect(auditStack(stack, { production: false })).toEqual([
+      'aws_appsync_domain_name.regional: certificate aws_acm_certificate.regional is in eu-west-1, not us-east-1',
+      'aws_appsync_domain_name.byMail: certificate aws_acm_certificate.byMail is validated by EMAIL, not DNS',
+      'aws_appsync_domain_name.byMail: certificate validation waits for no DNS record',
+      'aws_appsync_api_cache.plain: API cache not encrypted at rest',
+    ]);
+  });
+
   describe('production rules (what a scanner flags on prod)', () => {
     type Mutable = { terraform: Record<string, unknown>; resource: Record<string, Record<string, Record<string, unknown>>> };
     /** A deep copy of the synthesized prod stack, changed by `change`. */

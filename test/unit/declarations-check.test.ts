@@ -36,6 +36,22 @@ const mistakes: Record<string, { declarations: StackDeclarations; problem: RegEx
     },
     problem: new RegExp(`OrderItem\\.product: maxBatchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, not 5000`),
   },
+  "a cached field outliving its tables' staleness bound": {
+    declarations: {
+      ...base,
+      functions: {
+        ...base.functions,
+        catalog: {
+          ...functions.catalog,
+          fields: {
+            ...functions.catalog.fields,
+            'Query.product': { cachingConfig: { ttlSeconds: 60, cachingKeys: ['$context.arguments.id'] } },
+          },
+        },
+      },
+    },
+    problem: /Query\.product cachingConfig: ttlSeconds 60 exceeds the 10 s staleness bound of the products table/,
+  },
   'a cognito group the API does not declare': {
     declarations: { ...base, schemaSDL: base.schemaSDL.replaceAll('cognito_groups: ["admin"]', 'cognito_groups: ["admins"]') },
     problem: /allows cognito group "admins", which the API does not declare \(declared: admin\)/,

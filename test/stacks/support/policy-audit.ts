@@ -13,7 +13,8 @@ import type { TerraformJson } from './synth.js';
  * every SNS topic and alarm; and for a production stack what an IaC scanner
  * (checkov's rules for these resources) would flag there: the API without a
  * WAF web ACL or enhanced metrics, local state, a function without reserved
- * concurrency or code signing, a VPC without flow logs.
+ * concurrency or code signing, a VPC without flow logs; and on any stack, a
+ * custom domain whose certificate is not in us-east-1 or not DNS-validated.
  * Returns findings rather than asserting, so the test can also prove that the
  * audit catches what it should.
  */
@@ -239,9 +240,74 @@ export function productionFindings(stack: TerraformJson): string[] {
   return findings;
 }
 
+const API_ID = refTo('aws_appsync_graphql_api', 'id');
+
+/** The APIs of this stack whose cache caches per resolver. */
+function perResolverCacheApis(stack: TerraformJson): Set<string> {
+  return new Set(
+    Object.values(stack.resource.aws_appsync_api_cache ?? {}).flatMap((cache) => {
+      const api = API_ID.exec(String(cache.api_id))?.[1];
+      return api && cache.api_caching_behavior === 'PER_RESOLVER_CACHING' ? [api] : [];
+    }),
+  );
+}
+
+const CERTIFICATE_VALIDATION_ARN = refTo('aws_acm_certificate_validation', 'certificate_arn');
+const CERTIFICATE_ARN = refTo('aws_acm_certificate', 'arn');
+
+/** The region of the AWS provider a resource names (`aws.<alias>`), or of the default one. */
+function providerRegion(stack: TerraformJson, provider: unknown): string | undefined {
+  const providers = (stack as { provider?: { aws?: { alias?: string; region?: string }[] } }).provider?.aws ?? [];
+  const alias = typeof provider === 'string' ? /^aws\.(.+)$/.exec(provider)?.[1] : undefined;
+  return providers.find((entry) => (alias === undefined ? entry.alias === undefined : entry.alias === alias))?.region;
+}
+
+/**
+ * A custom domain's certificate: AppSync serves the name through CloudFront,
+ * which takes certificates from us-east-1 only, and a certificate validated by
+ * DNS renews itself while the record stays (e-mail validation needs a person
+ * every year). The domain must take the validation's ARN, so it waits for the
+ * certificate to be issued.
+ */
+function customDomainFindings(stack: TerraformJson): string[] {
+  const findings: string[] = [];
+  const certificates = stack.resource.aws_acm_certificate ?? {};
+  const validations = stack.resource.aws_acm_certificate_validation ?? {};
+  for (const [id, domain] of Object.entries(stack.resource.aws_appsync_domain_name ?? {})) {
+    const where = `aws_appsync_domain_name.${id}`;
+    const arn = String(domain.certificate_arn ?? '');
+    const validation = validations[CERTIFICATE_VALIDATION_ARN.exec(arn)?.[1] ?? ''];
+    if (!validation) {
+      findings.push(
+        CERTIFICATE_ARN.test(arn)
+          ? `${where}: certificate taken before it is validated (use the aws_acm_certificate_validation's certificate_arn)`
+          : `${where}: certificate ${arn} is not one this stack issues and validates`,
+      );
+      continue;
+    }
+    const certificateId = CERTIFICATE_ARN.exec(String(validation.certificate_arn ?? ''))?.[1] ?? '';
+    const certificate = certificates[certificateId];
+    if (!certificate) {
+      findings.push(`${where}: its validation names no certificate of this stack`);
+      continue;
+    }
+    const region = providerRegion(stack, certificate.provider);
+    if (region !== 'us-east-1')
+      findings.push(`${where}: certificate aws_acm_certificate.${certificateId} is in ${region ?? 'an unknown region'}, not us-east-1`);
+    if (certificate.validation_method !== 'DNS')
+      findings.push(
+        `${where}: certificate aws_acm_certificate.${certificateId} is validated by ${String(certificate.validation_method ?? 'nothing')}, not DNS`,
+      );
+    if (!Array.isArray(validation.validation_record_fqdns) || validation.validation_record_fqdns.length === 0)
+      findings.push(`${where}: certificate validation waits for no DNS record`);
+  }
+  return findings;
+}
+
 export function auditStack(stack: TerraformJson, options: AuditOptions = {}): string[] {
   const findings: string[] = [];
   if (options.production ?? stackEnvironment(stack) === 'prod') findings.push(...productionFindings(stack));
+  findings.push(...customDomainFindings(stack));
   const exposed = publicSubnets(stack);
   for (const [type, byId] of Object.entries(stack.resource)) {
     for (const [id, body] of Object.entries(byId)) {
@@ -338,6 +404,16 @@ export function auditStack(stack: TerraformJson, options: AuditOptions = {}): st
           }
           break;
         }
+        case 'aws_appsync_api_cache':
+          // Cached responses are customer data like the tables they come from.
+          if (body.at_rest_encryption_enabled !== true) findings.push(`${where}: API cache not encrypted at rest`);
+          if (body.transit_encryption_enabled !== true) findings.push(`${where}: API cache not encrypted in transit`);
+          break;
+        case 'aws_appsync_resolver':
+          // A caching_config only takes effect under a per-resolver cache: anything else is a cache someone believes in.
+          if (body.caching_config !== undefined && !perResolverCacheApis(stack).has(API_ID.exec(String(body.api_id))?.[1] ?? ''))
+            findings.push(`${where}: caching_config on an API without a PER_RESOLVER_CACHING cache`);
+          break;
         case 'aws_appsync_api_key':
           if (typeof body.expires !== 'string' || Number.isNaN(Date.parse(body.expires)))
             findings.push(`${where}: API key without an explicit expiry`);
