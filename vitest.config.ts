@@ -1,14 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { QUICK_START_JVM_FLAGS } from './local/dynamodb/jvm-flags.js';
 
 /**
  * DynamoDB Local is a JVM that lives for one test file, so its start-up is most of what it costs; on a
- * 2-core machine CPU is what the suite waits for. The client JIT alone (C1, `TieredStopAtLevel=1`) and the
- * serial collector start it, create the tables and serve the tests with about 40% less CPU than the
- * defaults (C2 compiles hot code the JVM will not live long enough to use; parallel GC threads compete
- * with the tests). Only the tests' JVMs get this: `npm run dev` keeps the defaults. Options already in
- * JAVA_TOOL_OPTIONS come last, so they win.
+ * 2-core machine CPU is what the suite waits for. `quickStart`'s flags (C1 JIT only, serial GC; see
+ * local/dynamodb/jvm-flags.ts) start it, create the tables and serve the tests with about 40% less CPU
+ * than the defaults. They go through JAVA_TOOL_OPTIONS so that every JVM a test starts, directly or from a
+ * child process (fuzz, bench pieces), gets them. Options already in JAVA_TOOL_OPTIONS come last, so they win.
  */
-const TEST_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', process.env.JAVA_TOOL_OPTIONS].filter(Boolean).join(' ');
+const TEST_JVM_OPTIONS = [...QUICK_START_JVM_FLAGS, process.env.JAVA_TOOL_OPTIONS].filter(Boolean).join(' ');
 
 export default defineConfig({
   test: {

@@ -1,8 +1,9 @@
 /**
  * Per-invocation counters published as CloudWatch Embedded Metric Format
  * (EMF) lines: in AWS, CloudWatch Logs turns each line into metrics with no
- * API call; locally, the runtime reads the same lines from the execution
- * environment's stdout (`LocalFunction.stats().metrics`, `/health`). Counting
+ * API call; locally, the execution environment takes the same lines out of its
+ * stdout (local/lambda/metric-lines.mjs) and hands their totals to the runtime
+ * with each invocation's result (`LocalFunction.stats().metrics`, `/health`). Counting
  * where the work happens (the DynamoDB client, the cache) keeps the figures
  * honest for tests and the benchmark alike.
  */

@@ -26,6 +26,7 @@ import {
   type RestartPolicy,
 } from '../process/loopback-child.js';
 import { LOOPBACK_HOST } from '../process/ports.js';
+import { QUICK_START_JVM_FLAGS } from './jvm-flags.js';
 
 export interface DynamoDBLocalOptions {
   /** Port on 127.0.0.1; default: a free port picked by the OS. */
@@ -70,9 +71,6 @@ const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 const EXIT_BIND_FAILED = 3;
 const READY_LINE = /^LoopbackDynamoDBLocal: listening on/;
 const PROBE_TIMEOUT_MS = 2_000;
-
-/** See `quickStart`: C1 only (no C2 compiler threads), one GC thread. */
-const QUICK_START_JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] as const;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
 
