@@ -129,12 +129,12 @@ const PROD_CACHE_BACKEND = cacheBackendOf(environments.prod.cache);
 async function measureZips(): Promise<{ zips: ZipReport[]; catalogWithMapsBytes: number }> {
   const directories = [join(repositoryRoot, 'cdktf.out', 'bench-zips-a'), join(repositoryRoot, 'cdktf.out', 'bench-zips-b')];
   try {
-    const [first, second] = await Promise.all(
-      directories.map((buildDir) => buildFunctionArtifacts({ cacheBackend: PROD_CACHE_BACKEND, buildDir })),
-    );
+    // One after the other, as two machines would build: determinism must not depend on sharing a moment.
+    const first = await buildFunctionArtifacts({ cacheBackend: PROD_CACHE_BACKEND, buildDir: directories[0]! });
+    const second = await buildFunctionArtifacts({ cacheBackend: PROD_CACHE_BACKEND, buildDir: directories[1]! });
     const zips = await Promise.all(
-      first!.map(async (artifact) => {
-        const twin = second!.find((other) => other.name === artifact.name);
+      first.map(async (artifact) => {
+        const twin = second.find((other) => other.name === artifact.name);
         if (!twin) throw new Error(`the second build has no ${artifact.name} zip`);
         return zipReport(artifact.name, await readFile(artifact.zipFile), await readFile(twin.zipFile));
       }),
