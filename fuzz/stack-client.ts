@@ -1,7 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ParentMessage, StackInfo, StackMemory } from './stack-protocol.js';
+import { forkIpcChild } from '../local/process/ipc-child.js';
+import type { ParentMessage, StackInfo, StackMemory } from './stack-protocol.js';
 
 /**
  * The parent's handle on a stack process (fuzz/stack-process.ts): its
@@ -51,70 +51,17 @@ const ENTRY = fileURLToPath(new URL('./stack-process.ts', import.meta.url));
 export async function startStackProcess(options: StackProcessOptions = {}): Promise<StackProcess> {
   const args = ['--cache', options.cache ?? 'redis', '--seed', String(options.seedProducts ?? 0)];
   if (options.maxConcurrency !== undefined) args.push('--max-concurrency', String(options.maxConcurrency));
-  const child: ChildProcess = fork(ENTRY, args, {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    // The functions' own log lines (REPORT etc.) are off; Powertools warnings stay quiet too.
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...options.env },
+  const child = await forkIpcChild<StackInfo, WithoutId<ParentMessage>>(ENTRY, {
+    name: 'The stack process',
+    args,
+    execArgv: ['--expose-gc'],
+    onStderr: options.onStderr ?? ((text) => process.stderr.write(text)),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
   });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (text: string) => (options.onStderr ?? ((t: string) => process.stderr.write(t)))(text));
+  const { info, request } = child;
 
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let exited = false;
-  const info = await new Promise<StackInfo>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`The stack process was not ready within ${options.startTimeoutMs ?? 120_000} ms`));
-    }, options.startTimeoutMs ?? 120_000);
-    child.on('message', (raw: unknown) => {
-      const message = raw as ChildMessage;
-      if ('type' in message && message.type === 'ready') {
-        clearTimeout(timer);
-        resolve(message.info);
-        return;
-      }
-      if (!('id' in message)) return;
-      const waiter = pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.value);
-      else waiter.reject(new Error(message.error));
-    });
-    child.on('exit', (code, signal) => {
-      exited = true;
-      clearTimeout(timer);
-      const error = new Error(`The stack process exited (code ${code}, signal ${signal})`);
-      reject(error);
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
-    });
-  });
-
-  const request = <T>(message: WithoutId<ParentMessage>, timeoutMs = 60_000): Promise<T> => {
-    if (exited) return Promise.reject(new Error('The stack process has exited'));
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`No answer to ${message.type} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      child.send({ ...message, id } as ParentMessage);
-    });
-  };
-
-  const pid = child.pid!;
+  const pid = child.pid;
   return {
     info,
     pid,
@@ -124,14 +71,7 @@ export async function startStackProcess(options: StackProcessOptions = {}): Prom
     workerSnapshots: (prefix) => request<string[]>({ type: 'snapshot', path: prefix, workers: true }, 600_000),
     mint: (username, groups = []) => request<string>({ type: 'mint', username, groups }),
     processTree: () => processTree(pid),
-    async stop() {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      await request({ type: 'stop' }, 30_000).catch(() => undefined);
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await gone;
-      clearTimeout(killTimer);
-    },
+    stop: () => child.stop(),
   };
 }
 

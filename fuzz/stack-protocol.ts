@@ -1,3 +1,4 @@
+import type { IpcChildMessage } from '../local/process/ipc-child.js';
 /** Messages between a fuzzer/soak process and its stack process (fuzz/stack-process.ts), over the fork() IPC channel. */
 
 export interface StackInfo {
@@ -50,7 +51,5 @@ export type ParentMessage =
   | { readonly id: number; readonly type: 'mint'; readonly username: string; readonly groups: readonly string[] }
   | { readonly id: number; readonly type: 'stop' };
 
-export type ChildMessage =
-  | { readonly type: 'ready'; readonly info: StackInfo }
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: string };
+/** What the stack process sends (local/process/ipc-child.ts). */
+export type ChildMessage = IpcChildMessage<StackInfo>;

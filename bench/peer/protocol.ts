@@ -1,4 +1,5 @@
 import type { FunctionName } from '../../declarations/functions.js';
+import type { IpcChildMessage } from '../../local/process/ipc-child.js';
 
 /**
  * What the two server processes of the load comparison (bench/peer/runtime-server.ts,
@@ -47,10 +48,8 @@ export interface YogaServerConfig {
 /** Requests the bench sends; every one is answered with `{ id, ok, value | error }`. */
 export type ServerRequest = { readonly id: number; readonly type: 'invocations' } | { readonly id: number; readonly type: 'stop' };
 
-export type ServerMessage<Info> =
-  | { readonly type: 'ready'; readonly info: Info }
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: string };
+/** What a server process sends (local/process/ipc-child.ts). */
+export type ServerMessage<Info> = IpcChildMessage<Info>;
 
 /** Invocations per function since the server started (the runtime's LocalFunction counters; the peer's own calls). */
 export type InvocationCounts = Record<string, number>;

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { forkIpcChild } from '../../local/process/ipc-child.js';
 import type { ServerMessage, ServerRequest } from './protocol.js';
 
 /**
@@ -23,77 +23,17 @@ export interface ServerProcessOptions {
 }
 
 export async function startServerProcess<Info>(entry: string, options: ServerProcessOptions = {}): Promise<ServerProcess<Info>> {
-  const child: ChildProcess = fork(entry, [...(options.args ?? [])], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...options.env },
+  const child = await forkIpcChild<Info, { readonly type: ServerRequest['type'] }>(entry, {
+    name: entry,
+    ...(options.args ? { args: options.args } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
   });
-  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
-  let nextId = 1;
-  let exited = false;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  const info = await new Promise<Info>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`${entry} was not ready within ${startTimeoutMs} ms`));
-    }, startTimeoutMs);
-    child.on('message', (raw: unknown) => {
-      const message = raw as ServerMessage<Info>;
-      if ('type' in message) {
-        clearTimeout(timer);
-        resolve(message.info);
-        return;
-      }
-      const waiter = pending.get(message.id);
-      if (!waiter) return;
-      pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.value);
-      else waiter.reject(new Error(message.error));
-    });
-    child.on('exit', (code, signal) => {
-      exited = true;
-      clearTimeout(timer);
-      const error = new Error(`${entry} exited (code ${code}, signal ${signal})`);
-      reject(error);
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
-    });
-  });
-
-  const request = <T>(type: ServerRequest['type'], timeoutMs = 60_000): Promise<T> => {
-    if (exited) return Promise.reject(new Error(`${entry} has exited`));
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`${entry}: no answer to ${type} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      child.send({ id, type } satisfies ServerRequest);
-    });
-  };
-
   return {
-    info,
-    pid: child.pid!,
-    request,
-    async stop() {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      await request('stop', 30_000).catch(() => undefined);
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await gone;
-      clearTimeout(killTimer);
-    },
+    info: child.info,
+    pid: child.pid,
+    request: (type, timeoutMs) => child.request({ type }, timeoutMs),
+    stop: () => child.stop(),
   };
 }
 

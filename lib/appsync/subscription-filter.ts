@@ -44,12 +44,18 @@ export interface SubscriptionInvalidation {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-/** The filterJsonObject AppSync's extensions take (and local/realtime/enhanced-filter.ts evaluates). */
-export interface SubscriptionFilterJson {
-  readonly filterGroup: ReadonlyArray<{ readonly filters: ReadonlyArray<{ fieldName: string; operator: FilterOperator; value: unknown }> }>;
+export interface FieldFilter {
+  readonly fieldName: string;
+  readonly operator: FilterOperator;
+  readonly value: unknown;
 }
 
-const OPERATORS = new Set<string>([
+/** The filterJsonObject AppSync's extensions take (and local/realtime/enhanced-filter.ts validates and evaluates). */
+export interface SubscriptionFilter {
+  readonly filterGroup: ReadonlyArray<{ readonly filters: readonly FieldFilter[] }>;
+}
+
+export const FILTER_OPERATORS: ReadonlySet<string> = new Set<FilterOperator>([
   'eq',
   'ne',
   'le',
@@ -66,7 +72,7 @@ const OPERATORS = new Set<string>([
 ]);
 
 /** `util.transform.toSubscriptionFilter(spec)`: one filter group per alternative, one filter per (field, operator). */
-export function toSubscriptionFilter(spec: FilterSpec): SubscriptionFilterJson {
+export function toSubscriptionFilter(spec: FilterSpec): SubscriptionFilter {
   const alternatives = isAlternatives(spec) ? spec.or : [spec];
   if (alternatives.length === 0) throw new Error('A subscription filter needs at least one alternative under `or`');
   return { filterGroup: alternatives.map((conditions) => ({ filters: filtersOf(conditions) })) };
@@ -76,10 +82,10 @@ function isAlternatives(spec: FilterSpec): spec is { readonly or: readonly Filte
   return Array.isArray((spec as { or?: unknown }).or);
 }
 
-function filtersOf(conditions: FilterConditions): Array<{ fieldName: string; operator: FilterOperator; value: unknown }> {
+function filtersOf(conditions: FilterConditions): FieldFilter[] {
   const filters = Object.entries(conditions).flatMap(([fieldName, operators]) =>
     Object.entries(operators).map(([operator, value]) => {
-      if (!OPERATORS.has(operator)) throw new Error(`Unknown subscription filter operator ${operator} on ${fieldName}`);
+      if (!FILTER_OPERATORS.has(operator)) throw new Error(`Unknown subscription filter operator ${operator} on ${fieldName}`);
       return { fieldName, operator: operator as FilterOperator, value };
     }),
   );

@@ -14,7 +14,7 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import type { ResolvedField } from '../../declarations/functions.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
-import { toSubscriptionFilter, type SubscriptionFilterJson, type SubscriptionFilters } from '../../lib/appsync/subscription-filter.js';
+import { toSubscriptionFilter, type SubscriptionFilter, type SubscriptionFilters } from '../../lib/appsync/subscription-filter.js';
 import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
 import { DocumentCache } from '../graphql/document-cache.js';
 import { depthLimitError, fieldLevel } from '../graphql/document-limits.js';
@@ -201,7 +201,7 @@ export class AppSyncExecutor implements MutationSource {
     args: Record<string, unknown>,
     variables: Record<string, unknown>,
     context: RequestContext,
-  ): Promise<{ errorType: string; message: string } | { filter: SubscriptionFilterJson | null }> {
+  ): Promise<{ errorType: string; message: string } | { filter: SubscriptionFilter | null }> {
     const route = this.#options.routes.get(`Subscription.${fieldName}`);
     if (!route) return { filter: null };
     const event = resolverEvent(

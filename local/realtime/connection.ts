@@ -1,7 +1,8 @@
 import type { AppSyncIdentity } from 'aws-lambda';
 import type { RawData, WebSocket } from 'ws';
 import type { Caller, FieldAuthorizer } from '../graphql/authorization.js';
-import { filterProblem, type SubscriptionFilter } from './enhanced-filter.js';
+import type { SubscriptionFilter } from '../../lib/appsync/subscription-filter.js';
+import { filterProblem } from './enhanced-filter.js';
 import type { SubscriptionDocuments, SubscriptionRequest } from './projection.js';
 import {
   errors,

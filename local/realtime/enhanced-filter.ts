@@ -9,47 +9,7 @@
  * entry passes when ALL its `filters` hold. `fieldName` may be a dotted path
  * into the published result.
  */
-
-export type FilterOperator =
-  | 'eq'
-  | 'ne'
-  | 'le'
-  | 'lt'
-  | 'ge'
-  | 'gt'
-  | 'contains'
-  | 'notContains'
-  | 'beginsWith'
-  | 'in'
-  | 'notIn'
-  | 'between'
-  | 'containsAny';
-
-export interface FieldFilter {
-  readonly fieldName: string;
-  readonly operator: FilterOperator;
-  readonly value: unknown;
-}
-
-export interface SubscriptionFilter {
-  readonly filterGroup: ReadonlyArray<{ readonly filters: readonly FieldFilter[] }>;
-}
-
-const OPERATORS = new Set<string>([
-  'eq',
-  'ne',
-  'le',
-  'lt',
-  'ge',
-  'gt',
-  'contains',
-  'notContains',
-  'beginsWith',
-  'in',
-  'notIn',
-  'between',
-  'containsAny',
-]);
+import { FILTER_OPERATORS, type FieldFilter, type SubscriptionFilter } from '../../lib/appsync/subscription-filter.js';
 
 /** AppSync's documented bounds, enforced so a filter that AppSync would reject fails locally too. */
 const LIMITS = { groups: 10, filtersPerGroup: 5, inValues: 5, containsAnyValues: 20, pathDepth: 5 } as const;
@@ -68,7 +28,7 @@ export function filterProblem(filter: unknown): string | null {
       if (f['fieldName'].split('.').length > LIMITS.pathDepth)
         return `fieldName ${f['fieldName']} is nested deeper than ${LIMITS.pathDepth} levels`;
       const operator = f['operator'];
-      if (typeof operator !== 'string' || !OPERATORS.has(operator)) return `Unknown filter operator ${String(operator)}`;
+      if (typeof operator !== 'string' || !FILTER_OPERATORS.has(operator)) return `Unknown filter operator ${String(operator)}`;
       const value = f['value'];
       if ((operator === 'in' || operator === 'notIn') && (!Array.isArray(value) || value.length === 0 || value.length > LIMITS.inValues)) {
         return `${operator} needs an array of 1 to ${LIMITS.inValues} values`;

@@ -2,7 +2,8 @@
 import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
-import { filterProblem, matchesFilter, type SubscriptionFilter } from '../../local/realtime/enhanced-filter.js';
+import type { SubscriptionFilter } from '../../lib/appsync/subscription-filter.js';
+import { filterProblem, matchesFilter } from '../../local/realtime/enhanced-filter.js';
 import { mutationPublications, subscriptionsByMutation } from '../../local/realtime/publisher.js';
 import { SubscriptionHub, type HubEntry } from '../../local/realtime/subscription-hub.js';
 
