@@ -28,6 +28,7 @@ import type { ResolvedField } from '../../declarations/functions.js';
 import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { UNHANDLED_ERROR_TYPE, unwrapFieldResult } from '../../lib/lambda-response.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
+import { userPoolIdentity } from '../../local/appsync/authentication.js';
 import { DevUserPool } from '../../local/identity/dev-user-pool.js';
 import type { InvocationCounts, YogaServerConfig, YogaServerInfo } from './protocol.js';
 import { resolverEventOf } from './resolver-events.js';
@@ -194,18 +195,7 @@ async function identityOf(headers: Headers, sourceIp: string): Promise<AppSyncId
   const authorization = headers.get('authorization');
   if (authorization) {
     try {
-      const claims = await userPool.verify(authorization.replace(/^Bearer\s+/i, ''));
-      const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
-      const username = String(claims['cognito:username'] ?? claims.sub);
-      return {
-        sub: claims.sub,
-        issuer: claims.iss,
-        username,
-        claims,
-        sourceIp: [sourceIp],
-        defaultAuthStrategy: 'ALLOW',
-        groups: groups.length > 0 ? groups : null,
-      };
+      return userPoolIdentity(await userPool.verify(authorization.replace(/^Bearer\s+/i, '')), sourceIp);
     } catch {
       return new Error('Unauthorized');
     }

@@ -127,22 +127,23 @@ export class RequestAuthenticator {
     try {
       const claims = await this.#userPool.verify(token);
       const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
-      const username = String(claims['cognito:username'] ?? claims['username'] ?? claims.sub);
-      return {
-        ok: true,
-        caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups },
-        identity: {
-          sub: claims.sub,
-          issuer: claims.iss,
-          username,
-          claims,
-          sourceIp: [sourceIp],
-          defaultAuthStrategy: 'ALLOW',
-          groups: groups.length > 0 ? groups : null,
-        },
-      };
+      return { ok: true, caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups }, identity: userPoolIdentity(claims, sourceIp) };
     } catch {
       return { ok: false, message: NOT_AUTHORIZED };
     }
   }
+}
+
+/** AppSync's `identity` for a verified user-pool token: its claims, as a Lambda resolver receives them. */
+export function userPoolIdentity(claims: Awaited<ReturnType<DevUserPool['verify']>>, sourceIp: string): AppSyncIdentity {
+  const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
+  return {
+    sub: claims.sub,
+    issuer: claims.iss,
+    username: String(claims['cognito:username'] ?? claims['username'] ?? claims.sub),
+    claims,
+    sourceIp: [sourceIp],
+    defaultAuthStrategy: 'ALLOW',
+    groups: groups.length > 0 ? groups : null,
+  };
 }

@@ -2,7 +2,7 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { TerraformStack, Testing } from 'cdktf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { physicalTableName, tableNames } from '../../declarations/tables.js';
 import { environmentNames, environments, type EnvironmentConfig } from '../../stacks/config.js';
 import { AccountContext } from '../../stacks/constructs/account.js';
@@ -16,27 +16,21 @@ import './support/matchers.js';
 import {
   fakeArtifacts,
   ref,
-  removeTempDirs,
   requireStack,
   resources,
   resourceWhere,
   synthStacks,
-  type SynthesizedStack,
+  useSynthesizedStacks,
   type TerraformJson,
 } from './support/synth.js';
 
 const declarations = defaultDeclarations();
 const functionEntries = Object.entries(declarations.functions);
 const artifacts = fakeArtifacts(Object.keys(declarations.functions));
-let stacks: Map<string, SynthesizedStack>;
-
-beforeAll(() => {
-  stacks = synthStacks({ artifacts, declarations });
-});
-afterAll(removeTempDirs);
+const synthesized = useSynthesizedStacks({ artifacts, declarations });
 
 const each = environmentNames.map((name) => [name] as const);
-const parsed = (name: string): TerraformJson => requireStack(stacks, name).parsed;
+const { parsed } = synthesized;
 const prefix = (name: string): string => `storefront-${name}`;
 
 type Body = Record<string, unknown>;
@@ -212,7 +206,7 @@ describe('alarms', () => {
   });
 
   it('matches with the CDKTF matchers too', () => {
-    expect(requireStack(stacks, 'prod').json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+    expect(synthesized.stack('prod').json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
       alarmName: 'storefront-prod-appsync-5xx',
       threshold: environments.prod.alarms.appsyncServerErrors,
     });

@@ -4,7 +4,7 @@
  * locking, reserved concurrency sized within the account quota, Lambda code
  * signing and VPC flow logs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api as apiDeclaration } from '../../declarations/api.js';
 import {
   environmentNames,
@@ -20,29 +20,14 @@ import type { DashboardBody } from '../../stacks/lib/dashboard.js';
 import { concurrencyPlan } from '../../stacks/lib/concurrency.js';
 import type { PolicyDocument } from '../../stacks/lib/policy-document.js';
 import { evaluateTerraformLiteral } from '../../stacks/lib/terraform-literal.js';
-import {
-  fakeArtifacts,
-  ref,
-  removeTempDirs,
-  requireStack,
-  resources,
-  resourceWhere,
-  synthStacks,
-  type SynthesizedStack,
-  type TerraformJson,
-} from './support/synth.js';
+import { fakeArtifacts, ref, resources, resourceWhere, synthStacks, useSynthesizedStacks, type TerraformJson } from './support/synth.js';
 
 const declarations = defaultDeclarations();
 const artifacts = fakeArtifacts(Object.keys(declarations.functions));
-let stacks: Map<string, SynthesizedStack>;
-
-beforeAll(() => {
-  stacks = synthStacks({ artifacts, declarations });
-});
-afterAll(removeTempDirs);
+const synthesized = useSynthesizedStacks({ artifacts, declarations });
 
 const each = environmentNames.map((name) => [name] as const);
-const parsed = (name: string): TerraformJson => requireStack(stacks, name).parsed;
+const { parsed } = synthesized;
 const prefix = (name: string): string => `storefront-${name}`;
 type Body = Record<string, unknown>;
 type Rule = { name: string; priority: number; statement: Record<string, Body>; visibility_config: Body } & Body;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
+import { afterAll, beforeAll } from 'vitest';
 import type { EnvironmentConfig } from '../../../stacks/config.js';
 import { defaultDeclarations, type StackDeclarations } from '../../../stacks/declarations.js';
 import type { FunctionArtifact } from '../../../stacks/lib/artifacts.js';
@@ -98,4 +99,20 @@ export function requireStack(stacks: Map<string, SynthesizedStack>, name: string
   const stack = stacks.get(name);
   if (!stack) throw new Error(`No stack ${name}`);
   return stack;
+}
+
+/**
+ * A test file's synthesized environments: synthesized once before its tests, removed after them.
+ * `stack(name)` is one environment's synthesis, `parsed(name)` its cdk.tf.json.
+ */
+export function useSynthesizedStacks(options: SynthOptions = {}): {
+  stack(name: string): SynthesizedStack;
+  parsed(name: string): TerraformJson;
+} {
+  let stacks = new Map<string, SynthesizedStack>();
+  beforeAll(() => {
+    stacks = synthStacks(options);
+  });
+  afterAll(removeTempDirs);
+  return { stack: (name) => requireStack(stacks, name), parsed: (name) => requireStack(stacks, name).parsed };
 }
