@@ -137,9 +137,15 @@ function outputFiles(metafile: Metafile, outDir: string): string[] {
     .sort();
 }
 
-/** Input paths of a metafile, as esbuild names them (relative to the repository root). */
+/**
+ * Input files of a metafile, as esbuild names them (relative to the repository root). Inputs a plugin
+ * served from a namespace of its own (`<namespace>:<path>`, e.g. build/cache-backend.ts's stand-ins for
+ * the clients a backend leaves out) are no files: the fingerprint's backend already covers them.
+ */
 function inputFiles(metafile: Metafile): string[] {
-  return Object.keys(metafile.inputs).sort();
+  return Object.keys(metafile.inputs)
+    .filter((input) => !/^[\w-]+:/.test(input))
+    .sort();
 }
 
 /**

@@ -67,6 +67,19 @@ describe('the cache client is a build-time choice', () => {
     expect(catalog.redis.codeBytes - catalog.none.codeBytes).toBeGreaterThan(100_000);
   });
 
+  it('reuses a build whose left-out clients were plugin stand-ins, not files (none and dax leave ioredis out)', async () => {
+    for (const backend of ['none', 'dax'] as const) {
+      const again = await bundleEntry(join(repositoryRoot, functions.catalog.entry), join(catalog[backend].file, '..'), {
+        cacheBackend: backend,
+      });
+      expect(again.reused, backend).toBe(true);
+      expect(
+        again.inputs.every((input) => !input.includes(':')),
+        backend,
+      ).toBe(true);
+    }
+  });
+
   it('loads ioredis lazily: it is a chunk of the redis bundle that init does not import', async () => {
     const { redis } = catalog;
     const ioredisChunks: string[] = [];
