@@ -214,10 +214,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups,
     );
 
-    const invoke: Invoke = (functionName, payload) => {
+    const invoke: Invoke = (functionName, payload, lane) => {
       const fn = localFunctions.get(functionName as FunctionName);
       if (!fn) return Promise.reject(new Error(`No local function ${functionName}`));
-      return fn.invoke(payload);
+      return fn.invoke(payload, lane);
     };
     const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
     const executor = new AppSyncExecutor({ schema, routes, authorization, invoke });

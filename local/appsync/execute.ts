@@ -26,8 +26,10 @@ import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
 
 export type { InvokeResult } from '../lambda/invoke-result.js';
 import type { InvokeResult } from '../lambda/invoke-result.js';
+import type { Lane } from '../lambda/fair-queue.js';
 
-export type Invoke = (functionName: string, payload: ResolverEvent | ResolverEvent[]) => Promise<InvokeResult>;
+/** `lane`: the request the invocation belongs to; its invocations take turns with other requests' (local/lambda/fair-queue.ts). */
+export type Invoke = (functionName: string, payload: ResolverEvent | ResolverEvent[], lane?: Lane) => Promise<InvokeResult>;
 
 export interface GraphQLRequest {
   readonly query: string;
@@ -70,6 +72,11 @@ export interface ExecutorOptions {
 /** What every field resolution of one request shares. */
 interface ExecutionContext {
   readonly request: RequestContext;
+  /**
+   * This request's lane: a request fanning out into a thousand resolver calls
+   * takes turns with the others for environments instead of queueing ahead of them.
+   */
+  readonly lane: Lane;
   readonly batches: Map<string, PendingBatchItem[]>;
   /** Set when the operation selects fields past the depth limit; they fail without resolving. */
   readonly depthLimit: number | undefined;
@@ -115,6 +122,8 @@ export class AppSyncExecutor implements MutationSource {
   readonly #documents: DocumentCache;
   readonly #mutations = new MutationEvents();
   readonly #selections = new WeakMap<readonly FieldNode[], Selection>();
+  /** Requests executed so far: each gets a lane of its own. */
+  #requests = 0;
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
@@ -165,6 +174,7 @@ export class AppSyncExecutor implements MutationSource {
     if ('length' in admission) return refused(admission);
     const contextValue: ExecutionContext = {
       request: context,
+      lane: `request-${++this.#requests}`,
       batches: new Map(),
       depthLimit: admission.depthLimit,
       resolverLimit: admission.resolverLimit,
@@ -216,7 +226,7 @@ export class AppSyncExecutor implements MutationSource {
       },
       sharedEventMembers(),
     );
-    const invocation = await this.#options.invoke(route.functionName, event);
+    const invocation = await this.#options.invoke(route.functionName, event, `subscribe-${++this.#requests}`);
     if (!invocation.ok) return { errorType: UNHANDLED_ERROR_TYPE, message: invocation.error.errorMessage };
     const field = unwrapFieldResult(invocation.payload);
     if (!field.ok) return { errorType: field.errorType, message: field.message };
@@ -246,8 +256,8 @@ export class AppSyncExecutor implements MutationSource {
     context.resolvers += 1;
     if (context.resolvers > context.resolverLimit) throw resolverLimitError(info, context.resolverLimit);
     const event = this.#event(source, args, context, info);
-    if (route.maxBatchSize) return this.#enqueue(route, event, info, context.batches);
-    return this.#invokeOne(route, event, info);
+    if (route.maxBatchSize) return this.#enqueue(route, event, info, context);
+    return this.#invokeOne(route, event, info, context.lane);
   };
 
   #event(source: unknown, args: Record<string, unknown>, context: ExecutionContext, info: GraphQLResolveInfo): ResolverEvent {
@@ -276,19 +286,15 @@ export class AppSyncExecutor implements MutationSource {
     );
   }
 
-  async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo): Promise<unknown> {
-    const invocation = await this.#options.invoke(route.functionName, event);
+  async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo, lane: Lane): Promise<unknown> {
+    const invocation = await this.#options.invoke(route.functionName, event, lane);
     if (!invocation.ok) throw resolverError(invocation.error.errorMessage, UNHANDLED_ERROR_TYPE, null, info.fieldNodes);
     return fieldValue(invocation.payload, info);
   }
 
   /** Gathers events of a batched field until the current execution step settles, then flushes. */
-  #enqueue(
-    route: ResolvedField,
-    event: ResolverEvent,
-    info: GraphQLResolveInfo,
-    batches: Map<string, PendingBatchItem[]>,
-  ): Promise<unknown> {
+  #enqueue(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo, context: ExecutionContext): Promise<unknown> {
+    const { batches, lane } = context;
     const key = `${route.typeName}.${route.fieldName}`;
     return new Promise((resolve, reject) => {
       let pending = batches.get(key);
@@ -297,14 +303,14 @@ export class AppSyncExecutor implements MutationSource {
         batches.set(key, pending);
         setImmediate(() => {
           batches.delete(key);
-          void this.#flush(route, pending!);
+          void this.#flush(route, pending!, lane);
         });
       }
       pending.push({ event, info, resolve, reject });
     });
   }
 
-  async #flush(route: ResolvedField, items: PendingBatchItem[]): Promise<void> {
+  async #flush(route: ResolvedField, items: PendingBatchItem[], lane: Lane): Promise<void> {
     const size = route.maxBatchSize ?? items.length;
     const chunks: PendingBatchItem[][] = [];
     for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
@@ -314,6 +320,7 @@ export class AppSyncExecutor implements MutationSource {
           const invocation = await this.#options.invoke(
             route.functionName,
             chunk.map((item) => item.event),
+            lane,
           );
           if (!invocation.ok) throw new Error(invocation.error.errorMessage);
           const payload = invocation.payload;

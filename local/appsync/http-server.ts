@@ -1,12 +1,10 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestAuthenticator } from './authentication.js';
 import { api, apiLimitsOf } from '../../declarations/api.js';
 import { corsPreflight, corsResponseHeaders } from './cors.js';
 import type { AppSyncExecutor, GraphQLRequest } from './execute.js';
-import { runInLane } from '../lambda/fair-queue.js';
 
 export interface HttpServerOptions {
   readonly executor: AppSyncExecutor;
@@ -260,11 +258,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (!authentication.ok) return requestError(res, 401, 'UnauthorizedException', authentication.message);
       const request = parseGraphQLRequest(text);
       if (typeof request === 'string') return requestError(res, 400, 'MalformedHttpRequestException', request);
-      // Each request's invocations wait in a lane of their own: a request fanning out into a thousand
-      // resolver calls takes turns with the others for environments instead of queueing ahead of them.
-      const response = await runInLane(randomUUID(), () =>
-        options.executor.execute(request, { caller: authentication.caller, identity: authentication.identity, headers }),
-      );
+      const response = await options.executor.execute(request, {
+        caller: authentication.caller,
+        identity: authentication.identity,
+        headers,
+      });
       return sendJson(res, 200, response);
     }
     if (options.routes && (await options.routes(req, res, url))) return;

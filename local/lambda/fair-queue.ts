@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /**
  * Fair scheduling of invocations waiting for an execution environment.
  *
@@ -10,30 +8,29 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * all thousand. So waiting invocations are kept per request ("lane") and
  * handed out round-robin across lanes: each request in flight gets the next
  * free environment in turn, however much work another one queued.
+ *
+ * The caller names the lane with each invocation (the executor: one per
+ * request). It is passed explicitly rather than carried by AsyncLocalStorage:
+ * an active AsyncLocalStorage turns on promise hooks for the whole thread, and
+ * that doubled the cost of every promise graphql-js creates while executing.
  */
 
-const lanes = new AsyncLocalStorage<string>();
+/** Which queue an invocation waits in: one per request, or the shared default lane. */
+export type Lane = string;
 
-/** Runs `work` with every invocation it causes (through promises, timers, immediates) in `lane`. */
-export function runInLane<T>(lane: string, work: () => T): T {
-  return lanes.run(lane, work);
-}
-
-/** The lane of the code running now: its request's, or a shared one outside any request. */
-export function currentLane(): string {
-  return lanes.getStore() ?? 'default';
-}
+/** Invocations from outside any request (stream batches, authorizers, subscribe-time calls without one). */
+export const DEFAULT_LANE: Lane = 'default';
 
 export class FairQueue<T> {
   /** Lanes in turn order; a lane leaves when it empties and rejoins at the back. */
-  readonly #lanes = new Map<string, T[]>();
+  readonly #lanes = new Map<Lane, T[]>();
   #length = 0;
 
   get length(): number {
     return this.#length;
   }
 
-  push(lane: string, item: T): void {
+  push(lane: Lane, item: T): void {
     const waiting = this.#lanes.get(lane);
     if (waiting) waiting.push(item);
     else this.#lanes.set(lane, [item]);

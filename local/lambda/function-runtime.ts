@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { encodeEvent, type EventTransfer } from './event-transfer.js';
-import { currentLane, FairQueue } from './fair-queue.js';
+import { DEFAULT_LANE, FairQueue, type Lane } from './fair-queue.js';
 import type { FunctionError, InvocationReport, InvokeResult } from './invoke-result.js';
 
 export type { FunctionError, InvocationReport, InvokeResult } from './invoke-result.js';
@@ -234,7 +234,8 @@ export class LocalFunction {
     };
   }
 
-  invoke(event: unknown): Promise<ReportedInvokeResult> {
+  /** `lane`: the request this invocation belongs to, for fair turns while waiting for an environment (./fair-queue.ts). */
+  invoke(event: unknown, lane: Lane = DEFAULT_LANE): Promise<ReportedInvokeResult> {
     if (this.closed) return Promise.reject(new LocalFunctionClosedError(this.name));
     let transfer: EventTransfer;
     try {
@@ -245,7 +246,7 @@ export class LocalFunction {
       return Promise.reject(error);
     }
     return new Promise<ReportedInvokeResult>((resolve, reject) => {
-      this.queue.push(currentLane(), { requestId: randomUUID(), event: transfer, resolve, reject, coldStart: false, startLogged: false });
+      this.queue.push(lane, { requestId: randomUUID(), event: transfer, resolve, reject, coldStart: false, startLogged: false });
       this.pump();
     });
   }

@@ -1,6 +1,12 @@
 /** local/lambda/fair-queue.ts: waiting invocations taken round-robin across requests. */
 import { describe, expect, it } from 'vitest';
-import { currentLane, FairQueue, runInLane } from '../../local/lambda/fair-queue.js';
+import { buildAppSyncSchema } from '../../declarations/schema.js';
+import { fieldRoutes } from '../../declarations/check.js';
+import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
+import { AppSyncExecutor } from '../../local/appsync/execute.js';
+import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
+import { DEFAULT_LANE, FairQueue, type Lane } from '../../local/lambda/fair-queue.js';
+import { productValue } from '../support/fixtures.js';
 
 describe('FairQueue', () => {
   it('takes one item per lane in turn, oldest first within a lane', () => {
@@ -34,14 +40,56 @@ describe('FairQueue', () => {
 });
 
 describe('lanes', () => {
-  it('follow the work through promises, timers and immediates, and default outside a request', async () => {
-    expect(currentLane()).toBe('default');
-    const seen = await runInLane('request-1', async () => {
-      await Promise.resolve();
-      const inImmediate = await new Promise<string>((resolve) => setImmediate(() => resolve(currentLane())));
-      const inTimer = await new Promise<string>((resolve) => setTimeout(() => resolve(currentLane()), 0));
-      return [currentLane(), inImmediate, inTimer];
+  it('are one per request: the executor names its request on every invocation, batched or not', async () => {
+    const schema = buildAppSyncSchema();
+    const lanes: Array<{ fn: string; lane: Lane | undefined }> = [];
+    const order = {
+      id: 'o',
+      customerId: 'u1',
+      status: 'PLACED',
+      items: [1, 2, 3].map((i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })),
+      totalCents: 3,
+      currency: 'USD',
+      clientToken: 't',
+      contactEmail: null,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    };
+    const executor = new AppSyncExecutor({
+      schema,
+      routes: fieldRoutes(),
+      authorization: new FieldAuthorization(schema, 'API_KEY'),
+      invoke: async (fn, payload, lane) => {
+        lanes.push({ fn, lane });
+        if (fn === 'orders') return { ok: true, payload: { data: order } };
+        if (Array.isArray(payload)) {
+          return {
+            ok: true,
+            payload: (payload as ResolverEvent<{ productId: string }>[]).map((e) => ({ data: productValue(e.source.productId) })),
+          };
+        }
+        return { ok: true, payload: { data: productValue('p1') } };
+      },
     });
-    expect(seen).toEqual(['request-1', 'request-1', 'request-1']);
+    const user = {
+      caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups: [] } as Caller,
+      identity: { sub: 'u1', issuer: 'iss', username: 'u1', claims: {}, sourceIp: ['127.0.0.1'], defaultAuthStrategy: 'ALLOW', groups: [] },
+      headers: { authorization: 't' },
+    };
+    const query = '{ order(id: "o") { items { product { id } } } product(id: "p1") { id } }';
+    const [first, second] = await Promise.all([executor.execute({ query }, user), executor.execute({ query }, user)]);
+    expect(first.errors).toBeUndefined();
+    expect(second.errors).toBeUndefined();
+
+    // Each request: orders, the catalog batch of its three lines and product(id), all in the request's own lane.
+    expect(lanes).toHaveLength(6);
+    const byLane = new Map<Lane | undefined, typeof lanes>();
+    for (const call of lanes) byLane.set(call.lane, [...(byLane.get(call.lane) ?? []), call]);
+    expect(byLane.size).toBe(2);
+    for (const [lane, calls] of byLane) {
+      expect(lane).toEqual(expect.any(String));
+      expect(lane).not.toBe(DEFAULT_LANE);
+      expect(calls.map((call) => call.fn).sort()).toEqual(['catalog', 'catalog', 'orders']);
+    }
   });
 });
