@@ -19,6 +19,34 @@ export interface LambdaAuthorizerDeclaration<F extends string = string> {
   readonly identityValidationExpression?: string;
 }
 
+/**
+ * AppSync's OPENID_CONNECT mode, for what is the same in every environment:
+ * how fresh a token must be. The issuer URL and client id differ per
+ * environment (each has its own app registration at the identity provider),
+ * so they are in stacks/config.ts (`api.openIdConnect`), and the local runtime
+ * uses its own dev issuer (local/identity/dev-oidc-issuer.ts).
+ *
+ * An OIDC caller is who the identity provider says it is, with no groups
+ * AppSync understands (`cognito_groups` applies to user pools only): the
+ * schema's `@aws_oidc` marks what such a caller may read, and no OIDC caller
+ * is an administrator (lib/identity.ts grants that to the user pool's admin
+ * group and to IAM only).
+ */
+export interface OpenIdConnectDeclaration {
+  /**
+   * Milliseconds a token stays valid after its `iat` (AppSync's `iatTTL`),
+   * whatever its own `exp` says: a token the provider issued for a day is
+   * still refused after this.
+   */
+  readonly iatTtlMs: number;
+  /**
+   * Milliseconds a token stays valid after the user authenticated at the
+   * provider (`auth_time`; AppSync's `authTTL`): a long-lived session at the
+   * identity provider must sign in again to keep using the API.
+   */
+  readonly authTtlMs: number;
+}
+
 export interface ApiDeclaration<F extends string = string> {
   readonly name: string;
   readonly defaultAuthMode: AuthMode;
@@ -29,6 +57,8 @@ export interface ApiDeclaration<F extends string = string> {
   readonly adminGroup: string;
   /** Present exactly when AWS_LAMBDA is one of the modes (checked by `lambdaAuthorizerOf`). */
   readonly lambdaAuthorizer?: LambdaAuthorizerDeclaration<F>;
+  /** Present exactly when OPENID_CONNECT is one of the modes (checked by `openIdConnectOf`). */
+  readonly openIdConnect?: OpenIdConnectDeclaration;
   /** What one request may ask for; checked by `apiLimitsOf`. */
   readonly limits: ApiLimits;
 }
@@ -65,11 +95,15 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export const api = {
   name: 'storefront',
   defaultAuthMode: 'API_KEY',
-  additionalAuthModes: ['AMAZON_COGNITO_USER_POOLS', 'AWS_IAM', 'AWS_LAMBDA'],
+  additionalAuthModes: ['AMAZON_COGNITO_USER_POOLS', 'AWS_IAM', 'AWS_LAMBDA', 'OPENID_CONNECT'],
   apiKeyTtlDays: 365,
   adminGroup: 'admin',
   // Partner integrations (see resolvers/authorizer): they may read the catalog, never stock levels.
   lambdaAuthorizer: { function: 'authorizer', resultTtlSeconds: 300, identityValidationExpression: PARTNER_TOKEN_EXPRESSION },
+  // Staff signing in with the company's identity provider (Okta, Entra ID, Auth0…): they read the catalog with
+  // stock levels and watch product updates (the schema's @aws_oidc), nothing of customers' orders. A staff
+  // console's token is an hour old at most, and a sign-in holds for a working day.
+  openIdConnect: { iatTtlMs: 3_600_000, authTtlMs: 43_200_000 },
   limits: {
     // The deepest query the schema allows has 7 levels (myOrders → items → items → product → reviews →
     // items → id): 10 leaves room for the schema to grow. A field past it is never resolved.
@@ -139,4 +173,40 @@ export function lambdaAuthorizerOf(declaration: ApiDeclaration): LambdaAuthorize
   }
   if (authorizer.identityValidationExpression !== undefined) new RegExp(authorizer.identityValidationExpression);
   return authorizer;
+}
+
+/**
+ * AppSync's bounds are wide (any Long; 0 = unchecked). Ours are narrower on
+ * purpose: both checks always on, and no token older than a day. A TTL of 0
+ * would let a provider's long-lived token in for as long as it says.
+ */
+export const OIDC_TTL_MS_RANGE = { min: 60_000, max: 86_400_000 } as const;
+
+/**
+ * The API's OPENID_CONNECT settings, checked the way `lambdaAuthorizerOf`
+ * checks the authorizer: declared iff OPENID_CONNECT is a mode, both TTLs
+ * whole milliseconds within OIDC_TTL_MS_RANGE, and a sign-in lasting at least
+ * as long as a token (else every token would die by authTTL first, a
+ * confusing way to shorten iatTTL).
+ */
+export function openIdConnectOf(declaration: ApiDeclaration): OpenIdConnectDeclaration | undefined {
+  const oidc = declaration.openIdConnect;
+  const modeDeclared = authModes(declaration).includes('OPENID_CONNECT');
+  if (modeDeclared !== (oidc !== undefined)) {
+    throw new Error(
+      modeDeclared
+        ? 'OPENID_CONNECT is an auth mode but declarations/api.ts declares no openIdConnect'
+        : 'openIdConnect is declared but OPENID_CONNECT is not an auth mode',
+    );
+  }
+  if (!oidc) return undefined;
+  const { min, max } = OIDC_TTL_MS_RANGE;
+  const problems: string[] = [];
+  for (const name of ['iatTtlMs', 'authTtlMs'] as const) {
+    if (!isIntegerIn(oidc[name], min, max)) problems.push(`${name} must be ${min} to ${max} ms, not ${oidc[name]}`);
+  }
+  if (problems.length === 0 && oidc.authTtlMs < oidc.iatTtlMs)
+    problems.push(`authTtlMs (${oidc.authTtlMs}) must be at least iatTtlMs (${oidc.iatTtlMs})`);
+  if (problems.length > 0) throw new Error(`declarations/api.ts openIdConnect: ${problems.join('; ')}`);
+  return oidc;
 }

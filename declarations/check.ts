@@ -8,7 +8,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { api as projectApi, apiLimitsOf, lambdaAuthorizerOf, type ApiDeclaration } from './api.js';
+import { api as projectApi, apiLimitsOf, lambdaAuthorizerOf, openIdConnectOf, type ApiDeclaration } from './api.js';
 import {
   functions as projectFunctions,
   type FieldCachingConfig,
@@ -134,7 +134,11 @@ export function checkDeclarations(declarations: Declarations, options: CheckOpti
         problems.push(`${route.coordinate} is routed but has no cost-model entry (cost/workload.ts fieldAccess)`);
   }
 
-  for (const check of [() => apiLimitsOf(declarations.api), () => lambdaAuthorizerOf(declarations.api)]) {
+  for (const check of [
+    () => apiLimitsOf(declarations.api),
+    () => lambdaAuthorizerOf(declarations.api),
+    () => openIdConnectOf(declarations.api),
+  ]) {
     try {
       check();
     } catch (error) {

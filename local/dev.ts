@@ -73,6 +73,8 @@ const stack = await startLocalStack({
   // A developer's stack serves a few requests at a time: start-up time matters more than DynamoDB Local's peak speed.
   quickStart: true,
   userPoolKeyFile: join(repositoryRoot, '.local', 'dev-user-pool-key.pem'),
+  // npm run token -- --oidc signs staff tokens with the same key (local/token.ts).
+  oidcIssuerKeyFile: join(repositoryRoot, '.local', 'dev-oidc-issuer-key.pem'),
   log: values.quiet ? undefined : (line) => console.log(line),
   https: values.https,
   deadLetterDir: join(repositoryRoot, '.local', 'dlq'),
@@ -118,6 +120,8 @@ ${reusedBundles === stack.bundles.length ? 'bundles unchanged' : `${stack.bundle
   Cognito     ${stack.userPoolEndpoint}   (Amplify Auth.Cognito.userPoolEndpoint; pool ${stack.userPool.userPoolId}, client ${stack.userPool.clientId})
   Users       ${stack.devUsers.map((user) => `${user.username} / ${user.password}${user.groups?.length ? ` (${user.groups.join(', ')})` : ''}`).join('   ')}
               (Amplify signIn; new passwords every start, fixed with LOCAL_DEV_USER_PASSWORD)
+  OIDC        ${stack.oidcIssuer.issuer}   (staff: OPENID_CONNECT, client ${stack.oidcIssuer.clientId}; discovery: <issuer>/.well-known/openid-configuration)
+              (mint a staff token: npm run token -- --oidc --subject jane [--url ${stack.url}])
   Dev secret  ${stack.devSecret}   (POST ${stack.url}/dev/token needs it as header x-dev-secret;
               new every start, fixed with LOCAL_DEV_SECRET; never give it to a web page)
   IAM         access key ${stack.iamPrincipal.accessKeyId} / secret ${stack.iamPrincipal.secretAccessKey}

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { api } from '../declarations/api.js';
+import { api, openIdConnectOf } from '../declarations/api.js';
 import { buildAppSyncSchema } from '../declarations/schema.js';
 import { bundleFunctions, type FunctionBundle } from '../build/bundle.js';
 import type { PartnerCredentials } from '../lib/partner-tokens.js';
@@ -18,6 +18,7 @@ import { createTables } from './dynamodb/create-tables.js';
 import { dynamoDbClientConfig, dynamoDbClientEnvironment, type DynamoDBLocalHandle } from './dynamodb/dynamodb-local.js';
 import { ensureDevCertificates, type DevCertificates } from './https/dev-certificate.js';
 import { createCognitoEndpoint, devUsers, type DevUser } from './identity/cognito-endpoint.js';
+import type { DevOidcIssuer } from './identity/dev-oidc-issuer.js';
 import type { DevUserPool } from './identity/dev-user-pool.js';
 import type { IamPrincipal } from './identity/sigv4.js';
 import type { LocalFunction } from './lambda/function-runtime.js';
@@ -50,6 +51,8 @@ export interface LocalStackOptions {
   readonly bundleDir?: string;
   /** Signing key file of the dev user pool; a fresh key per start when unset. */
   readonly userPoolKeyFile?: string;
+  /** Signing key file of the dev OIDC issuer (`npm run token -- --oidc` signs with it too); a fresh key per start when unset. */
+  readonly oidcIssuerKeyFile?: string;
   /** The IAM principal trusted for AWS_IAM (SigV4) requests; a fresh key pair when unset. */
   readonly iamPrincipal?: IamPrincipal;
   /** The one partner the Lambda authorizer admits (its hash is the local PARTNER_TOKENS_SHA256); a fresh secret when unset. */
@@ -101,6 +104,8 @@ export interface LocalStack {
   readonly dynamoDbEndpoint: string;
   readonly tables: Readonly<Record<TableName, string>>;
   readonly userPool: DevUserPool;
+  /** The dev OpenID Connect provider of the OPENID_CONNECT mode (staff), published at `<url>/oidc`: `mint` staff tokens. */
+  readonly oidcIssuer: DevOidcIssuer;
   /** Sign backend requests with these credentials (region us-east-1, service appsync). */
   readonly iamPrincipal: IamPrincipal;
   /** The local partner: send `partner.token` as the Authorization header (AWS_LAMBDA mode). */
@@ -179,7 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clientEnvironment = dynamoDbClientEnvironment(dynamodb.endpoint);
     const region = clientEnvironment.AWS_REGION!;
     const log = options.log ?? (() => undefined);
-    const { apiKey, apiKeys, userPool, iamPrincipal, partner, devSecret } = localCredentials(options);
+    const { apiKey, apiKeys, userPool, oidcIssuer, iamPrincipal, partner, devSecret } = localCredentials(options);
     const { functions: localFunctions, environments } = startLocalFunctions(
       {
         bundles,
@@ -222,7 +227,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const authorization = new FieldAuthorization(schema, api.defaultAuthMode);
     const executor = new AppSyncExecutor({ schema, routes, authorization, invoke });
     const lambdaAuthorizer = localLambdaAuthorizer(localFunctions, region, log);
-    const authenticator = new RequestAuthenticator({ api, apiKeys, userPool, iamPrincipals: [iamPrincipal], region, lambdaAuthorizer });
+    const oidc = openIdConnectOf(api);
+    const authenticator = new RequestAuthenticator({
+      api,
+      apiKeys,
+      userPool,
+      iamPrincipals: [iamPrincipal],
+      region,
+      lambdaAuthorizer,
+      oidc: oidc && { provider: oidcIssuer, declaration: oidc },
+    });
 
     // The page gets these only for the developer's own visit (local/dev-request-guard.ts).
     const graphiql = createGraphiQLRoutes({
@@ -247,13 +261,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         executor,
         authenticator,
         authorization,
-        routes: async (req, res, url) => (await cognito(req, res, url)) || devRoutes(req, res, url),
+        routes: async (req, res, url) =>
+          (await cognito(req, res, url)) || (await oidcIssuer.routes(req, res, url)) || devRoutes(req, res, url),
         tls: certificates && { key: certificates.keyPem, cert: certificates.certificatePem },
         port: options.port ?? 0,
         log,
       },
       cleanups,
     );
+    // The issuer's URL is the stack's own: known now that it listens.
+    oidcIssuer.publishAt(endpoint.url);
     timings.mark('listening');
     return {
       url: endpoint.url,
@@ -265,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbEndpoint: dynamodb.endpoint,
       tables,
       userPool,
+      oidcIssuer,
       iamPrincipal,
       partner,
       apiId: LOCAL_API_ID,

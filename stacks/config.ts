@@ -195,6 +195,31 @@ export interface ApiSettings {
   readonly apiKeyIssuedOn: `${number}-${number}-${number}`;
   /** Absent = AppSync's standard metrics only. */
   readonly enhancedMetrics?: EnhancedMetricsConfig;
+  /** The identity provider of the OPENID_CONNECT mode; required when declarations/api.ts declares that mode. */
+  readonly openIdConnect?: OpenIdConnectSettings;
+}
+
+/**
+ * Where staff tokens of the OPENID_CONNECT mode come from in one environment
+ * (its token lifetimes are declared once, in declarations/api.ts). Each
+ * environment is its own app registration at the company's identity provider
+ * (Okta, Entra ID, Auth0…), so a dev token is refused by prod.
+ */
+export interface OpenIdConnectSettings {
+  /**
+   * The provider's issuer, exactly the `iss` of its tokens and the base of its
+   * discovery document (`<issuer>/.well-known/openid-configuration`, which
+   * AppSync fetches): `https://`, no query or fragment, e.g.
+   * `https://login.microsoftonline.com/<tenant>/v2.0` or `https://<org>.okta.com/oauth2/default`.
+   */
+  readonly issuer: string;
+  /**
+   * The app registration's client id, which AppSync matches against the
+   * token's `aud` as a regular expression: a token the same provider issued
+   * to another app is refused. Write the id itself (letters, digits, `-`, `_`,
+   * `.` and `:` escaped as needed), or an anchored alternation of ids.
+   */
+  readonly clientId: string;
 }
 
 export type BackendConfig =
@@ -283,6 +308,13 @@ const apiDefaults = {
   apiKeyIssuedOn: '2026-11-24',
 } as const satisfies Partial<ApiSettings>;
 
+/**
+ * The staff identity provider (README "Staff sign-in"): one tenant, one app
+ * registration per environment. Like the state bucket, set your own before the
+ * first deploy: these name the company's Entra ID tenant and its apps.
+ */
+const staffIdentityProvider = 'https://login.microsoftonline.com/5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f/v2.0';
+
 export const environments = {
   dev: {
     name: 'dev',
@@ -302,7 +334,11 @@ export const environments = {
       appsyncPublishErrors: 10,
       wafBlockedRequests: 1000,
     },
-    api: { ...apiDefaults, fieldLogLevel: 'ALL' },
+    api: {
+      ...apiDefaults,
+      fieldLogLevel: 'ALL',
+      openIdConnect: { issuer: staffIdentityProvider, clientId: '3c9a7e51-0d2b-4f6a-9b1c-5e8d2a4f7c01' },
+    },
     backend: { kind: 'local' },
     // No cache in dev: no VPC, no hourly cache charge; the functions read DynamoDB directly.
     cache: { kind: 'none' },
@@ -331,6 +367,7 @@ export const environments = {
       ...apiDefaults,
       fieldLogLevel: 'ERROR',
       cache: { type: 'SMALL', behavior: 'PER_RESOLVER_CACHING', ttlSeconds: 5 },
+      openIdConnect: { issuer: staffIdentityProvider, clientId: '8e2b4d6f-1a3c-4e5b-9d7f-0c2e4a6b8d13' },
     },
     backend: { kind: 's3', ...stateBucket, key: 'storefront/staging/terraform.tfstate' },
     // Same kind of cache as prod, so staging exercises the VPC and TLS paths; small caps.
@@ -368,6 +405,7 @@ export const environments = {
         dataSource: 'FULL_REQUEST_DATA_SOURCE_METRICS',
         operation: 'ENABLED',
       },
+      openIdConnect: { issuer: staffIdentityProvider, clientId: 'b41f6a2c-7e9d-4b3a-8c5e-2d1f0a9b7e25' },
     },
     backend: { kind: 's3', ...stateBucket, key: 'storefront/prod/terraform.tfstate' },
     // Serverless Valkey: no node sizing to get wrong, TLS and encryption at rest always on, pay per use.
@@ -433,7 +471,7 @@ export function validateEnvironment(config: EnvironmentConfig): void {
   }
   if (cache.kind === 'elasticache' && cache.mode === 'replication-group' && !cache.nodeType)
     problems.push('cache.nodeType is required for a replication group');
-  problems.push(...domainProblems(config.domain));
+  problems.push(...domainProblems(config.domain), ...openIdConnectProblems(config.api.openIdConnect));
   problems.push(...wafProblems(config.waf), ...backendProblems(config.backend), ...budgetProblems(config.reservedConcurrency));
   if (config.codeSigning && !['Warn', 'Enforce'].includes(config.codeSigning.untrustedArtifactOnDeployment))
     problems.push('codeSigning.untrustedArtifactOnDeployment must be Warn or Enforce');
@@ -455,6 +493,33 @@ function domainProblems(domain: CustomDomainConfig | undefined): string[] {
   // Route 53 zone ids are upper-case letters and digits; the console's `/hostedzone/` prefix is not part of the id.
   if (!/^[A-Z0-9]{1,32}$/.test(domain.hostedZoneId))
     problems.push(`domain.hostedZoneId ${domain.hostedZoneId} is not a Route 53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)`);
+  return problems;
+}
+
+/**
+ * An issuer AppSync can discover and a client id that names one app. Whether
+ * the issuer is a real provider (not localhost, not a placeholder) is the
+ * policy audit's production rule (test/stacks/support/policy-audit.ts).
+ */
+function openIdConnectProblems(oidc: OpenIdConnectSettings | undefined): string[] {
+  if (!oidc) return [];
+  const problems: string[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(oidc.issuer);
+  } catch {
+    problems.push(`api.openIdConnect.issuer ${oidc.issuer} is not a URL`);
+  }
+  // A trailing / stays allowed: the issuer must equal the provider's `iss` exactly, and Auth0's ends with one.
+  if (url && (url.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== ''))
+    problems.push(`api.openIdConnect.issuer ${oidc.issuer} must be https://, without credentials, query or fragment`);
+  try {
+    // AppSync reads it as a regular expression: one that does not compile would fail at apply time.
+    if (new RegExp(`^(?:${oidc.clientId})$`).test(''))
+      problems.push(`api.openIdConnect.clientId ${JSON.stringify(oidc.clientId)} accepts an empty audience: name the app's client id`);
+  } catch {
+    problems.push(`api.openIdConnect.clientId ${oidc.clientId} is not a valid regular expression`);
+  }
   return problems;
 }
 

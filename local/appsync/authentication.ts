@@ -1,5 +1,9 @@
-import type { AppSyncIdentity } from 'aws-lambda';
-import type { ApiDeclaration, AuthMode } from '../../declarations/api.js';
+import type { AppSyncIdentity, AppSyncIdentityOIDC } from 'aws-lambda';
+import { JwtVerifier } from 'aws-jwt-verify';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type { ApiDeclaration, AuthMode, OpenIdConnectDeclaration } from '../../declarations/api.js';
 import type { DevUserPool } from '../identity/dev-user-pool.js';
 import { verifySigV4, type IamPrincipal, type SignedRequest } from '../identity/sigv4.js';
 import type { GraphQLRequest } from './execute.js';
@@ -34,6 +38,28 @@ const bearerless = (header: string): string => header.replace(/^Bearer\s+/i, '')
 const NOT_AUTHORIZED = 'You are not authorized to make this call.';
 
 /**
+ * The OpenID Connect provider of the OPENID_CONNECT mode, as AppSync knows
+ * it: the issuer (undefined until it has an address, e.g. the local dev
+ * issuer before the stack listens), the app's client id, and its keys.
+ * local/identity/dev-oidc-issuer.ts's DevOidcIssuer fits.
+ */
+export interface OidcProvider {
+  readonly issuer: string | undefined;
+  readonly clientId: string;
+  readonly jwks: Jwks;
+}
+
+/** The unverified `iss` and `kid` of a JWT-shaped token: only to pick the verifier, which then checks everything. */
+function unverifiedIssuer(token: string): { iss: unknown; kid: unknown } | undefined {
+  try {
+    const { header, payload } = decomposeUnverifiedJwt(token);
+    return { iss: payload.iss, kid: header.kid };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Decides which of the API's modes a request uses and whether its credentials
  * hold. A request that fails here gets HTTP 401 before any resolver runs.
  * Modes this runtime cannot verify are refused, never waved through.
@@ -45,6 +71,8 @@ export class RequestAuthenticator {
   readonly #iamPrincipals: ReadonlyMap<string, IamPrincipal>;
   readonly #region: string;
   readonly #lambdaAuthorizer: LambdaAuthorizer | undefined;
+  readonly #oidc: { readonly provider: OidcProvider; readonly declaration: OpenIdConnectDeclaration } | undefined;
+  #oidcVerifier: { readonly issuer: string; readonly verifier: OidcVerifier } | undefined;
 
   constructor(options: {
     api: ApiDeclaration;
@@ -54,6 +82,11 @@ export class RequestAuthenticator {
     region?: string;
     /** Serves AWS_LAMBDA when it is one of the API's modes; without it, such tokens are refused. */
     lambdaAuthorizer?: LambdaAuthorizer;
+    /**
+     * Serves OPENID_CONNECT when it is one of the API's modes: the provider and
+     * the declared token lifetimes (`openIdConnectOf(api)`); without it, such tokens are refused.
+     */
+    oidc?: { readonly provider: OidcProvider; readonly declaration: OpenIdConnectDeclaration };
   }) {
     this.#modes = new Set([options.api.defaultAuthMode, ...options.api.additionalAuthModes]);
     this.#apiKeys = new Map(options.apiKeys.map((key) => [key.id, key]));
@@ -61,6 +94,7 @@ export class RequestAuthenticator {
     this.#iamPrincipals = new Map((options.iamPrincipals ?? []).map((p) => [p.accessKeyId, p]));
     this.#region = options.region ?? 'us-east-1';
     this.#lambdaAuthorizer = options.lambdaAuthorizer;
+    this.#oidc = options.oidc;
   }
 
   /**
@@ -74,7 +108,7 @@ export class RequestAuthenticator {
     const authorization = headers['authorization'];
     if (authorization?.startsWith('AWS4-HMAC-SHA256 ')) return this.#iam(headers, sourceIp, request);
     if (authorization && this.#forLambda(authorization)) return this.#lambda(authorization, headers, request);
-    if (authorization) return this.#userPoolToken(authorization, sourceIp);
+    if (authorization) return this.#jwt(bearerless(authorization), sourceIp);
     const apiKey = headers['x-api-key'];
     if (apiKey !== undefined && this.#modes.has('API_KEY')) return this.#apiKey(apiKey);
     return { ok: false, message: NOT_AUTHORIZED };
@@ -121,9 +155,63 @@ export class RequestAuthenticator {
     return { ok: true, caller: { mode: 'API_KEY', groups: [] }, identity: null };
   }
 
-  async #userPoolToken(header: string, sourceIp: string): Promise<Authentication> {
-    if (!this.#modes.has('AMAZON_COGNITO_USER_POOLS') || !this.#userPool) return { ok: false, message: NOT_AUTHORIZED };
-    const token = bearerless(header);
+  /**
+   * A JWT goes to the mode whose issuer its (unverified) `iss` names: the user
+   * pool's, or the OIDC provider's. That only picks the verifier; the chosen
+   * one checks signature, issuer and audience, so a token claiming the other
+   * issuer fails there. A token of neither issuer is refused.
+   */
+  async #jwt(token: string, sourceIp: string): Promise<Authentication> {
+    const unverified = unverifiedIssuer(token);
+    if (!unverified || typeof unverified.iss !== 'string') return { ok: false, message: NOT_AUTHORIZED };
+    if (this.#modes.has('AMAZON_COGNITO_USER_POOLS') && this.#userPool && unverified.iss === this.#userPool.issuer)
+      return this.#userPoolToken(token, sourceIp);
+    const provider = this.#oidc?.provider;
+    if (this.#modes.has('OPENID_CONNECT') && provider?.issuer !== undefined && unverified.iss === provider.issuer) {
+      // A key the provider never published is refused here, rather than sending the verifier off to fetch the JWKS again.
+      if (!provider.jwks.keys.some((key) => key.kid === unverified.kid)) return { ok: false, message: NOT_AUTHORIZED };
+      return this.#oidcToken(token);
+    }
+    return { ok: false, message: NOT_AUTHORIZED };
+  }
+
+  /**
+   * AppSync's OPENID_CONNECT checks: the signature against the provider's
+   * JWKS, `iss`, `aud` against the client id, `exp` (and `nbf`), then its own
+   * freshness checks: no older than `iatTtlMs` since `iat`, nor `authTtlMs`
+   * since the sign-in (`auth_time`; a token without one cannot prove it and is
+   * refused).
+   */
+  async #oidcToken(token: string): Promise<Authentication> {
+    const oidc = this.#oidc;
+    if (!oidc) return { ok: false, message: NOT_AUTHORIZED };
+    try {
+      const payload = await this.#oidcVerifierFor(oidc.provider).verify(token);
+      const now = Date.now();
+      const { iat, auth_time: authTime, sub, iss } = payload;
+      if (typeof iat !== 'number' || now - iat * 1000 > oidc.declaration.iatTtlMs) return { ok: false, message: NOT_AUTHORIZED };
+      if (typeof authTime !== 'number' || now - authTime * 1000 > oidc.declaration.authTtlMs) return { ok: false, message: NOT_AUTHORIZED };
+      if (typeof sub !== 'string' || sub === '' || typeof iss !== 'string') return { ok: false, message: NOT_AUTHORIZED };
+      return { ok: true, caller: { mode: 'OPENID_CONNECT', groups: [] }, identity: oidcIdentity(payload, iss, sub) };
+    } catch {
+      return { ok: false, message: NOT_AUTHORIZED };
+    }
+  }
+
+  /** aws-jwt-verify's generic verifier for the provider's issuer and client id, its JWKS pre-loaded (no network). */
+  #oidcVerifierFor(provider: OidcProvider): OidcVerifier {
+    const issuer = provider.issuer;
+    if (issuer === undefined) throw new Error('The OIDC provider has no issuer yet');
+    if (this.#oidcVerifier?.issuer !== issuer) {
+      const verifier = JwtVerifier.create({ issuer, audience: provider.clientId, jwksUri: `${issuer}/.well-known/jwks.json` });
+      verifier.cacheJwks(provider.jwks);
+      this.#oidcVerifier = { issuer, verifier };
+    }
+    return this.#oidcVerifier.verifier;
+  }
+
+  async #userPoolToken(token: string, sourceIp: string): Promise<Authentication> {
+    if (!this.#userPool) return { ok: false, message: NOT_AUTHORIZED };
     try {
       const claims = await this.#userPool.verify(token);
       const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
@@ -132,6 +220,16 @@ export class RequestAuthenticator {
       return { ok: false, message: NOT_AUTHORIZED };
     }
   }
+}
+
+type OidcVerifier = { verify(token: string): Promise<JwtPayload> };
+
+/**
+ * AppSync's `identity` for a verified OIDC token (its resolver context
+ * reference: `claims`, `issuer`, `sub`; no username, groups or source IP).
+ */
+export function oidcIdentity(claims: JwtPayload, issuer: string, sub: string): AppSyncIdentityOIDC {
+  return { claims, issuer, sub };
 }
 
 /** AppSync's `identity` for a verified user-pool token: its claims, as a Lambda resolver receives them. */

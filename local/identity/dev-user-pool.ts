@@ -1,9 +1,8 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { CognitoIdOrAccessTokenPayload } from 'aws-jwt-verify/jwt-model';
 import type { Jwks } from 'aws-jwt-verify/jwk';
+import { loadOrCreateSigningKey, publicJwkOf, signJwt } from './signing-key.js';
 
 /**
  * A development stand-in for a Cognito user pool's token issuer: it holds an
@@ -35,18 +34,6 @@ export interface MintOptions {
 
 const KEY_ID = 'local-dev-key';
 
-function loadOrCreateKey(keyFile: string | undefined): KeyObject {
-  if (keyFile && existsSync(keyFile)) return createPrivateKey(readFileSync(keyFile));
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  if (keyFile) {
-    mkdirSync(dirname(keyFile), { recursive: true });
-    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  }
-  return privateKey;
-}
-
-const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
 export class DevUserPool {
   readonly userPoolId: string;
   readonly clientId: string;
@@ -60,9 +47,8 @@ export class DevUserPool {
     this.clientId = options.clientId ?? 'localdevclient';
     const region = this.userPoolId.split('_')[0];
     this.issuer = `https://cognito-idp.${region}.amazonaws.com/${this.userPoolId}`;
-    this.#privateKey = loadOrCreateKey(options.keyFile);
-    const publicJwk = createPublicKey(this.#privateKey).export({ format: 'jwk' });
-    this.jwks = { keys: [{ kty: 'RSA', n: String(publicJwk.n), e: String(publicJwk.e), kid: KEY_ID, alg: 'RS256', use: 'sig' }] };
+    this.#privateKey = loadOrCreateSigningKey(options.keyFile);
+    this.jwks = { keys: [publicJwkOf(this.#privateKey, KEY_ID)] };
     this.#verifier = CognitoJwtVerifier.create({ userPoolId: this.userPoolId, tokenUse: null, clientId: this.clientId });
     this.#verifier.cacheJwks(this.jwks);
   }
@@ -91,9 +77,7 @@ export class DevUserPool {
             ...(options.email ? { email: options.email, email_verified: true } : {}),
           }
         : { ...common, client_id: this.clientId, username: options.username, scope: 'aws.cognito.signin.user.admin' };
-    const signingInput = `${base64url({ alg: 'RS256', kid: KEY_ID, typ: 'JWT' })}.${base64url({ ...claims, ...options.overrideClaims })}`;
-    const signature = sign('RSA-SHA256', Buffer.from(signingInput), this.#privateKey).toString('base64url');
-    return `${signingInput}.${signature}`;
+    return signJwt(this.#privateKey, KEY_ID, { ...claims, ...options.overrideClaims });
   }
 
   /** Verifies like AppSync does for AMAZON_COGNITO_USER_POOLS; throws on any failed check. */

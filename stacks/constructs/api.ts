@@ -12,7 +12,7 @@ import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { apiLimitsOf, authModes, lambdaAuthorizerOf, type ApiDeclaration, type AuthMode } from '../../declarations/api.js';
+import { apiLimitsOf, authModes, lambdaAuthorizerOf, openIdConnectOf, type ApiDeclaration, type AuthMode } from '../../declarations/api.js';
 import { lambdaResolverCode } from '../appsync/resolver-code.js';
 import { apiKeyExpiry, type EnvironmentConfig } from '../config.js';
 import type { StackRoute } from '../declarations.js';
@@ -36,7 +36,7 @@ export interface ApiProps {
 
 /**
  * The AppSync GraphQL API: the schema as loaded, the declared auth modes
- * (with the Cognito user pool, or the Lambda authorizer, they need),
+ * (with the Cognito user pool, the Lambda authorizer, or the OIDC provider they need),
  * field-level logging to an encrypted log group, an expiring API key, one
  * Lambda data source per resolver function and one resolver per routed field.
  */
@@ -48,6 +48,7 @@ export class Api extends Construct {
     const { account, config, declaration, prefix } = props;
     const modes = authModes(declaration);
     const authorizer = lambdaAuthorizer(declaration, props.functions);
+    const openIdConnect = openIdConnectConfig(declaration, config);
     // The same limits the local runtime enforces; only introspection may differ per environment.
     const limits = apiLimitsOf(declaration);
     const userPool = modes.includes('AMAZON_COGNITO_USER_POOLS')
@@ -87,7 +88,8 @@ export class Api extends Construct {
             },
           };
         case 'OPENID_CONNECT':
-          throw new Error(`Auth mode ${mode} is declared in declarations/api.ts but the stacks do not provision it yet`);
+          if (!openIdConnect) throw new Error('unreachable: OIDC mode without an OIDC configuration');
+          return { authenticationType: mode, openidConnectConfig: openIdConnect };
       }
     };
     const defaultProvider = authProvider(declaration.defaultAuthMode);
@@ -99,6 +101,7 @@ export class Api extends Construct {
       authenticationType: defaultProvider.authenticationType,
       ...(defaultProvider.userPoolConfig ? { userPoolConfig: { ...defaultProvider.userPoolConfig, defaultAction: 'ALLOW' } } : {}),
       ...(defaultProvider.lambdaAuthorizerConfig ? { lambdaAuthorizerConfig: defaultProvider.lambdaAuthorizerConfig } : {}),
+      ...(defaultProvider.openidConnectConfig ? { openidConnectConfig: defaultProvider.openidConnectConfig } : {}),
       additionalAuthenticationProvider: declaration.additionalAuthModes.map(authProvider),
       xrayEnabled: true,
       queryDepthLimit: limits.queryDepthLimit,
@@ -233,6 +236,27 @@ function lambdaAuthorizer(
     resultTtlSeconds: authorizer.resultTtlSeconds,
     identityValidationExpression: authorizer.identityValidationExpression,
   };
+}
+
+/**
+ * AppSync's `openid_connect_config`: the environment's issuer and client id
+ * (stacks/config.ts) with the declared token lifetimes (declarations/api.ts).
+ * An environment without them cannot serve a declared OIDC mode, and one with
+ * them but no such mode would be configuration nobody reads: both fail synth.
+ */
+function openIdConnectConfig(
+  declaration: ApiDeclaration,
+  config: EnvironmentConfig,
+): { issuer: string; clientId: string; iatTtl: number; authTtl: number } | undefined {
+  const oidc = openIdConnectOf(declaration);
+  const settings = config.api.openIdConnect;
+  if (oidc && !settings)
+    throw new Error(`OPENID_CONNECT is an auth mode but environment ${config.name} sets no api.openIdConnect (stacks/config.ts)`);
+  if (!oidc && settings)
+    throw new Error(`Environment ${config.name} sets api.openIdConnect but OPENID_CONNECT is not an auth mode (declarations/api.ts)`);
+  if (!oidc || !settings) return undefined;
+  // The client id is a regular expression to AppSync: `${` in it must reach AppSync, not Terraform.
+  return { issuer: settings.issuer, clientId: terraformLiteral(settings.clientId), iatTtl: oidc.iatTtlMs, authTtl: oidc.authTtlMs };
 }
 
 /** Outputs keep their plain names (no construct-path hash): deploy tooling reads them by name. */

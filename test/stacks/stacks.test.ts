@@ -445,6 +445,15 @@ describe('api', () => {
           authentication_type: 'AWS_LAMBDA',
           lambda_authorizer_config: { authorizer_uri: expect.stringMatching(/^\$\{aws_lambda_alias\./) },
         },
+        {
+          authentication_type: 'OPENID_CONNECT',
+          openid_connect_config: {
+            issuer: config.api.openIdConnect?.issuer,
+            client_id: config.api.openIdConnect?.clientId,
+            iat_ttl: api.openIdConnect?.iatTtlMs,
+            auth_ttl: api.openIdConnect?.authTtlMs,
+          },
+        },
       ],
       xray_enabled: true,
       // The numbers come from the API declaration (the local runtime enforces the same); introspection

@@ -14,7 +14,10 @@ import type { TerraformJson } from './synth.js';
  * (checkov's rules for these resources) would flag there: the API without a
  * WAF web ACL or enhanced metrics, local state, a function without reserved
  * concurrency or code signing, a VPC without flow logs; and on any stack, a
- * custom domain whose certificate is not in us-east-1 or not DNS-validated.
+ * custom domain whose certificate is not in us-east-1 or not DNS-validated,
+ * and an OIDC auth mode that would take tokens from a plain-HTTP issuer, from
+ * any app of its provider, or without freshness checks (in prod also from
+ * localhost or a placeholder issuer).
  * Returns findings rather than asserting, so the test can also prove that the
  * audit catches what it should.
  */
@@ -304,10 +307,79 @@ function customDomainFindings(stack: TerraformJson): string[] {
   return findings;
 }
 
+/** Every OIDC configuration of an API: the default mode's and each additional provider's. */
+function openIdConnectConfigs(api: Record<string, unknown>): { where: string; config: Record<string, unknown> }[] {
+  const one = (value: unknown): Record<string, unknown> | undefined =>
+    (Array.isArray(value) ? value[0] : value) as Record<string, unknown> | undefined;
+  const configs: { where: string; config: Record<string, unknown> }[] = [];
+  if (api.authentication_type === 'OPENID_CONNECT')
+    configs.push({ where: 'default auth mode', config: one(api.openid_connect_config) ?? {} });
+  const additional = Array.isArray(api.additional_authentication_provider)
+    ? (api.additional_authentication_provider as Record<string, unknown>[])
+    : [];
+  for (const [index, provider] of additional.entries()) {
+    if (provider.authentication_type === 'OPENID_CONNECT')
+      configs.push({ where: `additional auth provider ${index}`, config: one(provider.openid_connect_config) ?? {} });
+  }
+  return configs;
+}
+
+/** Hosts no production identity provider lives on: loopback, private ranges, and the names reserved for examples and tests (RFC 2606, 6761). */
+const NOT_A_PRODUCTION_HOST =
+  /^(localhost|127(\.\d+){3}|0\.0\.0\.0|10(\.\d+){3}|192\.168(\.\d+){2}|172\.(1[6-9]|2\d|3[01])(\.\d+){2}|\[::1?\])$|(^|\.)(example\.(com|net|org)|[^.]+\.(example|test|invalid|localhost|local))$/;
+/** An app id no real configuration names: a client id regex that accepts it accepts any app of the provider. */
+const FOREIGN_CLIENT_ID = 'another-app-of-the-same-issuer';
+
+/**
+ * AppSync trusts whatever the issuer signs for an app the client id matches:
+ * the issuer must be reached over TLS (its discovery document and keys are
+ * what every signature is checked against), the client id must name this
+ * API's app (not a pattern that admits every app registered at the same
+ * provider), and both freshness checks must be on (0 or unset turns AppSync's
+ * check off). In production, the issuer must be a real provider: not
+ * localhost, a private address or an example/test domain left in place.
+ */
+function openIdConnectFindings(stack: TerraformJson, production: boolean): string[] {
+  const findings: string[] = [];
+  for (const [id, api] of Object.entries(stack.resource.aws_appsync_graphql_api ?? {})) {
+    for (const { where, config } of openIdConnectConfigs(api)) {
+      const at = `aws_appsync_graphql_api.${id}: OIDC ${where}`;
+      const issuer = typeof config.issuer === 'string' ? config.issuer : '';
+      let url: URL | undefined;
+      try {
+        url = new URL(issuer);
+      } catch {
+        findings.push(`${at}: issuer ${issuer || '(none)'} is not a URL`);
+      }
+      if (url && url.protocol !== 'https:') findings.push(`${at}: issuer ${issuer} is not https`);
+      if (url && production && NOT_A_PRODUCTION_HOST.test(url.hostname))
+        findings.push(`${at}: issuer ${issuer} is localhost, private or a placeholder in production`);
+      const clientId = typeof config.client_id === 'string' ? config.client_id : '';
+      if (clientId === '') findings.push(`${at}: no client_id (tokens for any app of the issuer would be accepted)`);
+      else {
+        let pattern: RegExp | undefined;
+        try {
+          pattern = new RegExp(`^(?:${clientId})$`);
+        } catch {
+          findings.push(`${at}: client_id ${clientId} is not a regular expression`);
+        }
+        if (pattern?.test(FOREIGN_CLIENT_ID) || pattern?.test(''))
+          findings.push(`${at}: client_id ${clientId} accepts tokens issued to other apps of the issuer`);
+      }
+      for (const ttl of ['iat_ttl', 'auth_ttl']) {
+        if (typeof config[ttl] !== 'number' || (config[ttl] as number) <= 0)
+          findings.push(`${at}: ${ttl} is ${String(config[ttl] ?? 'unset')} (token freshness unchecked)`);
+      }
+    }
+  }
+  return findings;
+}
+
 export function auditStack(stack: TerraformJson, options: AuditOptions = {}): string[] {
   const findings: string[] = [];
-  if (options.production ?? stackEnvironment(stack) === 'prod') findings.push(...productionFindings(stack));
-  findings.push(...customDomainFindings(stack));
+  const production = options.production ?? stackEnvironment(stack) === 'prod';
+  if (production) findings.push(...productionFindings(stack));
+  findings.push(...customDomainFindings(stack), ...openIdConnectFindings(stack, production));
   const exposed = publicSubnets(stack);
   for (const [type, byId] of Object.entries(stack.resource)) {
     for (const [id, body] of Object.entries(byId)) {
