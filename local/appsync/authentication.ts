@@ -7,6 +7,7 @@ import type { ApiDeclaration, AuthMode, OpenIdConnectDeclaration } from '../../d
 import type { DevUserPool } from '../identity/dev-user-pool.js';
 import { verifySigV4, type IamPrincipal, type SignedRequest } from '../identity/sigv4.js';
 import type { GraphQLRequest } from './execute.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import type { Caller } from './field-authorization.js';
 import { graphQLRequestOfBody, type LambdaAuthorizer } from './lambda-authorizer.js';
 
@@ -73,6 +74,8 @@ export class RequestAuthenticator {
   readonly #lambdaAuthorizer: LambdaAuthorizer | undefined;
   readonly #oidc: { readonly provider: OidcProvider; readonly declaration: OpenIdConnectDeclaration } | undefined;
   #oidcVerifier: { readonly issuer: string; readonly verifier: OidcVerifier } | undefined;
+  /** JWTs that passed, with what they verified to, until their exp (or OIDC TTL) would refuse them. */
+  readonly #verified = new VerifiedTokens<VerifiedJwt>();
 
   constructor(options: {
     api: ApiDeclaration;
@@ -162,6 +165,8 @@ export class RequestAuthenticator {
    * issuer fails there. A token of neither issuer is refused.
    */
   async #jwt(token: string, sourceIp: string): Promise<Authentication> {
+    const verified = this.#verified.get(token);
+    if (verified) return authenticationOf(verified, sourceIp);
     const unverified = unverifiedIssuer(token);
     if (!unverified || typeof unverified.iss !== 'string') return { ok: false, message: NOT_AUTHORIZED };
     if (this.#modes.has('AMAZON_COGNITO_USER_POOLS') && this.#userPool && unverified.iss === this.#userPool.issuer)
@@ -192,7 +197,14 @@ export class RequestAuthenticator {
       if (typeof iat !== 'number' || now - iat * 1000 > oidc.declaration.iatTtlMs) return { ok: false, message: NOT_AUTHORIZED };
       if (typeof authTime !== 'number' || now - authTime * 1000 > oidc.declaration.authTtlMs) return { ok: false, message: NOT_AUTHORIZED };
       if (typeof sub !== 'string' || sub === '' || typeof iss !== 'string') return { ok: false, message: NOT_AUTHORIZED };
-      return { ok: true, caller: { mode: 'OPENID_CONNECT', groups: [] }, identity: oidcIdentity(payload, iss, sub) };
+      const verified: VerifiedJwt = { mode: 'OPENID_CONNECT', claims: payload, issuer: iss, sub };
+      const validUntilMs = Math.min(
+        typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
+        iat * 1000 + oidc.declaration.iatTtlMs,
+        authTime * 1000 + oidc.declaration.authTtlMs,
+      );
+      this.#verified.set(token, verified, validUntilMs, now);
+      return authenticationOf(verified, '');
     } catch {
       return { ok: false, message: NOT_AUTHORIZED };
     }
@@ -206,6 +218,8 @@ export class RequestAuthenticator {
       const verifier = JwtVerifier.create({ issuer, audience: provider.clientId, jwksUri: `${issuer}/.well-known/jwks.json` });
       verifier.cacheJwks(provider.jwks);
       this.#oidcVerifier = { issuer, verifier };
+      // What another issuer vouched for no longer counts.
+      this.#verified.clear();
     }
     return this.#oidcVerifier.verifier;
   }
@@ -214,8 +228,9 @@ export class RequestAuthenticator {
     if (!this.#userPool) return { ok: false, message: NOT_AUTHORIZED };
     try {
       const claims = await this.#userPool.verify(token);
-      const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
-      return { ok: true, caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups }, identity: userPoolIdentity(claims, sourceIp) };
+      const verified: VerifiedJwt = { mode: 'AMAZON_COGNITO_USER_POOLS', claims };
+      this.#verified.set(token, verified, claims.exp * 1000);
+      return authenticationOf(verified, sourceIp);
     } catch {
       return { ok: false, message: NOT_AUTHORIZED };
     }
@@ -223,6 +238,26 @@ export class RequestAuthenticator {
 }
 
 type OidcVerifier = { verify(token: string): Promise<JwtPayload> };
+
+type UserPoolClaims = Awaited<ReturnType<DevUserPool['verify']>>;
+
+/** What a JWT verified to: enough to build each request's caller and identity. */
+type VerifiedJwt =
+  | { readonly mode: 'AMAZON_COGNITO_USER_POOLS'; readonly claims: UserPoolClaims }
+  | { readonly mode: 'OPENID_CONNECT'; readonly claims: JwtPayload; readonly issuer: string; readonly sub: string };
+
+/** The caller and identity of a verified JWT; the source IP is this request's (a user-pool identity carries it). */
+function authenticationOf(verified: VerifiedJwt, sourceIp: string): Authentication {
+  if (verified.mode === 'OPENID_CONNECT') {
+    return {
+      ok: true,
+      caller: { mode: 'OPENID_CONNECT', groups: [] },
+      identity: oidcIdentity(verified.claims, verified.issuer, verified.sub),
+    };
+  }
+  const groups = (verified.claims['cognito:groups'] as string[] | undefined) ?? [];
+  return { ok: true, caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups }, identity: userPoolIdentity(verified.claims, sourceIp) };
+}
 
 /**
  * AppSync's `identity` for a verified OIDC token (its resolver context
@@ -233,7 +268,7 @@ export function oidcIdentity(claims: JwtPayload, issuer: string, sub: string): A
 }
 
 /** AppSync's `identity` for a verified user-pool token: its claims, as a Lambda resolver receives them. */
-export function userPoolIdentity(claims: Awaited<ReturnType<DevUserPool['verify']>>, sourceIp: string): AppSyncIdentity {
+export function userPoolIdentity(claims: UserPoolClaims, sourceIp: string): AppSyncIdentity {
   const groups = (claims['cognito:groups'] as string[] | undefined) ?? [];
   return {
     sub: claims.sub,
