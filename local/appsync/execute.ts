@@ -17,11 +17,13 @@ import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { toSubscriptionFilter, type SubscriptionFilter, type SubscriptionFilters } from '../../lib/appsync/subscription-filter.js';
 import { api, apiLimitsOf, type ApiLimits } from '../../declarations/api.js';
 import { DocumentCache } from '../graphql/document-cache.js';
-import { depthLimitError, fieldLevel } from '../graphql/document-limits.js';
+import { depthLimitError, fieldLevel, type PreparedQuery } from '../graphql/document-limits.js';
 import { resolverError, toAppSyncError, VALIDATION_ERROR, type AppSyncError } from '../graphql/errors.js';
 import { MutationEvents, type MutationListener, type MutationSource } from '../graphql/mutation-events.js';
 import type { Caller, FieldAuthorization } from './field-authorization.js';
-import { admitOperation, resolverLimitError, type ListBounds } from './query-limits.js';
+import { fragmentsOf } from '../graphql/collect-fields.js';
+import { dependsOnVariables } from '../graphql/variable-dependence.js';
+import { admitOperation, resolverLimitError, storefrontListBounds, type Admission, type ListBounds } from './query-limits.js';
 import { selectionSetGraphQL, selectionSetList } from './selection-set.js';
 
 export type { InvokeResult } from '../lambda/invoke-result.js';
@@ -122,6 +124,10 @@ export class AppSyncExecutor implements MutationSource {
   readonly #documents: DocumentCache;
   readonly #mutations = new MutationEvents();
   readonly #selections = new WeakMap<readonly FieldNode[], Selection>();
+  /** A field's selection, by its node in a cached document, when no variable can change it. */
+  readonly #fieldSelections = new WeakMap<FieldNode, Selection | 'per-request'>();
+  /** An operation's admission, by its node in a cached document, when no variable can change it. */
+  readonly #admissions = new WeakMap<OperationDefinitionNode, Admission | readonly GraphQLError[] | 'per-request'>();
   /** Requests executed so far: each gets a lane of its own. */
   #requests = 0;
 
@@ -164,12 +170,7 @@ export class AppSyncExecutor implements MutationSource {
     }
     // An unknown operation is left to graphql-js, which reports it before anything runs.
     const admission = operation
-      ? admitOperation(prepared.query, operation, request.variables, {
-          schema: this.#options.schema,
-          limits: this.#limits,
-          routes: this.#options.routes,
-          listBounds: this.#options.listBounds,
-        })
+      ? this.#admit(prepared.query, operation, request.variables)
       : { depthLimit: undefined, resolverLimit: Infinity };
     if ('length' in admission) return refused(admission);
     const contextValue: ExecutionContext = {
@@ -199,6 +200,32 @@ export class AppSyncExecutor implements MutationSource {
       response.errors = result.errors.map((error) => toAppSyncError(error, fallback));
     }
     return response;
+  }
+
+  /**
+   * The resolver-count and depth admission of `operation`: worked out once per
+   * cached document when no variable can change it (a page size given by a
+   * variable, a @skip/@include), else per request.
+   */
+  #admit(
+    query: PreparedQuery,
+    operation: OperationDefinitionNode,
+    variables: GraphQLRequest['variables'],
+  ): Admission | readonly GraphQLError[] {
+    const known = this.#admissions.get(operation);
+    if (known !== undefined && known !== 'per-request') return known;
+    const admission = admitOperation(query, operation, variables, {
+      schema: this.#options.schema,
+      limits: this.#limits,
+      routes: this.#options.routes,
+      listBounds: this.#options.listBounds,
+    });
+    if (known === undefined) {
+      const pageSize = (this.#options.listBounds ?? storefrontListBounds).pageSizeArgument;
+      const perRequest = dependsOnVariables(operation, fragmentsOf(query.document), (name) => name === pageSize);
+      this.#admissions.set(operation, perRequest ? 'per-request' : admission);
+    }
+    return admission;
   }
 
   /**
@@ -265,10 +292,7 @@ export class AppSyncExecutor implements MutationSource {
     // batched field's selection set is derived once, not once per item.
     let selection = this.#selections.get(info.fieldNodes);
     if (!selection) {
-      selection = {
-        list: selectionSetList(info.fieldNodes, info.fragments, info.variableValues),
-        graphql: selectionSetGraphQL(info.fieldNodes),
-      };
+      selection = this.#selectionOf(info);
       this.#selections.set(info.fieldNodes, selection);
     }
     return resolverEvent(
@@ -284,6 +308,27 @@ export class AppSyncExecutor implements MutationSource {
       },
       context.shared,
     );
+  }
+
+  /**
+   * The field's selectionSetList and selectionSetGraphQL. graphql-js builds new
+   * fieldNodes arrays each request, but their nodes are the cached document's:
+   * a single node whose selections no @skip/@include can change has the same
+   * selection in every request, so it is derived once per node.
+   */
+  #selectionOf(info: GraphQLResolveInfo): Selection {
+    const [node] = info.fieldNodes;
+    const reusable = node !== undefined && info.fieldNodes.length === 1;
+    const known = reusable ? this.#fieldSelections.get(node) : undefined;
+    if (known !== undefined && known !== 'per-request') return known;
+    const selection: Selection = {
+      list: selectionSetList(info.fieldNodes, info.fragments, info.variableValues),
+      graphql: selectionSetGraphQL(info.fieldNodes),
+    };
+    if (reusable && known === undefined) {
+      this.#fieldSelections.set(node, dependsOnVariables(node, info.fragments) ? 'per-request' : selection);
+    }
+    return selection;
   }
 
   async #invokeOne(route: ResolvedField, event: ResolverEvent, info: GraphQLResolveInfo, lane: Lane): Promise<unknown> {

@@ -84,6 +84,25 @@ describe('AppSyncExecutor', () => {
     ]);
   });
 
+  it('admits the same document again per request when a variable sets a page size: what it allows follows the variables', async () => {
+    // 1 (products) + n (reviews per item): a limit of 5 resolvers admits n = 4 and refuses n = 5.
+    const { calls, executor } = recorder(
+      (fn, payload) => ({
+        ok: true,
+        payload: Array.isArray(payload) ? payload.map(() => ({ data: { items: [] } })) : { data: { items: [], nextToken: null } },
+      }),
+      { resolverCountLimit: 5 },
+    );
+    const query = 'query Q($n: Int) { products(category: "c", limit: $n) { items { reviews { items { id } } } } }';
+    const admitted = await executor.execute({ query, variables: { n: 4 } }, apiKeyCaller);
+    expect(admitted.errors).toBeUndefined();
+    const refused = await executor.execute({ query, variables: { n: 5 } }, apiKeyCaller);
+    expect(refused).toEqual({ data: null, errors: [expect.objectContaining({ errorType: 'ResolverExecutionLimitReached' })] });
+    const again = await executor.execute({ query, variables: { n: 1 } }, apiKeyCaller);
+    expect(again.errors).toBeUndefined();
+    expect(calls.filter((call) => call.fn === 'catalog')).toHaveLength(2);
+  });
+
   it('reports an enveloped domain error with its errorType, path and locations, and null data for the field', async () => {
     const { executor } = recorder(() => ({
       ok: true,
