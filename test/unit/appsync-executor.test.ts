@@ -87,7 +87,7 @@ describe('AppSyncExecutor', () => {
   it('admits the same document again per request when a variable sets a page size: what it allows follows the variables', async () => {
     // 1 (products) + n (reviews per item): a limit of 5 resolvers admits n = 4 and refuses n = 5.
     const { calls, executor } = recorder(
-      (fn, payload) => ({
+      (_fn, payload) => ({
         ok: true,
         payload: Array.isArray(payload) ? payload.map(() => ({ data: { items: [] } })) : { data: { items: [], nextToken: null } },
       }),
