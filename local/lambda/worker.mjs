@@ -50,8 +50,8 @@ let currentRequestId = null;
 // baseline (~50-70 MB on AWS). Peak over the environment's lifetime, as the
 // cgroup high-water mark Lambda reads is.
 let peakBytes = 0;
-function sampleMemory() {
-  const heap = getHeapStatistics();
+/** @param {import('node:v8').HeapInfo} [heap] one reading, when the caller has taken it already */
+function sampleMemory(heap = getHeapStatistics()) {
   const bytes = heap.used_heap_size + heap.external_memory;
   if (bytes > peakBytes) peakBytes = bytes;
   return peakBytes;
@@ -61,9 +61,9 @@ function sampleMemory() {
  * This isolate's heap right now, for the runtime's memory figures (stats(),
  * /health): each environment is a V8 isolate of its own, invisible to the
  * server's process.memoryUsage().heapUsed yet part of its RSS.
+ * @param {import('node:v8').HeapInfo} heap
  */
-function heapNow() {
-  const heap = getHeapStatistics();
+function heapFigures(heap) {
   return { usedHeapBytes: heap.used_heap_size, totalHeapBytes: heap.total_heap_size, externalBytes: heap.external_memory };
 }
 
@@ -275,12 +275,13 @@ async function invoke(message) {
   }
   const durationMs = performance.now() - started;
   currentRequestId = null;
+  const heap = getHeapStatistics();
   port.postMessage({
     type: 'result',
     requestId: message.requestId,
     durationMs,
-    maxMemoryBytes: sampleMemory(),
-    heap: heapNow(),
+    maxMemoryBytes: sampleMemory(heap),
+    heap: heapFigures(heap),
     metrics: takeMetrics(),
     ...outcome,
   });
@@ -289,7 +290,8 @@ async function invoke(message) {
 const handlerPromise = loadHandler();
 try {
   await handlerPromise;
-  port.postMessage({ type: 'ready', maxMemoryBytes: sampleMemory(), heap: heapNow() });
+  const heap = getHeapStatistics();
+  port.postMessage({ type: 'ready', maxMemoryBytes: sampleMemory(heap), heap: heapFigures(heap) });
 } catch (error) {
   port.postMessage({ type: 'initError', error: toFunctionError(error), maxMemoryBytes: sampleMemory() });
 }
