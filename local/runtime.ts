@@ -45,7 +45,7 @@ export interface LocalStackOptions {
   readonly tablePrefix?: string;
   /** Fixed API key (e.g. from APPSYNC_API_KEY); a fresh `da2-` key otherwise. */
   readonly apiKey?: string;
-  /** Execution environments per function; defaults to the declaration's reservedConcurrency or 10. */
+  /** Execution environments per function; defaults to the declaration's reservedConcurrency, else one per CPU core (local/stack/functions.ts). */
   readonly maxConcurrency?: number;
   /** Where function bundles go; a private temporary directory when unset. */
   readonly bundleDir?: string;
