@@ -3,9 +3,10 @@ import { QUICK_START_JVM_FLAGS } from './local/dynamodb/jvm-flags.js';
 
 /**
  * DynamoDB Local is a JVM that lives for one test file, so its start-up is most of what it costs; on a
- * 2-core machine CPU is what the suite waits for. `quickStart`'s flags (C1 JIT only, serial GC; see
- * local/dynamodb/jvm-flags.ts) start it, create the tables and serve the tests with about 40% less CPU
- * than the defaults. They go through JAVA_TOOL_OPTIONS so that every JVM a test starts, directly or from a
+ * 2-core machine CPU is what the suite waits for. `quickStart`'s flags (C1 JIT only, serial GC, no
+ * hsperfdata; see local/dynamodb/jvm-flags.ts) start it, create the tables and serve the tests with about
+ * 40% less CPU than the defaults. (Every JVM startDynamoDBLocal starts also maps its classes from the
+ * class-data archive, local/dynamodb/class-data-sharing.ts: these flags are part of that archive's name.) They go through JAVA_TOOL_OPTIONS so that every JVM a test starts, directly or from a
  * child process (fuzz, bench pieces), gets them. Options already in JAVA_TOOL_OPTIONS come last, so they win.
  */
 const TEST_JVM_OPTIONS = [...QUICK_START_JVM_FLAGS, process.env.JAVA_TOOL_OPTIONS].filter(Boolean).join(' ');

@@ -22,7 +22,8 @@ import { join, relative } from 'node:path';
 import { repositoryRoot } from '../declarations/paths.js';
 import { ensureCodegen, type CodegenOutcome } from '../build/codegen.js';
 import { devUsers } from './identity/cognito-endpoint.js';
-import { startLocalStack, type LocalStack } from './runtime.js';
+import type { LocalStack } from './runtime.js';
+import { startStackDynamoDBLocal } from './stack/processes.js';
 import { seedCatalog } from './seed.js';
 import { api } from '../declarations/api.js';
 
@@ -55,7 +56,11 @@ let seedAgain: (() => Promise<void>) | undefined;
 /** Set once started: a fatal error may come before (then exiting kills the child processes). */
 let running: LocalStack | undefined;
 let stopping = false;
+// DynamoDB Local's JVM is the slowest part of the start: spawn it before loading the stack's code (the AWS SDK, graphql).
+const dynamodb = startStackDynamoDBLocal({ persistDir: values.persist, quickStart: true });
+const { startLocalStack } = await import('./runtime.js');
 const stack = await startLocalStack({
+  dynamodb,
   port,
   persistDir: values.persist,
   apiKey: process.env.APPSYNC_API_KEY,

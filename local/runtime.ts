@@ -91,6 +91,8 @@ export interface LocalStackOptions {
    * `npm run dev` does; a benchmark should not.
    */
   readonly quickStart?: boolean;
+  /** DynamoDB Local already being started (local/stack/processes.ts, `startStackDynamoDBLocal`): npm run dev spawns its JVM first thing. */
+  readonly dynamodb?: Promise<DynamoDBLocalHandle>;
 }
 
 export interface LocalStack {

@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { ProductItem } from '../lib/model.js';
 import { dynamoDbClientConfig } from './dynamodb/dynamodb-local.js';
 
@@ -33,7 +32,13 @@ export function sampleProducts(count: number): ProductItem[] {
  * unprocessed items retried).
  */
 export async function seedCatalog(stack: { dynamoDbEndpoint: string; tables: { products: string } }, count = 50): Promise<number> {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient(dynamoDbClientConfig(stack.dynamoDbEndpoint)));
+  // Loaded here, not with the module: npm run dev imports this module before it spawns DynamoDB Local's JVM.
+  // The stack has loaded both by the time it seeds (util-dynamodb for its stream events), so this costs nothing then.
+  const [{ DynamoDBClient, BatchWriteItemCommand }, { marshall }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/util-dynamodb'),
+  ]);
+  const db = new DynamoDBClient(dynamoDbClientConfig(stack.dynamoDbEndpoint));
   const table = stack.tables.products;
   try {
     const items = sampleProducts(count);
@@ -41,11 +46,11 @@ export async function seedCatalog(stack: { dynamoDbEndpoint: string; tables: { p
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
     await Promise.all(
       batches.map(async (batch) => {
-        let requests = batch.map((Item) => ({ PutRequest: { Item } }));
+        let requests: WriteRequest[] = batch.map((item) => ({ PutRequest: { Item: marshall(item) } }));
         for (let attempt = 0; requests.length > 0; attempt++) {
           if (attempt > 8) throw new Error('BatchWriteItem kept returning unprocessed items');
-          const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-          requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+          const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+          requests = out.UnprocessedItems?.[table] ?? [];
         }
       }),
     );

