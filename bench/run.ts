@@ -57,7 +57,7 @@ const CONFIG = {
   warmInvocations: 200,
   warmDiscarded: 20,
   /** Fresh-process imports per bundle, each paired with one of the floor's. */
-  coldInitRounds: 9,
+  coldInitRounds: 15,
   fanOutSubscribers: [1, 100, 1000],
   fanOutEvents: 10,
 } as const;

@@ -1,5 +1,5 @@
 import { AppSyncGraphQLResolver } from '@aws-lambda-powertools/event-handler/appsync-graphql';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Resolvers } from '../generated/graphql.js';
 import type { FieldCoordinate, ResolverFunctionDeclaration } from '../declarations/functions.js';
@@ -7,6 +7,7 @@ import type { ResolverEvent } from './appsync/resolver-event.js';
 import type { SubscriptionFilters } from './appsync/subscription-filter.js';
 import { DomainError, InternalError } from './errors.js';
 import { fieldData, fieldError, type FieldResult } from './lambda-response.js';
+import { deferredLogger, logsWritten, type DeferredLogger } from './logger.js';
 import { flushMetrics } from './metrics.js';
 
 // Matches any resolver signature in the type-level extractions below.
@@ -70,11 +71,15 @@ type AnyBatchResolver = (events: ResolverEvent[]) => Promise<unknown[]>;
  * One invocation runs at a time per execution environment, so a module-level
  * slot is enough. Each invocation ends with one EMF line of its counters
  * (DynamoDB calls, cache hits and misses: lib/metrics.ts).
+ *
+ * The logger (the router's and ours) is a Powertools Logger built only when
+ * there is a line to write (lib/logger.ts): init does not load it, and an
+ * invocation waits for its lines to be written before it answers.
  */
 export function createResolverHandler<D extends ResolverFunctionDeclaration>(
   declaration: D,
   resolvers: FunctionResolvers<D>,
-  logger: Logger = new Logger({ serviceName: 'storefront' }),
+  logger: Logger | DeferredLogger = deferredLogger({ serviceName: 'storefront' }),
 ): ResolverHandler {
   const app = new AppSyncGraphQLResolver({ logger });
   let unhandled: { error: unknown; field: string } | undefined;
@@ -140,7 +145,13 @@ export function createResolverHandler<D extends ResolverFunctionDeclaration>(
       // Also the router's own failures (no route for the field, a malformed batch answer).
       throw conceal(error, undefined, context);
     } finally {
-      flushMetrics();
+      // The invocation's log lines first (a deferred logger may still be loading), then its metrics line.
+      try {
+        const writing = logsWritten();
+        if (writing) await writing;
+      } finally {
+        flushMetrics();
+      }
     }
   };
 }

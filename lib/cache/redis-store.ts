@@ -15,9 +15,10 @@
  * Errors are logged once per burst (on the first failure and on recovery), never thrown
  * to resolvers: the entity cache turns them into DynamoDB reads.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { resolveAuthToken } from './auth-token.js';
+import { deferredLogger, type DeferredLogger } from '../logger.js';
 import type { RedisBackendConfig } from './config.js';
 import { CacheBypassed, FENCE, type CacheStore, type StoreOutcome } from './store.js';
 
@@ -119,8 +120,11 @@ async function createClient(config: RedisBackendConfig, password: string | undef
 
 export class RedisStore implements CacheStore {
   readonly #config: RedisBackendConfig;
-  /** Created on the first failure: most environments never log from here, and init need not build a logger. */
-  #logger: Logger | undefined;
+  /**
+   * Created on the first failure: most environments never log from here, and init need not load a logger.
+   * Deferred (lib/logger.ts): the handlers wait for its lines (`logsWritten`) before they answer.
+   */
+  #logger: Logger | DeferredLogger | undefined;
   #client: Promise<Client> | undefined;
   #connecting: Promise<void> | undefined;
   #openUntil = 0;
@@ -191,8 +195,8 @@ export class RedisStore implements CacheStore {
     client?.disconnect();
   }
 
-  #log(): Logger {
-    this.#logger ??= new Logger();
+  #log(): Logger | DeferredLogger {
+    this.#logger ??= deferredLogger();
     return this.#logger;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DeferredLogger } from '../../lib/logger.js';
 import type { CacheWriteOutcome } from '../../lib/cache/index.js';
 
 /**
@@ -56,10 +57,10 @@ export class CacheHold {
 
   private constructor(
     private readonly deadline: number,
-    private readonly logger: Logger,
+    private readonly logger: Logger | DeferredLogger,
   ) {}
 
-  static forInvocation(remainingTimeMs: number, logger: Logger): CacheHold {
+  static forInvocation(remainingTimeMs: number, logger: Logger | DeferredLogger): CacheHold {
     const budget = Math.max(0, Math.min(HOLD_MS, remainingTimeMs - TIMEOUT_MARGIN_MS));
     return new CacheHold(Date.now() + budget, logger);
   }

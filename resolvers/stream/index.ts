@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, FullBatchFailureError, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, DynamoDBStreamHandler } from 'aws-lambda';
 import { createDocumentClient, tableName } from '../../lib/dynamodb.js';
+import { deferredLogger, logsWritten } from '../../lib/logger.js';
 import type { ProductItem } from '../../lib/model.js';
 import { tableEnvVar, type TableName } from '../../declarations/tables.js';
 import { functions } from '../../declarations/functions.js';
@@ -32,7 +32,8 @@ import { applyReviewRating } from './ratings.js';
  * halves would fail the same way).
  */
 
-const logger = new Logger({ serviceName: 'stream' });
+// Loaded when there is a line to write (lib/logger.ts): most batches log nothing.
+const logger = deferredLogger({ serviceName: 'stream' });
 const db = createDocumentClient();
 const TABLES = { products: tableName('products'), reviews: tableName('reviews') } as const;
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
@@ -116,5 +117,9 @@ export const handler: DynamoDBStreamHandler = async (event, context) => {
     const held = heldBatch(event, error);
     if (held) return held;
     throw error;
+  } finally {
+    // The batch's log lines are written before the invocation ends (the Logger may still be loading).
+    const writing = logsWritten();
+    if (writing) await writing;
   }
 };

@@ -92,6 +92,42 @@ describe('the cache client is a build-time choice', () => {
     expect(redis.initBytes).toBeLessThan(redis.codeBytes);
   });
 
+  it("loads Powertools' Logger only when there is a line to write: a chunk init does not import (lib/logger.ts)", async () => {
+    const { redis } = catalog;
+    const loggerChunks: string[] = [];
+    for (const file of redis.files.filter((name) => name.endsWith('.mjs'))) {
+      // A message only the Logger's own code holds.
+      if ((await readFile(join(redis.file, '..', file), 'utf8')).includes('due to sampling rate')) loggerChunks.push(file);
+    }
+    expect(loggerChunks.length).toBeGreaterThan(0);
+    for (const chunk of loggerChunks) expect(redis.initFiles).not.toContain(chunk);
+
+    // A failing invocation still logs the error at ERROR, through the Logger, before the handler rejects.
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(redis.file).href)});
+      const event = { arguments: {}, identity: null, source: null, request: { headers: {}, domainName: null }, prev: null, stash: {},
+        info: { parentTypeName: 'Query', fieldName: 'notAField', variables: {}, selectionSetList: [] } };
+      await handler(event, { awsRequestId: 'req-logger-chunk' }).then(
+        () => process.exit(3),
+        (error) => { process.stdout.write('REJECTED ' + error.message + '\\n'); process.exit(0); });`;
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        TABLE_PRODUCTS: 'products',
+        AWS_REGION: 'eu-west-1',
+        CACHE_BACKEND: 'none',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain('REJECTED An internal error occurred (request id req-logger-chunk)');
+    const logged = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'ERROR', service: 'storefront', requestId: 'req-logger-chunk' }));
+  }, 120_000);
+
   it('fails at init when CACHE_BACKEND asks for a backend the bundle was not built with', async () => {
     const env = { TABLE_PRODUCTS: 'products', AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const mismatch = await importInFreshProcess(catalog.none.file, { ...env, CACHE_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
