@@ -9,37 +9,27 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { isCognitoIdentity } from '../../lib/appsync/resolver-event.js';
 import { ADMIN_GROUP, callerSub, isPrivileged } from '../../lib/identity.js';
-import { oidcIdentity } from '../../local/appsync/authentication.js';
-import { userPoolIdentity } from '../../local/appsync/authentication.js';
+import { oidcIdentity, userPoolIdentity } from '../../local/appsync/authentication.js';
 
 const now = Math.floor(Date.now() / 1000);
-const customer = userPoolIdentity(
-  {
-    sub: 'customer-1',
-    iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X',
-    token_use: 'id',
-    'cognito:username': 'c1',
-    aud: 'app',
-    exp: now + 60,
-    iat: now,
-    auth_time: now,
-  } as never,
-  '127.0.0.1',
-);
-const admin = userPoolIdentity(
-  {
-    sub: 'admin-1',
-    iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X',
-    token_use: 'id',
-    'cognito:username': 'a1',
-    'cognito:groups': [ADMIN_GROUP],
-    aud: 'app',
-    exp: now + 60,
-    iat: now,
-    auth_time: now,
-  } as never,
-  '127.0.0.1',
-);
+/** A verified user-pool ID token's identity, as the authenticator builds it. */
+const userPoolCaller = (sub: string, groups: string[] = []) =>
+  userPoolIdentity(
+    {
+      sub,
+      iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X',
+      token_use: 'id',
+      'cognito:username': sub,
+      ...(groups.length > 0 ? { 'cognito:groups': groups } : {}),
+      aud: 'app',
+      exp: now + 60,
+      iat: now,
+      auth_time: now,
+    } as never,
+    '127.0.0.1',
+  );
+const customer = userPoolCaller('customer-1');
+const admin = userPoolCaller('admin-1', [ADMIN_GROUP]);
 const staff = oidcIdentity(
   { sub: 'customer-1', iss: 'https://login.example.org/', aud: 'app', exp: now + 60, iat: now, groups: [ADMIN_GROUP] },
   'https://login.example.org/',
