@@ -89,9 +89,12 @@ const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDB
 const DEFAULT_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'dynamodb-local');
 /**
  * How long a JVM that records the class-data archive at exit may take to stop before it is killed: the dump
- * takes a few seconds (up to about 20 on the loaded 2-core machine). Others get LoopbackChild's default.
+ * takes a few seconds, about 20 on the loaded 2-core machine, and went past 30 once with three test workers
+ * starting JVMs beside it (the archive was then missing and recorded at the next stop). Killed, it leaves
+ * no archive, only a later start that records one. Kept under the tests' 60 s hook timeout, in which a
+ * stack's whole stop must fit. Others get LoopbackChild's default.
  */
-const RECORDING_STOP_GRACE_MS = 30_000;
+const RECORDING_STOP_GRACE_MS = 45_000;
 
 /** Client config every local component should use, so they all reach the same instance the same way. */
 export function dynamoDbClientConfig(endpoint: string): DynamoDBClientConfig {
