@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
@@ -30,6 +30,19 @@ afterAll(() => {
 
 function freshCacheDir(): string {
   return mkdtempSync(join(scratch, 'cache-'));
+}
+
+/**
+ * The cache directory the first test records its archive in. The next three tests run in order on it, each
+ * damaging the archive its own way and leaving a whole one behind: recording an archive costs a JVM start
+ * and a dump of several seconds (tens on a loaded machine), and an archive belongs to its directory's class
+ * path, so a copy elsewhere would not do.
+ */
+let recorded: { readonly cacheDir: string; readonly archive: string } | undefined;
+function recordedCache(): { readonly cacheDir: string; readonly archive: string } {
+  if (!recorded) throw new Error('The first test records the archive the following ones start from');
+  expect(archivesIn(recorded.cacheDir)).toEqual([basename(recorded.archive)]);
+  return recorded;
 }
 
 function archivesIn(cacheDir: string): string[] {
@@ -69,6 +82,7 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
       // Only the archive and the two jars are left: no partial dump, no dump log.
       expect(readdirSync(cacheDir).filter((file) => file.includes('partial') || file.endsWith('.log'))).toEqual([]);
       const archived = statSync(archive);
+      recorded = { cacheDir, archive };
 
       const again = await startDynamoDBLocal({ cacheDir, quickStart: true });
       try {
@@ -86,8 +100,7 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
   it(
     'replaces a file that is no archive: the JVM starts without it and records a real one',
     async () => {
-      const cacheDir = freshCacheDir();
-      const archive = await startAndStop(cacheDir);
+      const { cacheDir, archive } = recordedCache();
       writeFileSync(archive, 'not a class-data archive');
 
       const log: string[] = [];
@@ -101,8 +114,7 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
   it(
     'drops an archive cut short, which crashes a JVM mapping it, and starts once more without it',
     async () => {
-      const cacheDir = freshCacheDir();
-      const archive = await startAndStop(cacheDir);
+      const { cacheDir, archive } = recordedCache();
       truncateSync(archive, 1024 * 1024);
 
       const log: string[] = [];
@@ -122,8 +134,7 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
   it(
     'gives a changed jar a new archive, and drops an archive the JVM finds stale',
     async () => {
-      const cacheDir = freshCacheDir();
-      const first = await startAndStop(cacheDir);
+      const { cacheDir, archive: first } = recordedCache();
       // DynamoDB Local's jar as the JVM runs it, modified: its size and time are part of the archive's key.
       const jar = join(cacheDir, readdirSync(cacheDir).find((file) => /^DynamoDBLocal-.*\.jar$/.test(file))!);
       const later = new Date(statSync(jar).mtimeMs + 60_000);
