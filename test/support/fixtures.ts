@@ -78,6 +78,25 @@ export function productValue(id: string) {
   };
 }
 
+/**
+ * An order as the orders function answers a field with it (the schema's Order shape, customer `u1`), with
+ * `items` as its lines, for unit tests whose fake functions stand in for the real ones.
+ */
+export function orderValue(items: ReadonlyArray<{ productId: string; quantity: number; unitPriceCents: number }> = []) {
+  return {
+    id: 'o',
+    customerId: 'u1',
+    status: 'PLACED',
+    items: [...items],
+    totalCents: items.reduce((total, line) => total + line.quantity * line.unitPriceCents, 0),
+    currency: 'USD',
+    clientToken: 't',
+    contactEmail: null,
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+  };
+}
+
 export interface Who<TIdentity extends AppSyncIdentity = AppSyncIdentity> {
   readonly caller: Caller;
   readonly identity: TIdentity;

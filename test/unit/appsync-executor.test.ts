@@ -10,7 +10,7 @@ import type { MutationExecuted } from '../../local/graphql/mutation-events.js';
 import { mutationPublications } from '../../local/realtime/publisher.js';
 import { LocalFunction } from '../../local/lambda/function-runtime.js';
 import { encodeEvent } from '../../local/lambda/event-transfer.js';
-import { productValue } from '../support/fixtures.js';
+import { orderValue, productValue } from '../support/fixtures.js';
 
 const schema = buildAppSyncSchema();
 const routes = fieldRoutes();
@@ -40,18 +40,6 @@ function recorder(respond: (fn: string, payload: ResolverEvent | ResolverEvent[]
 }
 
 const product = productValue;
-
-const productlessOrder = {
-  id: 'o',
-  customerId: 'u1',
-  status: 'PLACED',
-  totalCents: 250,
-  currency: 'USD',
-  clientToken: 't',
-  contactEmail: null,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-};
 
 describe('AppSyncExecutor', () => {
   it('sends the Lambda the AppSync direct resolver event', async () => {
@@ -148,18 +136,7 @@ describe('AppSyncExecutor', () => {
 
   it('gathers a batched field across the response and splits it by maxBatchSize', async () => {
     const lines = Array.from({ length: 250 }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 }));
-    const order = {
-      id: 'o',
-      customerId: 'u1',
-      status: 'PLACED',
-      items: lines,
-      totalCents: 250,
-      currency: 'USD',
-      clientToken: 't',
-      contactEmail: null,
-      createdAt: '2026-01-01T00:00:00Z',
-      updatedAt: '2026-01-01T00:00:00Z',
-    };
+    const order = orderValue(lines);
     const { calls, executor } = recorder((fn, payload) => {
       if (fn === 'orders') return { ok: true, payload: { data: order } };
       const events = payload as ResolverEvent<{ productId: string }>[];
@@ -190,7 +167,7 @@ describe('AppSyncExecutor', () => {
     });
     afterAll(() => echo.close());
     const lines = Array.from({ length: 100 }, (_, i) => ({ productId: `p${i % 50}`, quantity: 1 + (i % 3), unitPriceCents: 1 }));
-    const order = { ...productlessOrder, items: lines };
+    const order = orderValue(lines);
     const received: unknown[] = [];
     const executor = new AppSyncExecutor({
       schema,
@@ -227,21 +204,10 @@ describe('AppSyncExecutor', () => {
   });
 
   it('fails every item of a batch whose response has the wrong length', async () => {
-    const order = {
-      id: 'o',
-      customerId: 'u1',
-      status: 'PLACED',
-      items: [
-        { productId: 'a', quantity: 1, unitPriceCents: 1 },
-        { productId: 'b', quantity: 1, unitPriceCents: 1 },
-      ],
-      totalCents: 2,
-      currency: 'USD',
-      clientToken: 't',
-      contactEmail: null,
-      createdAt: '2026-01-01T00:00:00Z',
-      updatedAt: '2026-01-01T00:00:00Z',
-    };
+    const order = orderValue([
+      { productId: 'a', quantity: 1, unitPriceCents: 1 },
+      { productId: 'b', quantity: 1, unitPriceCents: 1 },
+    ]);
     const { executor } = recorder((fn) =>
       fn === 'orders' ? { ok: true, payload: { data: order } } : { ok: true, payload: [{ data: null }] },
     );
@@ -308,18 +274,8 @@ describe('AppSyncExecutor mutation results', () => {
 });
 
 /** An order of `lines` lines, as the orders function answers it. */
-const orderOf = (lines: number) => ({
-  id: 'o',
-  customerId: 'u1',
-  status: 'PLACED',
-  totalCents: lines,
-  currency: 'USD',
-  clientToken: 't',
-  contactEmail: null,
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  items: Array.from({ length: lines }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })),
-});
+const orderOf = (lines: number) =>
+  orderValue(Array.from({ length: lines }, (_, i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })));
 
 /** Orders from `orders`, products (batched or not) from `catalog`. */
 function storefront(lines: number) {

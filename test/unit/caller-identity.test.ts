@@ -9,38 +9,18 @@ import type { AppSyncIdentity } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { isCognitoIdentity } from '../../lib/appsync/resolver-event.js';
 import { ADMIN_GROUP, callerSub, isPrivileged } from '../../lib/identity.js';
-import { oidcIdentity, userPoolIdentity } from '../../local/appsync/authentication.js';
+import { oidcIdentity } from '../../local/appsync/authentication.js';
+import { cognitoIdentity, iamIdentity } from '../support/fixtures.js';
 
 const now = Math.floor(Date.now() / 1000);
-/** A verified user-pool ID token's identity, as the authenticator builds it. */
-const userPoolCaller = (sub: string, groups: string[] = []) =>
-  userPoolIdentity(
-    {
-      sub,
-      iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X',
-      token_use: 'id',
-      'cognito:username': sub,
-      ...(groups.length > 0 ? { 'cognito:groups': groups } : {}),
-      aud: 'app',
-      exp: now + 60,
-      iat: now,
-      auth_time: now,
-    } as never,
-    '127.0.0.1',
-  );
-const customer = userPoolCaller('customer-1');
-const admin = userPoolCaller('admin-1', [ADMIN_GROUP]);
+const customer = cognitoIdentity({ sub: 'customer-1' });
+const admin = cognitoIdentity({ sub: 'admin-1', groups: [ADMIN_GROUP] });
 const staff = oidcIdentity(
   { sub: 'customer-1', iss: 'https://login.example.org/', aud: 'app', exp: now + 60, iat: now, groups: [ADMIN_GROUP] },
   'https://login.example.org/',
   'customer-1',
 );
-const service = {
-  accountId: '1',
-  userArn: 'arn:aws:iam::1:user/s',
-  username: 'AKIA',
-  sourceIp: ['127.0.0.1'],
-} as unknown as AppSyncIdentity;
+const service = iamIdentity();
 
 describe('caller identity', () => {
   it('takes a user-pool identity for a customer, whose sub owns orders', () => {

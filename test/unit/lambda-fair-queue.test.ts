@@ -4,9 +4,9 @@ import { buildAppSyncSchema } from '../../declarations/schema.js';
 import { fieldRoutes } from '../../declarations/check.js';
 import type { ResolverEvent } from '../../lib/appsync/resolver-event.js';
 import { AppSyncExecutor } from '../../local/appsync/execute.js';
-import { FieldAuthorization, type Caller } from '../../local/appsync/field-authorization.js';
+import { FieldAuthorization } from '../../local/appsync/field-authorization.js';
 import { DEFAULT_LANE, FairQueue, type Lane } from '../../local/lambda/fair-queue.js';
-import { productValue } from '../support/fixtures.js';
+import { orderValue, productValue, userPoolCaller } from '../support/fixtures.js';
 
 describe('FairQueue', () => {
   it('takes one item per lane in turn, oldest first within a lane', () => {
@@ -43,18 +43,7 @@ describe('lanes', () => {
   it('are one per request: the executor names its request on every invocation, batched or not', async () => {
     const schema = buildAppSyncSchema();
     const lanes: Array<{ fn: string; lane: Lane | undefined }> = [];
-    const order = {
-      id: 'o',
-      customerId: 'u1',
-      status: 'PLACED',
-      items: [1, 2, 3].map((i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })),
-      totalCents: 3,
-      currency: 'USD',
-      clientToken: 't',
-      contactEmail: null,
-      createdAt: '2026-01-01T00:00:00Z',
-      updatedAt: '2026-01-01T00:00:00Z',
-    };
+    const order = orderValue([1, 2, 3].map((i) => ({ productId: `p${i}`, quantity: 1, unitPriceCents: 1 })));
     const executor = new AppSyncExecutor({
       schema,
       routes: fieldRoutes(),
@@ -71,11 +60,7 @@ describe('lanes', () => {
         return { ok: true, payload: { data: productValue('p1') } };
       },
     });
-    const user = {
-      caller: { mode: 'AMAZON_COGNITO_USER_POOLS', groups: [] } as Caller,
-      identity: { sub: 'u1', issuer: 'iss', username: 'u1', claims: {}, sourceIp: ['127.0.0.1'], defaultAuthStrategy: 'ALLOW', groups: [] },
-      headers: { authorization: 't' },
-    };
+    const user = { ...userPoolCaller({ sub: 'u1' }), headers: { authorization: 't' } };
     const query = '{ order(id: "o") { items { product { id } } } product(id: "p1") { id } }';
     const [first, second] = await Promise.all([executor.execute({ query }, user), executor.execute({ query }, user)]);
     expect(first.errors).toBeUndefined();
