@@ -31,13 +31,13 @@ export class TextKeyedLru<V> {
   }
 
   set(key: string, value: V): void {
-    if (this.#entries.has(key)) this.#delete(key);
+    if (this.#entries.has(key)) this.delete(key);
     if (key.length > this.#maxChars || this.#maxEntries < 1) return;
     this.#entries.set(key, value);
     this.#chars += key.length;
     for (const oldest of this.#entries.keys()) {
       if (this.#chars <= this.#maxChars && this.#entries.size <= this.#maxEntries) break;
-      this.#delete(oldest);
+      this.delete(oldest);
     }
   }
 
@@ -51,7 +51,7 @@ export class TextKeyedLru<V> {
     return this.#chars;
   }
 
-  #delete(key: string): void {
+  delete(key: string): void {
     if (this.#entries.delete(key)) this.#chars -= key.length;
   }
 }
