@@ -4,7 +4,14 @@ import { join, relative, sep } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
 import { repositoryRoot } from '../declarations/paths.js';
-import { discardPreviousBuild, reusableBundle, writeBundleStamp, type BuiltFiles, type BundleFingerprint } from './bundle-stamp.js';
+import {
+  discardPreviousBuild,
+  FileStateReader,
+  reusableBundle,
+  writeBundleStamp,
+  type BuiltFiles,
+  type BundleFingerprint,
+} from './bundle-stamp.js';
 import { assertCacheBackendKind, cacheBackendPlugin, functionCacheBackend, type CacheBackendKind } from './cache-backend.js';
 
 /** What one bundled entry produced. */
@@ -39,6 +46,8 @@ export interface BundleEntryOptions {
   readonly cacheBackend: CacheBackendKind;
   /** Skip esbuild when the stamp beside the output says nothing changed (default true). */
   readonly reuse?: boolean;
+  /** Shared by the entries of one round, so that inputs they have in common are looked at once. */
+  readonly files?: FileStateReader;
 }
 
 const ENTRY_NAME = 'index';
@@ -159,7 +168,7 @@ export async function bundleEntry(entry: string, outDir: string, options: Bundle
   const buildOptions = functionBuildOptions(entry, outDir, options.cacheBackend);
   const fingerprint = fingerprintOf(buildOptions, options.cacheBackend);
   if (options.reuse !== false) {
-    const previous = await reusableBundle(outDir, fingerprint);
+    const previous = await reusableBundle(outDir, fingerprint, options.files);
     if (previous) return describeOutput(outDir, previous, true);
   }
   await mkdir(outDir, { recursive: true });
@@ -194,11 +203,13 @@ export async function bundleFunctions(
   options: BundleFunctionsOptions,
 ): Promise<FunctionBundle[]> {
   const only = options.only ?? functionNames;
+  const files = new FileStateReader();
   return Promise.all(
     only.map(async (name) => {
       const cacheBackend = functionCacheBackend(name, options.cacheBackend);
       const bundle = await bundleEntry(join(repositoryRoot, functions[name].entry), join(outDir, name), {
         cacheBackend,
+        files,
         ...(options.reuse === undefined ? {} : { reuse: options.reuse }),
       });
       return { ...bundle, name, cacheBackend };

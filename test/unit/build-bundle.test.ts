@@ -181,6 +181,16 @@ describe('bundle cache', () => {
     expect(await readFile(edited.file, 'utf8')).toContain('bonjour');
     expect((await build()).reused).toBe(true);
 
+    // Same size, edited within moments of the stamp: its modification time cannot vouch for it, its content does.
+    const sameSize = "export const greeting = 'bonsoir';\n";
+    expect(sameSize.length).toBe((await readFile(join(source, 'greeting.ts'), 'utf8')).length);
+    await writeFile(join(source, 'greeting.ts'), sameSize);
+    const sameSizeEdit = await build();
+    expect(sameSizeEdit.reused).toBe(false);
+    expect(await readFile(sameSizeEdit.file, 'utf8')).toContain('bonsoir');
+    await writeFile(join(source, 'greeting.ts'), "export const greeting = 'bonjour';\n");
+    expect((await build()).reused).toBe(false);
+
     expect((await build('redis')).reused).toBe(false);
     expect((await build('redis')).reused).toBe(true);
 

@@ -1,0 +1,96 @@
+import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStateReader, nowNs, parseStampTime, recheckAll, statesOf } from '../../build/file-states.mjs';
+
+const NS_PER_S = 1_000_000_000n;
+
+describe('file states (build/file-states.mjs)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'file-states-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Writes `content` and sets the file's modification time `ageS` seconds in the past. */
+  const fileAged = async (name: string, content: string, ageS: number): Promise<string> => {
+    const path = join(dir, name);
+    await writeFile(path, content);
+    const when = new Date(Date.now() - ageS * 1000);
+    await utimes(path, when, when);
+    return path;
+  };
+
+  it('trusts size and time of a file that was old when stamped, without reading it', async () => {
+    const path = await fileAged('old.txt', 'aaaa', 60);
+    const stamped = (await new FileStateReader().state(path))!;
+    const stampedAtNs = nowNs();
+    // Same size, same time, other bytes: only reading could tell, and a trusted file is not read (as git's index).
+    const { mtime } = await stat(path);
+    await writeFile(path, 'bbbb');
+    await utimes(path, mtime, mtime);
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toEqual({ state: stamped, read: false });
+  });
+
+  it('compares a racy file by content: same size and time, changed within the clock tick it was stamped in', async () => {
+    const path = await fileAged('racy.txt', 'aaaa', 0);
+    const stamped = (await new FileStateReader().state(path))!;
+    const stampedAtNs = BigInt(stamped.mtimeNs) + NS_PER_S;
+    const { mtime } = await stat(path);
+    await writeFile(path, 'bbbb');
+    await utimes(path, mtime, mtime);
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toBeUndefined();
+    // Unchanged content is confirmed by reading it.
+    await writeFile(path, 'aaaa');
+    await utimes(path, mtime, mtime);
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toMatchObject({
+      read: true,
+      state: { sha256: stamped.sha256 },
+    });
+  });
+
+  it('sees a changed size or time, and a missing file', async () => {
+    const path = await fileAged('edited.txt', 'aaaa', 60);
+    const stamped = (await new FileStateReader().state(path))!;
+    const stampedAtNs = nowNs();
+    await writeFile(path, 'aaaaa');
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toBeUndefined();
+    await fileAged('edited.txt', 'bbbb', 30);
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toBeUndefined();
+    // Touched, content unchanged: confirmed by content, with the new time to trust next time.
+    const touched = await fileAged('edited.txt', 'aaaa', 30);
+    const check = await new FileStateReader().recheck(touched, stamped, stampedAtNs);
+    expect(check?.read).toBe(true);
+    expect(check?.state.mtimeNs).not.toBe(stamped.mtimeNs);
+    await rm(path);
+    expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toBeUndefined();
+  });
+
+  it('rechecks a set of files: all unchanged, or undefined at the first change', async () => {
+    await fileAged('one.txt', '1', 60);
+    await fileAged('two.txt', '22', 60);
+    const stamped = (await statesOf(new FileStateReader(), dir, ['one.txt', 'two.txt']))!;
+    const stampedAtNs = nowNs();
+    expect(await recheckAll(new FileStateReader(), dir, stamped, stampedAtNs)).toEqual({ states: stamped, read: false });
+    await fileAged('two.txt', '33', 10);
+    expect(await recheckAll(new FileStateReader(), dir, stamped, stampedAtNs)).toBeUndefined();
+    expect(await statesOf(new FileStateReader(), dir, ['one.txt', 'missing.txt'])).toBeUndefined();
+  });
+
+  it('reads each path once per reader', async () => {
+    const path = await fileAged('once.txt', 'x', 60);
+    const reader = new FileStateReader();
+    const first = reader.hash(path);
+    expect(reader.hash(path)).toBe(first);
+    const hash = await first;
+    await writeFile(path, 'y');
+    expect(await reader.hash(path)).toBe(hash);
+    expect(await new FileStateReader().hash(path)).not.toBe(hash);
+  });
+
+  it('parses only a stamp time it wrote', () => {
+    expect(parseStampTime('1764480000000000000')).toBe(1764480000000000000n);
+    for (const value of ['', '-1', '1e9', '12.5', 12, null, undefined, ' 1']) expect(parseStampTime(value)).toBeUndefined();
+  });
+});
