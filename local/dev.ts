@@ -12,6 +12,9 @@
  * dies it is restarted (README "Local faults"); if it cannot be, this process
  * exits with the reason rather than serve nothing but errors.
  *
+ * Run by build/dev-launch.mjs from a cached bundle (no TypeScript loader); `node --import tsx local/dev.ts`
+ * runs it from source as well.
+ *
  * Start-up does only what changed: codegen runs when its inputs did (build/codegen.ts), the function
  * bundles are kept in node_modules/.cache/storefront/functions and rebuilt only for changed inputs
  * (build/bundle.ts), and the stack starts its independent parts at the same time (local/runtime.ts).
