@@ -19,16 +19,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { version as esbuildVersion } from 'esbuild';
 import { repositoryRoot } from '../declarations/paths.js';
-import {
-  FileStateReader,
-  type FileState,
-  nowNs,
-  parseStampTime,
-  recheckAll,
-  sha256,
-  statesOf,
-  writeJsonAtomically,
-} from './file-states.mjs';
+import { FileStateReader, sha256, type Stamp, validStamp, writeStamp } from './file-states.mjs';
 
 export { FileStateReader } from './file-states.mjs';
 
@@ -55,32 +46,18 @@ export interface BuiltFiles {
   readonly initFiles: readonly string[];
 }
 
-interface Stamp {
+/** Inputs are relative to the repository root (as esbuild names them), outputs to the bundle directory. */
+interface BundleStamp extends Stamp {
   readonly format: number;
   readonly esbuild: string;
   readonly buildCode: string;
   readonly fingerprint: BundleFingerprint;
-  /** When the file states were taken (ns since the epoch): files younger than this by the racy window are checked by content. */
-  readonly stampedAtNs: string;
-  /** Input path (relative to the repository root, as esbuild names it) → its state. */
-  readonly inputs: Readonly<Record<string, FileState>>;
-  /** Output path (relative to the bundle directory) → its state. */
-  readonly outputs: Readonly<Record<string, FileState>>;
   readonly initFiles: readonly string[];
 }
 
 async function buildCodeHash(files: FileStateReader): Promise<string> {
   const parts = await Promise.all(BUILD_CODE.map(async (file) => `${file}:${(await files.hash(join(repositoryRoot, file))) ?? '-'}`));
   return sha256(parts.join('\n'));
-}
-
-async function readStamp(outDir: string): Promise<Stamp | undefined> {
-  try {
-    const stamp = JSON.parse(await readFile(join(outDir, STAMP_FILE), 'utf8')) as Stamp;
-    return stamp.format === STAMP_FORMAT ? stamp : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -93,28 +70,23 @@ export async function reusableBundle(
   fingerprint: BundleFingerprint,
   files: FileStateReader = new FileStateReader(),
 ): Promise<BuiltFiles | undefined> {
-  // Before any file is looked at: what this check reads is at least this recent.
-  const checkedAtNs = nowNs();
-  const stamp = await readStamp(outDir);
+  const stamp = await validStamp<BundleStamp>(join(outDir, STAMP_FILE), {
+    accept: async (candidate) => {
+      const found = candidate as Partial<BundleStamp>;
+      return (
+        found.format === STAMP_FORMAT &&
+        found.esbuild === esbuildVersion &&
+        found.fingerprint?.options === fingerprint.options &&
+        found.fingerprint.cacheBackend === fingerprint.cacheBackend &&
+        Array.isArray(found.initFiles) &&
+        found.buildCode === (await buildCodeHash(files))
+      );
+    },
+    inputsRoot: repositoryRoot,
+    outputsRoot: () => outDir,
+    files,
+  });
   if (!stamp) return undefined;
-  if (stamp.esbuild !== esbuildVersion || stamp.buildCode !== (await buildCodeHash(files))) return undefined;
-  if (stamp.fingerprint.options !== fingerprint.options || stamp.fingerprint.cacheBackend !== fingerprint.cacheBackend) return undefined;
-  const stampedAtNs = parseStampTime(stamp.stampedAtNs);
-  if (Object.keys(stamp.outputs).length === 0 || stampedAtNs === undefined) return undefined;
-  const outputs = await recheckAll(files, outDir, stamp.outputs, stampedAtNs);
-  if (!outputs) return undefined;
-  const inputs = await recheckAll(files, repositoryRoot, stamp.inputs, stampedAtNs);
-  if (!inputs) return undefined;
-  if (outputs.read || inputs.read) {
-    // As git refreshes its index: files confirmed by content now carry this check's time, so the next
-    // check can trust their size and time (a failed write only means hashing them again next time).
-    await writeJsonAtomically(join(outDir, STAMP_FILE), {
-      ...stamp,
-      stampedAtNs: String(checkedAtNs),
-      inputs: inputs.states,
-      outputs: outputs.states,
-    }).catch(() => undefined);
-  }
   return { inputs: Object.keys(stamp.inputs).sort(), outputs: Object.keys(stamp.outputs).sort(), initFiles: stamp.initFiles };
 }
 
@@ -123,35 +95,31 @@ export async function reusableBundle(
  * chunks of older builds do not pile up beside the new ones.
  */
 export async function discardPreviousBuild(outDir: string): Promise<void> {
-  const stamp = await readStamp(outDir);
+  let outputs: string[] = [];
+  try {
+    outputs = Object.keys((JSON.parse(await readFile(join(outDir, STAMP_FILE), 'utf8')) as Partial<Stamp>).outputs ?? {});
+  } catch {
+    // No stamp (or an unreadable one): nothing known to delete.
+  }
   await rm(join(outDir, STAMP_FILE), { force: true });
-  for (const output of Object.keys(stamp?.outputs ?? {})) {
+  for (const output of outputs) {
     if (!output.startsWith('..') && !output.includes('/')) await rm(join(outDir, output), { force: true });
   }
 }
 
 /** Records a finished build; written last, so an interrupted build leaves no stamp to trust. */
 export async function writeBundleStamp(outDir: string, fingerprint: BundleFingerprint, built: BuiltFiles): Promise<void> {
-  // Fresh reads: this round's reader may hold states from before esbuild wrote the outputs.
-  const files = new FileStateReader();
-  // Taken before the states: a file changed after this instant is younger than the stamp, hence checked by content.
-  const stampedAtNs = nowNs();
-  const inputs = await statesOf(files, repositoryRoot, built.inputs);
-  const outputs = await statesOf(files, outDir, built.outputs);
-  if (!inputs || !outputs) {
-    // Nothing to compare a later build against: leave no stamp, so the next build runs esbuild.
-    await rm(join(outDir, STAMP_FILE), { force: true });
-    return;
-  }
-  const stamp: Stamp = {
-    format: STAMP_FORMAT,
-    esbuild: esbuildVersion,
-    buildCode: await buildCodeHash(files),
-    fingerprint,
-    stampedAtNs: String(stampedAtNs),
-    inputs,
-    outputs,
-    initFiles: built.initFiles,
-  };
-  await writeJsonAtomically(join(outDir, STAMP_FILE), stamp);
+  await writeStamp(join(outDir, STAMP_FILE), {
+    fields: {
+      format: STAMP_FORMAT,
+      esbuild: esbuildVersion,
+      buildCode: await buildCodeHash(new FileStateReader()),
+      fingerprint,
+      initFiles: built.initFiles,
+    },
+    inputsRoot: repositoryRoot,
+    inputs: built.inputs,
+    outputsRoot: outDir,
+    outputs: built.outputs,
+  });
 }

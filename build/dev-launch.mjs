@@ -26,7 +26,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FileStateReader, nowNs, parseStampTime, recheckAll, statesOf, writeJsonAtomically } from './file-states.mjs';
+import { validStamp, writeStamp } from './file-states.mjs';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'local/dev.ts';
@@ -50,49 +50,19 @@ const BUILD_INPUTS = ['build/dev-launch.mjs', 'build/file-states.mjs', 'tsconfig
 const SOURCE_URL = '__sourceFileUrl';
 
 /**
- * @typedef {import('./file-states.d.mts').FileState} FileState
- * @typedef {{
- *   format: number,
- *   stampedAtNs: string,
- *   dir: string,
- *   inputs: Record<string, FileState>,
- *   outputs: Record<string, FileState>,
- * }} Stamp
+ * @typedef {import('./file-states.d.mts').Stamp & { format: number, dir: string }} LaunchStamp
+ * Inputs are relative to the repository root, outputs to the build directory `dir` (under CACHE_DIR).
  */
-
-/** @returns {Promise<Stamp | undefined>} */
-async function readStamp() {
-  try {
-    const stamp = JSON.parse(await readFile(STAMP_PATH, 'utf8'));
-    return stamp?.format === STAMP_FORMAT && typeof stamp.dir === 'string' && /^build-[\w-]+$/.test(stamp.dir) ? stamp : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The previous build's entry when every input and output is as stamped, else undefined. */
 async function reusableEntry() {
-  const checkedAtNs = nowNs();
-  const stamp = await readStamp();
-  const stampedAtNs = parseStampTime(stamp?.stampedAtNs);
-  if (!stamp || stampedAtNs === undefined || Object.keys(stamp.outputs).length === 0) return undefined;
-  const files = new FileStateReader();
-  const dir = join(CACHE_DIR, stamp.dir);
-  const [outputs, inputs] = await Promise.all([
-    recheckAll(files, dir, stamp.outputs, stampedAtNs),
-    recheckAll(files, repositoryRoot, stamp.inputs, stampedAtNs),
-  ]);
-  if (!outputs || !inputs) return undefined;
-  if (outputs.read || inputs.read) {
-    // Confirmed by content now: the next start can trust their size and time (see file-states.mjs).
-    await writeJsonAtomically(STAMP_PATH, {
-      ...stamp,
-      stampedAtNs: String(checkedAtNs),
-      inputs: inputs.states,
-      outputs: outputs.states,
-    }).catch(() => undefined);
-  }
-  return join(dir, 'dev.mjs');
+  /** @type {LaunchStamp | undefined} */
+  const stamp = await validStamp(STAMP_PATH, {
+    accept: (candidate) => candidate.format === STAMP_FORMAT && typeof candidate.dir === 'string' && /^build-[\w-]+$/.test(candidate.dir),
+    inputsRoot: repositoryRoot,
+    outputsRoot: (found) => join(CACHE_DIR, /** @type {LaunchStamp} */ (found).dir),
+  });
+  return stamp && join(CACHE_DIR, stamp.dir, 'dev.mjs');
 }
 
 /** @type {import('esbuild').Plugin} */
@@ -112,7 +82,6 @@ const sourceLocation = {
 /** Builds local/dev.ts into a new directory, stamps it, removes older builds; returns the entry. */
 async function buildEntry() {
   const { build } = await import('esbuild');
-  const stampedAtNs = nowNs();
   const dirName = `build-${Date.now().toString(36)}-${process.pid}`;
   const dir = join(CACHE_DIR, dirName);
   await mkdir(dir, { recursive: true });
@@ -135,17 +104,14 @@ async function buildEntry() {
     define: { 'import.meta.url': SOURCE_URL },
     plugins: [sourceLocation],
   });
-  const files = new FileStateReader();
-  const inputs = await statesOf(files, repositoryRoot, [...Object.keys(result.metafile.inputs), ...BUILD_INPUTS]);
-  const outputs = await statesOf(
-    files,
-    dir,
-    Object.keys(result.metafile.outputs).map((path) => relative(dir, join(repositoryRoot, path)).split(sep).join('/')),
-  );
-  // An input gone since esbuild read it: no stamp, so the next start builds again.
-  if (inputs && outputs) {
-    await writeJsonAtomically(STAMP_PATH, { format: STAMP_FORMAT, stampedAtNs: String(stampedAtNs), dir: dirName, inputs, outputs });
-  }
+  // A file gone since esbuild read it leaves no stamp: the next start builds again.
+  await writeStamp(STAMP_PATH, {
+    fields: { format: STAMP_FORMAT, dir: dirName },
+    inputsRoot: repositoryRoot,
+    inputs: [...Object.keys(result.metafile.inputs), ...BUILD_INPUTS],
+    outputsRoot: dir,
+    outputs: Object.keys(result.metafile.outputs).map((path) => relative(dir, join(repositoryRoot, path)).split(sep).join('/')),
+  });
   await removeBuildsBut(dirName);
   return join(dir, 'dev.mjs');
 }

@@ -31,3 +31,35 @@ export declare function recheckAll(
 ): Promise<{ states: Record<string, FileState>; read: boolean } | undefined>;
 export declare function parseStampTime(value: unknown): bigint | undefined;
 export declare function writeJsonAtomically(path: string, value: unknown): Promise<void>;
+export declare function writeFileAtomically(path: string, content: string | Uint8Array): Promise<void>;
+
+/** What every stamp holds; a caller's stamp adds the fields that decide its build. */
+export interface Stamp {
+  /** When the file states were taken (ns since the epoch, decimal). */
+  readonly stampedAtNs: string;
+  readonly inputs: Readonly<Record<string, FileState>>;
+  readonly outputs: Readonly<Record<string, FileState>>;
+}
+
+export interface StampCheck<S extends Stamp> {
+  /** Whether the stamp's own fields (format, options, versions) still describe the build wanted. */
+  accept(stamp: Record<string, unknown> & Stamp): boolean | Promise<boolean>;
+  /** Where the stamp's input paths are relative to. */
+  readonly inputsRoot: string;
+  /** Where its output paths are relative to. */
+  outputsRoot(stamp: S): string;
+  /** A reader shared with other checks of the same round. */
+  readonly files?: FileStateReader;
+}
+
+export interface StampWrite {
+  /** The caller's fields (format, options, versions, …). */
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly inputsRoot: string;
+  readonly inputs: readonly string[];
+  readonly outputsRoot: string;
+  readonly outputs: readonly string[];
+}
+
+export declare function validStamp<S extends Stamp>(path: string, check: StampCheck<S>): Promise<S | undefined>;
+export declare function writeStamp(path: string, build: StampWrite): Promise<boolean>;

@@ -9,12 +9,18 @@
  * unchanged) is always compared by content, and once it is confirmed the stamp
  * is refreshed so the next check can trust it.
  *
- * Used by the function bundles' stamp (build/bundle-stamp.ts) and the dev
- * server's launcher (build/dev-launch.mjs). Plain JavaScript (typed by
- * file-states.d.mts) so that the launcher runs without a TypeScript loader.
+ * A stamp is a JSON file beside a build's outputs: `stampedAtNs`, the states of
+ * the `inputs` (relative to where the build read them) and `outputs` (relative
+ * to where it wrote them), and whatever else decides the build (format,
+ * options, tool versions), which the caller checks. `validStamp` and
+ * `writeStamp` are the one implementation of checking and writing one, used by
+ * the function bundles (build/bundle-stamp.ts), the dev server's launcher
+ * (build/dev-launch.mjs) and the GraphiQL page (local/appsync/graphiql.ts).
+ * Plain JavaScript (typed by file-states.d.mts) so that the launcher runs
+ * without a TypeScript loader.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -130,12 +136,94 @@ export function parseStampTime(value) {
   return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : undefined;
 }
 
+/** @param {unknown} value @returns {value is Record<string, FileState>} */
+function isStateRecord(value) {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.values(value).every(
+      (state) => typeof state?.sha256 === 'string' && typeof state.size === 'number' && parseStampTime(state.mtimeNs) !== undefined,
+    )
+  );
+}
+
+/**
+ * The stamp at `path` when `accept` takes it and every input and output still
+ * has its stamped content, else undefined (no stamp, an unreadable one, a
+ * changed file). When some file had to be read to tell, the stamp is
+ * rewritten with this check's time, so the next check can trust their size and
+ * time (a failed write only means reading them again next time).
+ * @template {import('./file-states.d.mts').Stamp} S
+ * @param {string} path
+ * @param {import('./file-states.d.mts').StampCheck<S>} check
+ * @returns {Promise<S | undefined>}
+ */
+export async function validStamp(path, check) {
+  // Before any file is looked at: what this check reads is at least this recent.
+  const checkedAtNs = nowNs();
+  /** @type {any} */
+  let stamp;
+  try {
+    stamp = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof stamp !== 'object' || stamp === null || !isStateRecord(stamp.inputs) || !isStateRecord(stamp.outputs)) return undefined;
+  const stampedAtNs = parseStampTime(stamp.stampedAtNs);
+  if (stampedAtNs === undefined || Object.keys(stamp.outputs).length === 0 || !(await check.accept(stamp))) return undefined;
+  const files = check.files ?? new FileStateReader();
+  const [outputs, inputs] = await Promise.all([
+    recheckAll(files, check.outputsRoot(stamp), stamp.outputs, stampedAtNs),
+    recheckAll(files, check.inputsRoot, stamp.inputs, stampedAtNs),
+  ]);
+  if (!outputs || !inputs) return undefined;
+  if (outputs.read || inputs.read) {
+    await writeJsonAtomically(path, { ...stamp, stampedAtNs: String(checkedAtNs), inputs: inputs.states, outputs: outputs.states }).catch(
+      () => undefined,
+    );
+  }
+  return stamp;
+}
+
+/**
+ * Records a finished build at `path`: its fields, and the states of the files
+ * it read and wrote. Written last and in one step, so an interrupted build
+ * leaves no stamp to trust; when a file cannot be read, no stamp is left at
+ * all (the next check builds again).
+ * @param {string} path
+ * @param {import('./file-states.d.mts').StampWrite} build
+ * @returns {Promise<boolean>} whether a stamp was written
+ */
+export async function writeStamp(path, build) {
+  // Fresh reads, and the time taken before them: a file changed after this instant is checked by content.
+  const files = new FileStateReader();
+  const stampedAtNs = nowNs();
+  const [inputs, outputs] = await Promise.all([
+    statesOf(files, build.inputsRoot, build.inputs),
+    statesOf(files, build.outputsRoot, build.outputs),
+  ]);
+  if (!inputs || !outputs) {
+    await rm(path, { force: true });
+    return false;
+  }
+  await writeJsonAtomically(path, { ...build.fields, stampedAtNs: String(stampedAtNs), inputs, outputs });
+  return true;
+}
+
 /**
  * Replaces a JSON file in one step: a reader never sees half of one.
  * @param {string} path @param {unknown} value
  */
 export async function writeJsonAtomically(path, value) {
+  await writeFileAtomically(path, `${JSON.stringify(value, null, 1)}\n`);
+}
+
+/**
+ * Replaces a file in one step: a reader never sees half of one.
+ * @param {string} path @param {string | Uint8Array} content
+ */
+export async function writeFileAtomically(path, content) {
   const partial = `${path}.${process.pid}.partial`;
-  await writeFile(partial, `${JSON.stringify(value, null, 1)}\n`);
+  await writeFile(partial, content);
   await rename(partial, path);
 }

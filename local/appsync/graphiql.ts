@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, buildSync, type BuildOptions, type OutputFile } from 'esbuild';
+import { build, buildSync, type BuildOptions, type Metafile, type OutputFile } from 'esbuild';
+import { sha256, type Stamp, validStamp, writeFileAtomically, writeStamp } from '../../build/file-states.mjs';
+import { repositoryRoot } from '../../declarations/paths.js';
 import { pageTrust, type GuardedRequest } from '../dev-request-guard.js';
 import { CONFIG_ELEMENT_ID, type PageConfig, type PageCredentials } from './graphiql-page/config.js';
 
@@ -15,7 +18,10 @@ import { CONFIG_ELEMENT_ID, type PageConfig, type PageCredentials } from './grap
  * React 18 is the last major that ships UMD builds of those. The page's own
  * code (./graphiql-page/: an auth switcher like the AppSync console's, SigV4
  * in the browser, and a fetcher that runs subscriptions over AppSync's
- * real-time protocol) is bundled from TypeScript with esbuild on first use.
+ * real-time protocol) is bundled from TypeScript with esbuild when its code
+ * changed, and otherwise read from node_modules/.cache/storefront/graphiql-page
+ * (a stamp says what it was built from: build/file-states.mjs), so that a
+ * start of the stack spawns no esbuild for it.
  *
  * Credentials reach the page only in its HTML, and only for the developer's
  * own visit (local/dev-request-guard.ts `pageTrust`): `Sec-Fetch-Site: none`
@@ -197,6 +203,7 @@ function readAsset(asset: Asset): Buffer {
 const PAGE_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'graphiql-page', 'main.ts');
 
 const PAGE_BUILD: BuildOptions = {
+  absWorkingDir: repositoryRoot,
   entryPoints: [PAGE_ENTRY],
   outfile: 'page.js',
   bundle: true,
@@ -208,7 +215,16 @@ const PAGE_BUILD: BuildOptions = {
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'silent',
+  metafile: true,
 };
+
+/** Where the page's bundle is kept between starts, with the stamp of what it was built from. */
+const PAGE_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'graphiql-page');
+const PAGE_STAMP = join(PAGE_CACHE_DIR, 'stamp.json');
+const PAGE_STAMP_FORMAT = 1;
+/** Inputs esbuild does not list but that decide the bundle: the build options above, and esbuild itself. */
+const PAGE_BUILD_INPUTS = ['local/appsync/graphiql.ts', 'node_modules/esbuild/package.json'];
+const PAGE_FILES = { js: 'page.js', map: 'page.js.map' } as const;
 
 interface PageBundle {
   readonly js: Buffer;
@@ -219,19 +235,55 @@ let pageBundle: PageBundle | undefined;
 let pageBundleWarming = false;
 
 function bundleOf(outputFiles: readonly OutputFile[] | undefined): PageBundle {
-  const js = outputFiles?.find((file) => file.path.endsWith('page.js'));
-  const map = outputFiles?.find((file) => file.path.endsWith('page.js.map'));
+  const js = outputFiles?.find((file) => file.path.endsWith(PAGE_FILES.js));
+  const map = outputFiles?.find((file) => file.path.endsWith(PAGE_FILES.map));
   if (!js || !map) throw new Error('esbuild produced no page.js');
   return { js: Buffer.from(js.contents), map: Buffer.from(map.contents) };
 }
 
-/** Starts bundling the page's script in the background, so the first page load does not wait for it. */
+/** The bundle of an earlier build when its stamp says the page's code is unchanged, else undefined. */
+async function cachedPageBundle(): Promise<PageBundle | undefined> {
+  const stamp = await validStamp<Stamp & { format: number }>(PAGE_STAMP, {
+    accept: (candidate) => candidate.format === PAGE_STAMP_FORMAT,
+    inputsRoot: repositoryRoot,
+    outputsRoot: () => PAGE_CACHE_DIR,
+  });
+  if (!stamp) return undefined;
+  const [js, map] = await Promise.all([readFile(join(PAGE_CACHE_DIR, PAGE_FILES.js)), readFile(join(PAGE_CACHE_DIR, PAGE_FILES.map))]);
+  // Another start may have replaced the files since the check: only what the stamp describes is served.
+  if (sha256(js) !== stamp.outputs[PAGE_FILES.js]?.sha256 || sha256(map) !== stamp.outputs[PAGE_FILES.map]?.sha256) return undefined;
+  return { js, map };
+}
+
+async function storePageBundle(bundle: PageBundle, metafile: Metafile): Promise<void> {
+  await mkdir(PAGE_CACHE_DIR, { recursive: true });
+  await writeFileAtomically(join(PAGE_CACHE_DIR, PAGE_FILES.js), bundle.js);
+  await writeFileAtomically(join(PAGE_CACHE_DIR, PAGE_FILES.map), bundle.map);
+  await writeStamp(PAGE_STAMP, {
+    fields: { format: PAGE_STAMP_FORMAT },
+    inputsRoot: repositoryRoot,
+    inputs: [...Object.keys(metafile.inputs), ...PAGE_BUILD_INPUTS],
+    outputsRoot: PAGE_CACHE_DIR,
+    outputs: [PAGE_FILES.js, PAGE_FILES.map],
+  });
+}
+
+/** Gets the page's script ready in the background (cached or bundled), so the first page load does not wait for it. */
 function warmPageBundle(): void {
   if (pageBundleWarming) return;
   pageBundleWarming = true;
-  void build(PAGE_BUILD)
-    .then((result) => void (pageBundle ??= bundleOf(result.outputFiles)))
-    .catch(() => undefined); // a failure is reported by the synchronous build on request
+  void (async () => {
+    const cached = await cachedPageBundle().catch(() => undefined);
+    if (cached) {
+      pageBundle ??= cached;
+      return;
+    }
+    const result = await build(PAGE_BUILD);
+    const bundle = bundleOf(result.outputFiles);
+    pageBundle ??= bundle;
+    // A cache that cannot be written only costs the next start a build.
+    if (result.metafile) await storePageBundle(bundle, result.metafile).catch(() => undefined);
+  })().catch(() => undefined); // a failed build is reported by the synchronous one on request
 }
 
 /** The bundle, built synchronously if the background build has not finished (or failed: then this throws). */

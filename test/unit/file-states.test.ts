@@ -1,8 +1,8 @@
-import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStateReader, nowNs, parseStampTime, recheckAll, statesOf } from '../../build/file-states.mjs';
+import { FileStateReader, nowNs, parseStampTime, recheckAll, statesOf, validStamp, writeStamp } from '../../build/file-states.mjs';
 
 const NS_PER_S = 1_000_000_000n;
 
@@ -92,5 +92,62 @@ describe('file states (build/file-states.mjs)', () => {
   it('parses only a stamp time it wrote', () => {
     expect(parseStampTime('1764480000000000000')).toBe(1764480000000000000n);
     for (const value of ['', '-1', '1e9', '12.5', 12, null, undefined, ' 1']) expect(parseStampTime(value)).toBeUndefined();
+  });
+
+  describe('stamps', () => {
+    let root: string;
+    let out: string;
+    let stampPath: string;
+    const check = (accept = true) => ({ accept: () => accept, inputsRoot: root, outputsRoot: () => out });
+
+    beforeAll(async () => {
+      root = join(dir, 'stamp-src');
+      out = join(dir, 'stamp-out');
+      await mkdir(root, { recursive: true });
+      await mkdir(out, { recursive: true });
+      stampPath = join(out, 'stamp.json');
+    });
+
+    const stampFresh = async (): Promise<boolean> => {
+      await writeFile(join(root, 'in.ts'), 'input');
+      await writeFile(join(out, 'out.js'), 'output');
+      return writeStamp(stampPath, { fields: { format: 7 }, inputsRoot: root, inputs: ['in.ts'], outputsRoot: out, outputs: ['out.js'] });
+    };
+
+    it('answers a stamp whose fields the caller accepts and whose files are unchanged', async () => {
+      expect(await stampFresh()).toBe(true);
+      const stamp = await validStamp(stampPath, check());
+      expect(stamp).toMatchObject({ format: 7, inputs: { 'in.ts': { size: 5 } }, outputs: { 'out.js': { size: 6 } } });
+      expect(await validStamp(stampPath, check(false))).toBeUndefined();
+    });
+
+    it('refreshes the stamp after confirming young files by content, so the next check can trust them', async () => {
+      await stampFresh();
+      const before = JSON.parse(await readFile(stampPath, 'utf8')) as { stampedAtNs: string };
+      // Written within moments of the stamp: racy, so read, confirmed, and the stamp's time moves to this check.
+      expect(await validStamp(stampPath, check())).toBeDefined();
+      const after = JSON.parse(await readFile(stampPath, 'utf8')) as { stampedAtNs: string };
+      expect(BigInt(after.stampedAtNs)).toBeGreaterThanOrEqual(BigInt(before.stampedAtNs));
+    });
+
+    it('refuses a changed input, a missing output, an unreadable stamp, and leaves none for a build whose file is gone', async () => {
+      await stampFresh();
+      await writeFile(join(root, 'in.ts'), 'INPUT');
+      expect(await validStamp(stampPath, check())).toBeUndefined();
+      await stampFresh();
+      await rm(join(out, 'out.js'));
+      expect(await validStamp(stampPath, check())).toBeUndefined();
+      await stampFresh();
+      await writeFile(stampPath, '{ "stampedAtNs": "12", "inputs": {}, "outputs": { "out.js": { "sha256": 1 } } }');
+      expect(await validStamp(stampPath, check())).toBeUndefined();
+      await writeFile(stampPath, 'not json');
+      expect(await validStamp(stampPath, check())).toBeUndefined();
+
+      await stampFresh();
+      expect(
+        await writeStamp(stampPath, { fields: {}, inputsRoot: root, inputs: ['missing.ts'], outputsRoot: out, outputs: ['out.js'] }),
+      ).toBe(false);
+      await expect(readFile(stampPath)).rejects.toThrow(/ENOENT/);
+    });
   });
 });
