@@ -59,6 +59,8 @@ export interface DynamoDBLocalOptions {
   classDataSharing?: boolean;
   /** Where the compiled launcher, the jar CDS can use and the archive live (default node_modules/.cache/storefront/dynamodb-local). */
   cacheDir?: string;
+  /** Aborting it while the JVM is still starting stops the JVM; the start then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface DynamoDBLocalHandle {
@@ -193,21 +195,33 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
       },
     });
   let child = newChild();
+  // Stopping a LoopbackChild cancels its start, which then rejects; this start rejects once the JVM is gone.
+  let aborted: Promise<void> | undefined;
+  const abort = (): void => {
+    aborted = child.stop().catch(() => undefined);
+  };
+  options.signal?.throwIfAborted();
+  options.signal?.addEventListener('abort', abort, { once: true });
   const startedAt = Date.now();
   try {
     await child.start();
   } catch (error) {
     // A JVM that crashed while mapping the archive dropped it (observe()): start once more without it.
-    if (!(error instanceof ChildStartError && error.reason === 'exit' && archiveDropped)) {
+    if (!(error instanceof ChildStartError && error.reason === 'exit' && archiveDropped) || options.signal?.aborted) {
+      options.signal?.removeEventListener('abort', abort);
+      await aborted;
       archive?.settle();
-      throw error;
+      throw options.signal?.aborted ? options.signal.reason : error;
     }
     child = newChild();
-    await child.start().catch((again: unknown) => {
+    await child.start().catch(async (again: unknown) => {
+      options.signal?.removeEventListener('abort', abort);
+      await aborted;
       archive?.settle();
-      throw again;
+      throw options.signal?.aborted ? options.signal.reason : again;
     });
   }
+  options.signal?.removeEventListener('abort', abort);
   const endpoint = `http://${LOOPBACK_HOST}:${child.port}`;
   options.log?.(`DynamoDB Local ready at ${endpoint} after ${Date.now() - startedAt} ms`);
   let stopping: Promise<void> | undefined;

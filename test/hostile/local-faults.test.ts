@@ -19,7 +19,8 @@ import { alongsideOrdinaryRequest, createProduct } from '../support/hostile.js';
 import { fetchHealth, useLocalStack, type ApiClient } from '../support/local-stack.js';
 
 const platform: string[] = [];
-const local = useLocalStack({ log: (line) => platform.push(line) });
+// Kills and restarts DynamoDB Local: a JVM of its own, not the worker's (support/worker-dynamodb.ts).
+const local = useLocalStack({ ownDynamoDB: true, log: (line) => platform.push(line) });
 let cache: CacheAccess;
 beforeAll(async () => {
   cache = await cacheAccess(local.stack);

@@ -21,6 +21,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } 
 import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../declarations/tables.js';
 import { createTables, ensureTable, tableEnvironment } from '../../local/dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { findFreePort } from '../../local/process/ports.js';
 
 const PREFIX = 'itest';
 
@@ -365,6 +366,27 @@ describe('DynamoDB Local supervision', () => {
       // pgrep exits 1 when nothing matches
     }
     expect(jvms).toBe('');
+  }, 60_000);
+
+  it('an aborted start stops the JVM it spawned and rejects with the reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('no longer needed');
+    const port = await findFreePort();
+    // Aborted once the JVM has said something: it is running, and not yet ready.
+    const error = await startDynamoDBLocal({ port, log: () => controller.abort(reason), signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBe(reason);
+    let jvms = '';
+    try {
+      jvms = execFileSync('pgrep', ['-f', `LoopbackDynamoDBLocal.* -port ${port} `], { encoding: 'utf8' });
+    } catch {
+      // pgrep exits 1 when nothing matches
+    }
+    expect(jvms).toBe('');
+    expect(await canBind(port)).toBe(true);
+    // Already aborted: nothing is spawned.
+    await expect(startDynamoDBLocal({ port, signal: controller.signal })).rejects.toBe(reason);
   }, 60_000);
 });
 

@@ -5,6 +5,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 import type { FunctionName } from '../../declarations/functions.js';
 import { api } from '../../declarations/api.js';
 import { leaseBundleDir } from './bundle-dirs.js';
+import { borrowWorkerDynamoDB } from './worker-dynamodb.js';
 
 export interface GraphQLResponse<T> {
   status: number;
@@ -60,15 +61,30 @@ export class ApiClient {
   }
 }
 
+export interface TestStackOptions extends LocalStackOptions {
+  /**
+   * Start a DynamoDB Local of its own instead of borrowing the worker's (support/worker-dynamodb.ts): for
+   * a file that kills or restarts it. Implied by `persistDir` and `dynamodb`.
+   */
+  readonly ownDynamoDB?: boolean;
+}
+
 /**
  * Starts a local stack as `startLocalStack` does, with the function bundles in a directory this worker
- * reuses (support/bundle-dirs.ts) unless `options.bundleDir` names one.
+ * reuses (support/bundle-dirs.ts) unless `options.bundleDir` names one, and its tables in the worker's
+ * DynamoDB Local (support/worker-dynamodb.ts) unless it needs its own.
  */
-export async function startTestStack(options: LocalStackOptions = {}): Promise<{ stack: LocalStack; api: ApiClient }> {
+export async function startTestStack(testOptions: TestStackOptions = {}): Promise<{ stack: LocalStack; api: ApiClient }> {
+  const { ownDynamoDB, ...options } = testOptions;
+  const borrowed = ownDynamoDB || options.persistDir || options.dynamodb ? undefined : await borrowWorkerDynamoDB();
   const lease = options.bundleDir ? undefined : leaseBundleDir(options.cache ?? 'redis');
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(lease?.dir ? { ...options, bundleDir: lease.dir } : options);
+    stack = await startLocalStack({
+      ...options,
+      ...(lease?.dir ? { bundleDir: lease.dir } : {}),
+      ...(borrowed ? { dynamodb: Promise.resolve(borrowed.handle), tablePrefix: options.tablePrefix ?? borrowed.tablePrefix } : {}),
+    });
   } catch (error) {
     lease?.release();
     throw error;
@@ -95,7 +111,7 @@ export const STACK_START_TIMEOUT_MS = 180_000;
  * Starts a local stack for the calling test file and stops it afterwards.
  * Read `.stack`/`.api` inside tests (they are set once beforeAll has run).
  */
-export function useLocalStack(options: LocalStackOptions = {}): { stack: LocalStack; api: ApiClient } {
+export function useLocalStack(options: TestStackOptions = {}): { stack: LocalStack; api: ApiClient } {
   const handle = {} as { stack: LocalStack; api: ApiClient };
   beforeAll(async () => {
     Object.assign(handle, await startTestStack(options));
