@@ -31,8 +31,9 @@ import { validStamp, writeStamp } from './file-states.mjs';
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'local/dev.ts';
 /**
- * Where builds and their stamp live; STOREFRONT_DEV_CACHE_DIR moves it (the launcher's tests use their
- * own). Inside the repository either way: the bundle's package imports resolve from where it lies, and
+ * Where builds and their stamp live: `dev-server` under declarations/paths.ts `cacheRoot` (spelled out here,
+ * since this file runs before any TypeScript can be loaded); STOREFRONT_DEV_CACHE_DIR moves it (the
+ * launcher's tests use their own). Inside the repository either way: the bundle's package imports resolve from where it lies, and
  * only from there do they find the repository's node_modules.
  */
 const CACHE_DIR = resolve(

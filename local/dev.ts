@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { join, relative } from 'node:path';
-import { repositoryRoot } from '../declarations/paths.js';
+import { cacheRoot, repositoryRoot } from '../declarations/paths.js';
 import { ensureCodegen, type CodegenOutcome } from '../build/codegen.js';
 import { devUsers } from './identity/cognito-endpoint.js';
 import type { LocalStack } from './runtime.js';
@@ -47,7 +47,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 }
 
 /** Where `npm run dev` keeps its bundles between starts (not dist/: `npm run build` may build other variants there). */
-const DEV_BUNDLE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'functions');
+const DEV_BUNDLE_DIR = join(cacheRoot, 'functions');
 
 const started = Date.now();
 // generated/ is for the resolvers' types and clients, not for anything this process runs: refresh it

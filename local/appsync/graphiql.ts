@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, buildSync, type BuildOptions, type Metafile, type OutputFile } from 'esbuild';
 import { sha256, type Stamp, validStamp, writeFileAtomically, writeStamp } from '../../build/file-states.mjs';
-import { repositoryRoot } from '../../declarations/paths.js';
+import { cacheRoot, repositoryRoot } from '../../declarations/paths.js';
 import { pageTrust, type GuardedRequest } from '../dev-request-guard.js';
 import { CONFIG_ELEMENT_ID, type PageConfig, type PageCredentials } from './graphiql-page/config.js';
 
@@ -219,7 +219,7 @@ const PAGE_BUILD: BuildOptions = {
 };
 
 /** Where the page's bundle is kept between starts, with the stamp of what it was built from. */
-const PAGE_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'graphiql-page');
+const PAGE_CACHE_DIR = join(cacheRoot, 'graphiql-page');
 const PAGE_STAMP = join(PAGE_CACHE_DIR, 'stamp.json');
 const PAGE_STAMP_FORMAT = 1;
 /** Inputs esbuild does not list but that decide the bundle: the build options above, and esbuild itself. */

@@ -21,7 +21,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { zipSync } from 'fflate';
-import { repositoryRoot } from '../../declarations/paths.js';
+import { cacheRoot } from '../../declarations/paths.js';
 import {
   ChildStartError,
   DEFAULT_RESTART_POLICY,
@@ -88,7 +88,7 @@ const READY_LINE = /^LoopbackDynamoDBLocal: listening on/;
 const PROBE_TIMEOUT_MS = 2_000;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
-const DEFAULT_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'storefront', 'dynamodb-local');
+const DEFAULT_CACHE_DIR = join(cacheRoot, 'dynamodb-local');
 /**
  * How long a JVM that records the class-data archive at exit may take to stop before it is killed: the dump
  * takes a few seconds, about 20 on the loaded 2-core machine, and went past 30 once with three test workers
@@ -238,7 +238,11 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   };
 }
 
-async function listTablesProbe(port: number, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves once DynamoDB Local on `port` answers a ListTables (the readiness probe of every start; also for a
+ * process that only knows the port of one another process started: test/support/worker-dynamodb.ts).
+ */
+export async function listTablesProbe(port: number, signal: AbortSignal): Promise<void> {
   // Loaded on first use: the JVM is spawned before the SDK has to be (npm run dev spawns it first thing).
   const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient({ ...dynamoDbClientConfig(`http://${LOOPBACK_HOST}:${port}`), maxAttempts: 1 });

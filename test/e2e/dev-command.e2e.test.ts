@@ -15,7 +15,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetProductDocument } from '../../generated/client/graphql.js';
 import { newApiKey } from '../../local/identity/local-credentials.js';
-import { repositoryRoot } from '../../declarations/paths.js';
+import { cacheRoot, repositoryRoot } from '../../declarations/paths.js';
 import { sampleProducts } from '../../local/seed.js';
 
 const LAUNCHER = join(repositoryRoot, 'build', 'dev-launch.mjs');
@@ -53,7 +53,6 @@ const stampOf = async (cacheDir: string) =>
 describe('npm run dev (build/dev-launch.mjs)', () => {
   let cacheDir: string;
   beforeAll(async () => {
-    const cacheRoot = join(repositoryRoot, 'node_modules', '.cache', 'storefront');
     await mkdir(cacheRoot, { recursive: true });
     cacheDir = await mkdtemp(join(cacheRoot, 'dev-launch-test-'));
   });

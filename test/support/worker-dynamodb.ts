@@ -8,9 +8,8 @@
  * A file that kills or restarts DynamoDB Local (hostile/local-faults.test.ts) starts its own.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { dynamoDbClientConfig, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { listTablesProbe, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,27 +20,28 @@ declare module 'vitest' {
 
 /** How long a stack waits for its worker's DynamoDB Local before it starts one of its own. */
 const READY_DEADLINE_MS = 60_000;
+/** Longest pause between probes (they start at 25 ms and double), as LoopbackChild probes a starting JVM. */
+const PROBE_MAX_DELAY_MS = 1_000;
 
 let stacksStarted = 0;
 /** Per endpoint: whether it answered (asked once per test file). */
 const answering = new Map<string, Promise<boolean>>();
 
-async function answers(endpoint: string): Promise<boolean> {
-  const client = new DynamoDBClient({ ...dynamoDbClientConfig(endpoint), maxAttempts: 1 });
-  try {
-    for (const deadline = Date.now() + READY_DEADLINE_MS; Date.now() < deadline; ) {
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        return true;
-      } catch {
-        // Still starting: its JVM was spawned with the run. Polling is the wait here (no event crosses processes).
-        await sleep(50);
-      }
+/**
+ * Whether the JVM the global setup spawned answers before the deadline. It runs in another process, so its
+ * readiness reaches this one only as an answer to the same probe its own start uses.
+ */
+async function answers(port: number): Promise<boolean> {
+  const deadline = AbortSignal.timeout(READY_DEADLINE_MS);
+  for (let delay = 25; !deadline.aborted; delay = Math.min(delay * 2, PROBE_MAX_DELAY_MS)) {
+    try {
+      await listTablesProbe(port, deadline);
+      return true;
+    } catch {
+      await sleep(delay, undefined, { signal: deadline }).catch(() => undefined);
     }
-    return false;
-  } finally {
-    client.destroy();
   }
+  return false;
 }
 
 /**
@@ -54,16 +54,16 @@ export async function borrowWorkerDynamoDB(): Promise<{ handle: DynamoDBLocalHan
   const worker = Number(process.env.VITEST_POOL_ID ?? '1');
   const endpoint = endpoints?.[(worker - 1) % endpoints.length];
   if (!endpoint) return undefined;
+  const port = Number(new URL(endpoint).port);
   let ready = answering.get(endpoint);
   if (!ready) {
-    ready = answers(endpoint);
+    ready = answers(port);
     answering.set(endpoint, ready);
   }
   if (!(await ready)) {
     console.warn(`The worker's DynamoDB Local (${endpoint}) did not answer; this stack starts its own.`);
     return undefined;
   }
-  const port = Number(new URL(endpoint).port);
   const since = new Date().toISOString();
   const handle: DynamoDBLocalHandle = {
     endpoint,
