@@ -16,6 +16,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One directory per run for reusable function bundles (test/support/global-setup.ts).
     globalSetup: ['test/support/global-setup.ts'],
+    // A worker's files share one module graph, so graphql, the AWS SDK and CDKTF load once per worker rather
+    // than once per file; test/support/file-isolation.ts puts back what a file changed (environment, spies).
+    isolate: false,
+    setupFiles: ['test/support/file-isolation.ts'],
     env: { JAVA_TOOL_OPTIONS: TEST_JVM_OPTIONS },
     // Integration suites start real DynamoDB Local (JVM) processes; keep the
     // number of simultaneous JVMs bounded on a 2-core machine.
