@@ -8,9 +8,10 @@ import { functionEnvironment } from '../../declarations/function-environment.js'
 import type { ProductItem } from '../../lib/model.js';
 import { functions } from '../../declarations/functions.js';
 import { createTables } from '../../local/dynamodb/create-tables.js';
-import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 import { seedCatalog } from '../../local/seed.js';
 import { resolverEvent } from '../support/fixtures.js';
+import { workerOrOwnDynamoDB } from '../support/worker-dynamodb.js';
 
 let dynamodb: DynamoDBLocalHandle;
 let db: DynamoDBDocumentClient;
@@ -18,10 +19,11 @@ let tables: Awaited<ReturnType<typeof createTables>>;
 let handler: (event: ResolverEvent | ResolverEvent[], context: Context) => Promise<unknown>;
 
 beforeAll(async () => {
-  dynamodb = await startDynamoDBLocal();
+  const { handle, tablePrefix } = await workerOrOwnDynamoDB('it');
+  dynamodb = handle;
   const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
   db = DynamoDBDocumentClient.from(client);
-  tables = await createTables(client, 'it');
+  tables = await createTables(client, tablePrefix);
   await seedCatalog({ dynamoDbEndpoint: dynamodb.endpoint, tables }, 150);
   // The resolver module reads its configuration at load, as on Lambda.
   Object.assign(process.env, functionEnvironment('catalog', functions.catalog, tables), {

@@ -17,8 +17,9 @@ import { FENCE } from '../../lib/cache/redis-store.js';
 import type { ProductItem } from '../../lib/model.js';
 import { createProductCoherence, createProducts, type Products, type TransactAction } from '../../lib/products/index.js';
 import { createTables } from '../../local/dynamodb/create-tables.js';
-import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 import { startRedisServer, type RedisServerHandle } from '../../local/redis/redis-server.js';
+import { workerOrOwnDynamoDB } from '../support/worker-dynamodb.js';
 
 /**
  * The products data module (lib/products/) against a real DynamoDB Local and
@@ -39,15 +40,15 @@ const stores: RedisStore[] = [];
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  const [started, redis] = await Promise.all([startDynamoDBLocal(), startRedisServer()]);
-  dynamodb = started;
+  const [started, redis] = await Promise.all([workerOrOwnDynamoDB('products-data'), startRedisServer()]);
+  dynamodb = started.handle;
   if (!redis) throw new Error('These tests need redis-server (apt-get install -y redis-server)');
   redisServer = redis;
   admin = new Redis(redisServer.url, { lazyConnect: true });
   await admin.connect();
   const client = new DynamoDBClient(dynamoDbClientConfig(dynamodb.endpoint));
   db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  ({ products: table } = await createTables(client, 'products-data'));
+  ({ products: table } = await createTables(client, started.tablePrefix));
 });
 
 afterEach(async () => {

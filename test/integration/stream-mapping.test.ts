@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import { tables } from '../../declarations/tables.js';
 import type { StreamEventSource } from '../../declarations/functions.js';
 import { ensureTable } from '../../local/dynamodb/create-tables.js';
-import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 import type { InvocationResult } from '../../local/streams/batch-delivery.js';
 import { DeadLetterStore } from '../../local/streams/dead-letters.js';
 import { EventSourceMapping } from '../../local/streams/event-source-mapping.js';
+import { workerOrOwnDynamoDB } from '../support/worker-dynamodb.js';
 
 /**
  * The event source mapping against DynamoDB Local's real Streams API, with a
@@ -20,9 +21,10 @@ let ddb: DynamoDBLocalHandle;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let streams: DynamoDBStreamsClient;
+let tablePrefix: string;
 
 beforeAll(async () => {
-  ddb = await startDynamoDBLocal();
+  ({ handle: ddb, tablePrefix } = await workerOrOwnDynamoDB('mapping'));
   client = new DynamoDBClient(dynamoDbClientConfig(ddb.endpoint));
   doc = DynamoDBDocumentClient.from(client);
   streams = new DynamoDBStreamsClient(dynamoDbClientConfig(ddb.endpoint));
@@ -46,7 +48,7 @@ const source: StreamEventSource = {
 
 let tableCount = 0;
 async function newTable(): Promise<{ name: string; streamArn: string }> {
-  const name = `mapping-${++tableCount}`;
+  const name = `${tablePrefix}-${++tableCount}`;
   await ensureTable(client, name, tables.products);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
   return { name, streamArn: Table!.LatestStreamArn! };

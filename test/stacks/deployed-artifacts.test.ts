@@ -10,16 +10,12 @@ import { functionEnvironment } from '../../declarations/function-environment.js'
 import { functionNames, functions, type FunctionName } from '../../declarations/functions.js';
 import { ADMIN_GROUP } from '../../lib/identity.js';
 import { createTables } from '../../local/dynamodb/create-tables.js';
-import {
-  dynamoDbClientConfig,
-  dynamoDbClientEnvironment,
-  startDynamoDBLocal,
-  type DynamoDBLocalHandle,
-} from '../../local/dynamodb/dynamodb-local.js';
+import { dynamoDbClientConfig, dynamoDbClientEnvironment, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
 import { evaluateResolverCode, type EvaluatedResolver } from '../../stacks/appsync/evaluate.js';
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
 import { buildFunctionArtifacts, type FunctionArtifact } from '../../stacks/lib/artifacts.js';
 import { cognitoIdentity } from '../support/fixtures.js';
+import { workerOrOwnDynamoDB } from '../support/worker-dynamodb.js';
 
 /**
  * The function packages as `npm run synth` builds them (dev's: no cache
@@ -112,11 +108,11 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'storefront-deployed-'));
   const [artifacts, started] = await Promise.all([
     buildFunctionArtifacts({ cacheBackend: 'none', buildDir: join(workDir, 'functions') }),
-    startDynamoDBLocal({ quickStart: true }),
+    workerOrOwnDynamoDB('artifacts', { quickStart: true }),
   ]);
-  ddb = started;
+  ddb = started.handle;
   const client = new DynamoDBClient(dynamoDbClientConfig(ddb.endpoint));
-  tableNamesByLogical = await createTables(client, 'artifacts');
+  tableNamesByLogical = await createTables(client, started.tablePrefix);
   client.destroy();
   for (const artifact of artifacts) {
     const taskDir = join(workDir, 'task', artifact.name);

@@ -9,7 +9,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { listTablesProbe, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import {
+  listTablesProbe,
+  startDynamoDBLocal,
+  type DynamoDBLocalHandle,
+  type DynamoDBLocalOptions,
+} from '../../local/dynamodb/dynamodb-local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +29,7 @@ const READY_DEADLINE_MS = 60_000;
 const PROBE_MAX_DELAY_MS = 1_000;
 
 let stacksStarted = 0;
-/** Per endpoint: whether it answered (asked once per test file). */
+/** Per endpoint: whether it answered (asked once per worker: its files share this module, see vitest.config.ts). */
 const answering = new Map<string, Promise<boolean>>();
 
 /**
@@ -76,4 +81,18 @@ export async function borrowWorkerDynamoDB(): Promise<{ handle: DynamoDBLocalHan
     on: () => () => undefined,
   };
   return { handle, tablePrefix: `w${worker}-${process.pid}-${stacksStarted++}` };
+}
+
+/**
+ * For a file that uses DynamoDB Local without a whole stack: its worker's, else (no global setup, or it did
+ * not answer) one of its own started with `options`. Either way `stop()` is right to call when the file is
+ * done, and `tablePrefix` (`name`, made unique in the shared database) is the prefix to create tables under.
+ */
+export async function workerOrOwnDynamoDB(
+  name: string,
+  options: DynamoDBLocalOptions = {},
+): Promise<{ handle: DynamoDBLocalHandle; tablePrefix: string }> {
+  const borrowed = await borrowWorkerDynamoDB();
+  if (borrowed) return { handle: borrowed.handle, tablePrefix: `${borrowed.tablePrefix}-${name}` };
+  return { handle: await startDynamoDBLocal(options), tablePrefix: name };
 }
