@@ -55,7 +55,6 @@ const started = Date.now();
 const codegen: Promise<CodegenOutcome | Error> = ensureCodegen().catch((error: unknown) =>
   error instanceof Error ? error : new Error(String(error)),
 );
-let seedAgain: (() => Promise<void>) | undefined;
 /** Set once started: a fatal error may come before (then exiting kills the child processes). */
 let running: LocalStack | undefined;
 let stopping = false;
@@ -88,18 +87,11 @@ const stack = await startLocalStack({
   deadLetterDir: join(repositoryRoot, '.local', 'dlq'),
   devSecret: process.env.LOCAL_DEV_SECRET || randomBytes(24).toString('base64url'),
   onFatal: (error) => void shutdown('The API cannot work without DynamoDB Local', error),
-  // An in-memory DynamoDB Local that restarted empty gets the sample catalog back, as at start.
-  afterDataLoss: () => seedAgain?.() ?? Promise.resolve(),
+  // In before the endpoint listens, and again if an in-memory DynamoDB Local restarts empty.
+  ...(values.seed ? { initialData: async (database) => console.log(`Seeded ${await seedCatalog(database)} products.`) } : {}),
 });
 running = stack;
 
-if (values.seed) {
-  seedAgain = async () => console.warn(`Seeded ${await seedCatalog(stack)} products again.`);
-  const count = await seedCatalog(stack);
-  console.log(`Seeded ${count} products.`);
-}
-
-const seededAt = Date.now() - started;
 const codegenOutcome = await codegen;
 if (codegenOutcome instanceof Error) {
   console.error(`npm run codegen failed: ${codegenOutcome.message}`);
@@ -112,7 +104,7 @@ console.log(`
 Local AppSync stack ready in ${Date.now() - started} ms (${Math.round(process.uptime() * 1000)} ms since the process started; \
 codegen ${codegenOutcome === 'unchanged' ? 'skipped, inputs unchanged' : 'ran'}; \
 ${reusedBundles === stack.bundles.length ? 'bundles unchanged' : `${stack.bundles.length - reusedBundles} of ${stack.bundles.length} bundles rebuilt`})
-  Start-up    ${stack.startupTimings}${values.seed ? `, seeded ${seededAt} ms` : ''}   (finish times)
+  Start-up    ${stack.startupTimings}   (finish times)
   GraphQL     POST ${stack.graphqlUrl}
   Real-time   ${stack.realtimeUrl}   (AppSync WebSocket protocol, subprotocol graphql-ws)
   GraphiQL    ${stack.url}/

@@ -84,8 +84,13 @@ export interface LocalStackOptions {
    * succeed. `npm run dev` exits; unset, the stack only says so (console.error, /health 503).
    */
   readonly onFatal?: (error: Error) => void;
-  /** Runs after an in-memory DynamoDB Local restarted empty and its tables were recreated (e.g. to seed again). */
-  readonly afterDataLoss?: () => Promise<void>;
+  /**
+   * The data a fresh database starts with (`npm run dev --seed`: the sample catalog). Loaded as soon as the
+   * tables exist, alongside the rest of the start, and the endpoint listens only once it is in: no client
+   * ever sees the stack without it, and no early request slows the load down. Loaded again whenever an
+   * in-memory DynamoDB Local restarted empty and its tables were recreated.
+   */
+  readonly initialData?: (database: InitialDataTarget) => Promise<unknown>;
   /**
    * Start DynamoDB Local's JVM for a quick start (C1 JIT only, serial GC) rather than peak throughput:
    * `npm run dev` does; a benchmark should not.
@@ -93,6 +98,12 @@ export interface LocalStackOptions {
   readonly quickStart?: boolean;
   /** DynamoDB Local already being started (local/stack/processes.ts, `startStackDynamoDBLocal`): npm run dev spawns its JVM first thing. */
   readonly dynamodb?: Promise<DynamoDBLocalHandle>;
+}
+
+/** Where `initialData` loads: DynamoDB Local's endpoint and the physical table names. */
+export interface InitialDataTarget {
+  readonly dynamoDbEndpoint: string;
+  readonly tables: Readonly<Record<TableName, string>>;
 }
 
 export interface LocalStack {
@@ -181,6 +192,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tablePrefix = options.tablePrefix ?? 'storefront-local';
     const tables = await createTables(client, tablePrefix);
     timings.mark('tables');
+    const { initialData } = options;
+    const loadInitialData = initialData && (async () => void (await initialData({ dynamoDbEndpoint: dynamodb.endpoint, tables })));
+    const initialDataLoaded = loadInitialData?.();
+    if (initialDataLoaded) {
+      // Awaited before the endpoint listens; until then a failure elsewhere must not make it an unhandled rejection.
+      initialDataLoaded.catch(() => undefined);
+      timings.markWhenDone('seeded', initialDataLoaded);
+    }
     const bundles = await bundlesPromise;
 
     const clientEnvironment = dynamoDbClientEnvironment(dynamodb.endpoint);
@@ -217,7 +236,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await deadLetters.flush();
     });
     const recovery = superviseStack(
-      { processes, dynamodb: client, tablePrefix, streams, afterDataLoss: options.afterDataLoss, onFatal: options.onFatal },
+      {
+        processes,
+        dynamodb: client,
+        tablePrefix,
+        streams,
+        afterDataLoss: loadInitialData,
+        onFatal: options.onFatal,
+      },
       cleanups,
     );
 
@@ -257,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cognito = createCognitoEndpoint({ userPool, users });
 
     const certificates = await certificatesPromise;
+    await initialDataLoaded;
     const endpoint = await startHttpEndpoint(
       {
         schema,

@@ -14,13 +14,20 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AdjustStockDocument, GetProductDocument } from '../../generated/client/graphql.js';
 import { cachePolicy } from '../../lib/cache/index.js';
 import { dynamoDbClientConfig } from '../../local/dynamodb/dynamodb-local.js';
+import { sampleProducts, seedCatalog } from '../../local/seed.js';
 import { cacheAccess, metricDelta, settledMetrics, type CacheAccess } from '../support/cache.js';
 import { alongsideOrdinaryRequest, createProduct } from '../support/hostile.js';
 import { fetchHealth, useLocalStack, type ApiClient } from '../support/local-stack.js';
 
 const platform: string[] = [];
+const SEEDED = sampleProducts(3).map((product) => product.id);
 // Kills and restarts DynamoDB Local: a JVM of its own, not the worker's (support/worker-dynamodb.ts).
-const local = useLocalStack({ ownDynamoDB: true, log: (line) => platform.push(line) });
+// Its initial data, as `npm run dev --seed` has the sample catalog: in before the API listens, back after a loss.
+const local = useLocalStack({
+  ownDynamoDB: true,
+  log: (line) => platform.push(line),
+  initialData: (database) => seedCatalog(database, SEEDED.length),
+});
 let cache: CacheAccess;
 beforeAll(async () => {
   cache = await cacheAccess(local.stack);
@@ -196,6 +203,7 @@ describe('local faults', () => {
   it('DynamoDB Local killed with SIGKILL: /health 503 naming it, restarted, tables recreated, the loss said loudly, the API answers again', async () => {
     const { stack, api } = local;
     const lost = (await createProduct(api)).id;
+    for (const id of SEEDED) expect(await readVersion(api, id)).toBe(1);
     const alerts = vi.spyOn(console, 'error');
     try {
       const killedAt = performance.now();
@@ -225,8 +233,10 @@ describe('local faults', () => {
       );
       expect(alerts.mock.calls.some(([line]) => /LOST/.test(String(line)))).toBe(true);
 
-      // The API works on the recreated tables. What was lost is gone, and not served from the cache either.
+      // The API works on the recreated tables, with the initial data loaded again. What was lost is gone, and not
+      // served from the cache either.
       expect(await readVersion(api, lost)).toBeUndefined();
+      for (const id of SEEDED) expect(await readVersion(api, id)).toBe(1);
       const fresh = (await createProduct(api)).id;
       await alongsideOrdinaryRequest(api, fresh, () => readVersion(api, fresh));
       // The stream mappings follow the new tables' streams.
