@@ -198,7 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (initialDataLoaded) {
       // Awaited before the endpoint listens; until then a failure elsewhere must not make it an unhandled rejection.
       initialDataLoaded.catch(() => undefined);
-      timings.markWhenDone('seeded', initialDataLoaded);
+      timings.markWhenDone('initial data', initialDataLoaded);
     }
     const bundles = await bundlesPromise;
 

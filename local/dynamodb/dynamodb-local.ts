@@ -187,7 +187,9 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
           : undefined,
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
       restart: options.restart === true ? DEFAULT_RESTART_POLICY : (options.restart ?? false),
-      ...(archive !== undefined && !existsSync(archive.path) ? { stopGraceMs: RECORDING_STOP_GRACE_MS } : {}),
+      // Asked at the stop: whether the running JVM records is only known once it was launched (launchFlags drops an
+      // archive that is not one, and a restart after a crash that dropped it records too).
+      stopGraceMs: () => (archive !== undefined && !archive.mapped ? RECORDING_STOP_GRACE_MS : undefined),
       outputLabel: 'java output',
       log: (line) => {
         if (archive?.observe(line)) archiveDropped = true;

@@ -67,8 +67,11 @@ export interface LoopbackChildOptions {
   readonly explainSpawnError?: (error: NodeJS.ErrnoException) => string | undefined;
   /** Overall deadline for readiness; generous, because a loaded machine starts a JVM slowly. */
   readonly readyTimeoutMs?: number;
-  /** SIGTERM first, SIGKILL after this. */
-  readonly stopGraceMs?: number;
+  /**
+   * SIGTERM first, SIGKILL after this. A function is asked at each stop, for a process whose exit takes
+   * longer depending on how the running one was launched (DynamoDB Local recording its class-data archive).
+   */
+  readonly stopGraceMs?: number | (() => number | undefined);
   /** Restart after a crash; off (false) by default. */
   readonly restart?: RestartPolicy | false;
   /** Start attempts on auto-picked ports (each with a fresh port) when the bind races another process. */
@@ -222,7 +225,8 @@ export class LoopbackChild {
     this.#current = undefined;
     if (running) {
       running.phase = 'stopping';
-      await terminate(running, this.#options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+      const grace = this.#options.stopGraceMs;
+      await terminate(running, (typeof grace === 'function' ? grace() : grace) ?? DEFAULT_STOP_GRACE_MS);
     }
     await this.#transition?.catch(() => undefined);
     this.#transition = undefined;

@@ -21,7 +21,7 @@ server.listen(port, '127.0.0.1', () => {
   console.log('tiny server listening on ' + port);
   if (process.env.CRASH_AFTER_MS) setTimeout(() => process.exit(1), Number(process.env.CRASH_AFTER_MS));
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => { console.log('got SIGTERM'); server.close(() => process.exit(0)); });
 `;
 
 const QUICK: RestartPolicy = { backoffMs: [20, 50], maxRestarts: 3, windowMs: 30_000, portWaitMs: 5_000 };
@@ -175,6 +175,23 @@ describe('LoopbackChild', () => {
     expect(restarted.mock.calls.length).toBeLessThanOrEqual(QUICK.maxRestarts);
     expect(child.state).toBe('failed');
     expect(child.pid).toBeUndefined();
+  });
+
+  it('asks a stopGraceMs function at the stop, not before, and follows its answer', async () => {
+    const lines: string[] = [];
+    const killAtOnce = vi.fn(() => 0);
+    const child = tiny({ stopGraceMs: killAtOnce, log: (line) => lines.push(line) });
+    await child.start();
+    expect(killAtOnce).not.toHaveBeenCalled();
+    await child.stop();
+    expect(killAtOnce).toHaveBeenCalledTimes(1);
+    // No grace: SIGKILL straight away, so the server never saw a SIGTERM.
+    expect(lines.join('\n')).not.toMatch(/got SIGTERM/);
+
+    const graceful = tiny({ stopGraceMs: () => 20_000, log: (line) => lines.push(line) });
+    await graceful.start();
+    await graceful.stop();
+    expect(lines.join('\n')).toMatch(/got SIGTERM/);
   });
 
   it('without a restart policy, a crash leaves it failed and reported', async () => {
