@@ -40,6 +40,7 @@ import {
 } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
+import { processAlive } from '../process/process-alive.js';
 
 /** The JVM's last line of a complete dump, in the dump's log file (`-Xlog:cds+dynamic=info`). */
 const DUMP_COMPLETE = /Written dynamic archive/;
@@ -220,15 +221,6 @@ function settleDump(dump: string, archive: string): void {
   }
   rmSync(dump, { force: true });
   rmSync(`${dump}.log`, { force: true });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Where a test stack's function bundles go. Bundling every function with esbuild is seconds of CPU per
  * stack, and a run starts some twenty stacks on two cores; the bundles only change when the code does.
- * So each worker process keeps its bundles in a directory of the run (support/global-setup.ts), and the
+ * So each worker keeps its bundles in a directory kept between runs (support/global-setup.ts), and the
  * runtime's bundle stamp (build/bundle-stamp.ts: input hashes, options, esbuild version) decides whether
  * they can be reused or must be rebuilt: correctness never depends on this cache.
  *

@@ -1,10 +1,11 @@
 /**
  * Runs once per `vitest run`, in the main process (vitest.config.ts `globalSetup`), before any file.
  *
- * - One directory for the run under which each worker keeps its function bundles
- *   (support/bundle-dirs.ts): a stack a worker starts after its first one finds its bundles built and
- *   unchanged (build/bundle-stamp.ts) instead of running esbuild again. The directory is removed at the
- *   end of the run; being per run, two vitest processes in one checkout never share one.
+ * - The directory under which each worker keeps its function bundles (support/bundle-dirs.ts): a stack
+ *   finds its bundles built and unchanged (build/bundle-stamp.ts) instead of running esbuild again, from
+ *   the previous run on. It is kept between runs in the repository's cache, claimed by one run at a time
+ *   (support/directory-claim.ts); a run that finds it claimed by another live one uses a directory of its
+ *   own, removed at its end, so two vitest processes in one checkout never build into the same files.
  * - One DynamoDB Local per worker (support/worker-dynamodb.ts), for the stacks its files start. They are
  *   spawned here and not waited for: a stack waits for its worker's to answer (and starts its own if it
  *   never does), and a run that ends before they are up (unit tests only) cancels their start.
@@ -13,18 +14,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { cacheRoot } from '../../declarations/paths.js';
 import { startDynamoDBLocal } from '../../local/dynamodb/dynamodb-local.js';
 import { findFreePort } from '../../local/process/ports.js';
+import { claimDirectory } from './directory-claim.js';
+
+const KEPT_BUNDLE_ROOT = join(cacheRoot, 'test-bundles');
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** This run's directory for reusable function bundles (support/bundle-dirs.ts). */
+    /** The directory this run keeps its reusable function bundles in (support/bundle-dirs.ts). */
     bundleRoot: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const bundleRoot = await mkdtemp(join(tmpdir(), 'storefront-test-bundles-'));
+  const releaseKept = claimDirectory(KEPT_BUNDLE_ROOT);
+  const bundleRoot = releaseKept ? KEPT_BUNDLE_ROOT : await mkdtemp(join(tmpdir(), 'storefront-test-bundles-'));
   project.provide('bundleRoot', bundleRoot);
 
   const workers = Math.max(1, project.config.maxWorkers);
@@ -49,6 +55,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         await jvm.stop();
       }),
     );
-    await rm(bundleRoot, { recursive: true, force: true });
+    if (releaseKept) releaseKept();
+    else await rm(bundleRoot, { recursive: true, force: true });
   };
 }
