@@ -15,6 +15,7 @@ import { evaluateResolverCode, type EvaluatedResolver } from '../../stacks/appsy
 import { lambdaResolverCode } from '../../stacks/appsync/resolver-code.js';
 import { buildFunctionArtifacts, type FunctionArtifact } from '../../stacks/lib/artifacts.js';
 import { cognitoIdentity } from '../support/fixtures.js';
+import { leaseBundleDir } from '../support/bundle-dirs.js';
 import { workerOrOwnDynamoDB } from '../support/worker-dynamodb.js';
 
 /**
@@ -100,6 +101,9 @@ interface Deployed {
 }
 
 let workDir: string;
+// Where the artifacts are built: kept between runs like the stacks' bundles, so an unchanged function is not
+// bundled again (the bundle stamp decides; the zips are always made afresh from the bundles).
+const buildLease = leaseBundleDir('artifacts-none');
 let ddb: DynamoDBLocalHandle;
 let tableNamesByLogical: Awaited<ReturnType<typeof createTables>>;
 const deployed = new Map<FunctionName, Deployed>();
@@ -107,7 +111,7 @@ const deployed = new Map<FunctionName, Deployed>();
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'storefront-deployed-'));
   const [artifacts, started] = await Promise.all([
-    buildFunctionArtifacts({ cacheBackend: 'none', buildDir: join(workDir, 'functions') }),
+    buildFunctionArtifacts({ cacheBackend: 'none', buildDir: buildLease.dir ?? join(workDir, 'functions') }),
     workerOrOwnDynamoDB('artifacts', { quickStart: true }),
   ]);
   ddb = started.handle;
@@ -123,6 +127,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  buildLease.release();
   await ddb?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });

@@ -14,17 +14,19 @@ import { inject } from 'vitest';
 const inUse = new Set<string>();
 
 /**
- * A bundle directory for one stack, and the function that gives it back once the stack stopped.
- * Undefined without the global setup (a file run through another config): the runtime then bundles
- * into a private temporary directory of its own, as it does outside tests.
+ * A bundle directory for one stack (or one other build), and the function that gives it back once the
+ * stack stopped. `kind` names what is built there: a stack's cache mode (`redis`, `none`), or a build of
+ * its own (`artifacts-none`, stacks/deployed-artifacts). Undefined without the global setup (a file run
+ * through another config): the runtime then bundles into a private temporary directory of its own, as it
+ * does outside tests.
  */
-export function leaseBundleDir(cacheMode: string): { dir: string | undefined; release: () => void } {
+export function leaseBundleDir(kind: string): { dir: string | undefined; release: () => void } {
   const root = inject('bundleRoot') as string | undefined;
   if (!root) return { dir: undefined, release: () => undefined };
   const worker = process.env.VITEST_POOL_ID ?? String(process.pid);
   let slot = 0;
-  while (inUse.has(`${cacheMode}-${slot}`)) slot += 1;
-  const key = `${cacheMode}-${slot}`;
+  while (inUse.has(`${kind}-${slot}`)) slot += 1;
+  const key = `${kind}-${slot}`;
   inUse.add(key);
   return { dir: join(root, `worker-${worker}`, key), release: () => void inUse.delete(key) };
 }
