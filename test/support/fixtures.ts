@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AppSyncIdentity, AppSyncIdentityCognito, AppSyncIdentityIAM, AppSyncIdentityLambda } from 'aws-lambda';
 import { expect } from 'vitest';
 import { CreateProductDocument, type CreateProductInput, type CreateProductMutation } from '../../generated/client/graphql.js';
@@ -20,6 +21,9 @@ import type { ApiClient, Auth } from './local-stack.js';
 export type CreatedProduct = CreateProductMutation['createProduct'];
 
 let productCounter = 0;
+// With the counter, what makes a SKU unique in this test process: a file that changed the environment gets
+// fresh module instances (support/file-isolation.ts), and the counter of the new instance starts over.
+const instance = randomBytes(3).toString('hex');
 
 /**
  * A valid `CreateProductInput`: a SKU unique in this test process, USD 10.00,
@@ -28,7 +32,7 @@ let productCounter = 0;
 export function productInput(overrides: Partial<CreateProductInput> = {}): CreateProductInput {
   productCounter += 1;
   return {
-    sku: `T-${process.pid}-${productCounter}`,
+    sku: `T-${process.pid}-${instance}-${productCounter}`,
     name: `Test product ${productCounter}`,
     priceCents: 1000,
     currency: 'USD',

@@ -7,6 +7,7 @@
  *
  * A file that kills or restarts DynamoDB Local (hostile/local-faults.test.ts) starts its own.
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import {
@@ -28,7 +29,6 @@ const READY_DEADLINE_MS = 60_000;
 /** Longest pause between probes (they start at 25 ms and double), as LoopbackChild probes a starting JVM. */
 const PROBE_MAX_DELAY_MS = 1_000;
 
-let stacksStarted = 0;
 /** Per endpoint: whether it answered (asked once per worker: its files share this module, see vitest.config.ts). */
 const answering = new Map<string, Promise<boolean>>();
 
@@ -80,7 +80,7 @@ export async function borrowWorkerDynamoDB(): Promise<{ handle: DynamoDBLocalHan
     health: () => ({ name: 'DynamoDB Local', state: 'running', port, restarts: 0, since }),
     on: () => () => undefined,
   };
-  return { handle, tablePrefix: `w${worker}-${process.pid}-${stacksStarted++}` };
+  return { handle, tablePrefix: newTablePrefix(worker) };
 }
 
 /**
@@ -95,4 +95,13 @@ export async function workerOrOwnDynamoDB(
   const borrowed = await borrowWorkerDynamoDB();
   if (borrowed) return { handle: borrowed.handle, tablePrefix: `${borrowed.tablePrefix}-${name}` };
   return { handle: await startDynamoDBLocal(options), tablePrefix: name };
+}
+
+/**
+ * A table prefix no other stack of the run uses. Random, not a counter of this module's: a file that changed
+ * the environment gets fresh module instances (support/file-isolation.ts), and a counter starting over would
+ * hand a later stack an earlier one's tables (createTables keeps tables that exist).
+ */
+export function newTablePrefix(worker: number): string {
+  return `w${worker}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { changedVariables, restoreEnvironment } from '../support/file-isolation.js';
 
 /** The helpers test/support/file-isolation.ts uses to put a file's environment changes back. */
@@ -21,5 +21,21 @@ describe('file isolation: the environment a file leaves behind', () => {
     restoreEnvironment(snapshot);
     expect(changedVariables(snapshot, process.env)).toEqual([]);
     expect(process.env.FILE_ISOLATION_ADDED).toBeUndefined();
+  });
+});
+
+describe('file isolation: what must stay unique when a file gets fresh module instances', () => {
+  it("a table prefix in the worker's DynamoDB Local", async () => {
+    const first = (await import('../support/worker-dynamodb.js')).newTablePrefix(1);
+    vi.resetModules();
+    const second = (await import('../support/worker-dynamodb.js')).newTablePrefix(1);
+    expect(second).not.toBe(first);
+  });
+
+  it('a product SKU', async () => {
+    const first = (await import('../support/fixtures.js')).productInput().sku;
+    vi.resetModules();
+    const second = (await import('../support/fixtures.js')).productInput().sku;
+    expect(second).not.toBe(first);
   });
 });
