@@ -202,6 +202,13 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   const abort = (): void => {
     aborted = child.stop().catch(() => undefined);
   };
+  /** A start that failed (or was aborted): once the JVM is gone and its dump settled, rejects with why. */
+  const failStart = async (error: unknown): Promise<never> => {
+    options.signal?.removeEventListener('abort', abort);
+    await aborted;
+    archive?.settle();
+    throw options.signal?.aborted ? options.signal.reason : error;
+  };
   options.signal?.throwIfAborted();
   options.signal?.addEventListener('abort', abort, { once: true });
   const startedAt = Date.now();
@@ -210,18 +217,10 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   } catch (error) {
     // A JVM that crashed while mapping the archive dropped it (observe()): start once more without it.
     if (!(error instanceof ChildStartError && error.reason === 'exit' && archiveDropped) || options.signal?.aborted) {
-      options.signal?.removeEventListener('abort', abort);
-      await aborted;
-      archive?.settle();
-      throw options.signal?.aborted ? options.signal.reason : error;
+      await failStart(error);
     }
     child = newChild();
-    await child.start().catch(async (again: unknown) => {
-      options.signal?.removeEventListener('abort', abort);
-      await aborted;
-      archive?.settle();
-      throw options.signal?.aborted ? options.signal.reason : again;
-    });
+    await child.start().catch(failStart);
   }
   options.signal?.removeEventListener('abort', abort);
   const endpoint = `http://${LOOPBACK_HOST}:${child.port}`;
