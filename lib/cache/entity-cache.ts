@@ -292,7 +292,23 @@ export function createEntityCache<T extends { version: number }>(
       } catch (error) {
         return direct(error);
       }
-      if (acquired) return loadAndFill(id, load, { key: lockKey, token });
+      if (acquired) {
+        // The entry may have been filled since it was read: its loader fills and unlocks in one step, and
+        // that can fall between this reader's miss and its taking the lock. Read it again under the lock.
+        let again: Entry<T>;
+        try {
+          again = decodeEntry<T>(await store.get(entryKeyName));
+        } catch (error) {
+          await store.releaseLock(lockKey, token).catch(failed);
+          return direct(error);
+        }
+        const filled = fromEntry(again);
+        if (!filled && again.kind !== 'fenced') return loadAndFill(id, load, { key: lockKey, token });
+        await store.releaseLock(lockKey, token).catch(failed);
+        if (!filled) return direct();
+        hit();
+        return filled.value;
+      }
       // Another environment is loading: wait for its fill, or for its lock to go away.
       for (let attempt = 0; ; attempt++) {
         if (Date.now() >= deadline) return loadAndFill(id, load);

@@ -200,6 +200,31 @@ describe('entity cache on redis-server', () => {
     expect(await admin.exists(`${entryKey(policy, 'hot')}:lock`)).toBe(0);
   });
 
+  it('a reader whose miss came just before another environment filled and unlocked does not load again', async () => {
+    // B reads the entry (a miss), then is held before it takes the lock, as a descheduled worker thread might
+    // be; meanwhile A takes the lock, loads, fills and unlocks. B's lock is then free, and the entry filled.
+    const asked = gate();
+    const held = gate();
+    const heldStore = new (class extends RedisStore {
+      override async tryLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
+        asked.open();
+        await held.wait;
+        return super.tryLock(lockKey, token, ttlMs);
+      }
+    })({ kind: 'redis', url: server.url, tls: false, commandTimeoutMs: 1_000 });
+    stores.push(heldStore);
+    const b = createEntityCache<Item>(policy, heldStore);
+    const a = environment().cache;
+    const loader = countingLoader<Item | undefined>(item('race', 5));
+    const reading = b.get('race', loader.load);
+    await asked.wait;
+    expect(await a.get('race', loader.load)).toEqual(item('race', 5));
+    held.open();
+    expect(await reading).toEqual(item('race', 5));
+    expect(loader.calls()).toBe(1);
+    expect(await admin.exists(`${entryKey(policy, 'race')}:lock`)).toBe(0);
+  });
+
   it('a load that outlasts the lock TTL keeps its lease: still one load, however slow', async () => {
     // A 150 ms lease renewed every 50 ms; waiters would wait up to 60 s. The load is held open
     // until the lock has outlived three TTLs, as a DynamoDB read on a starved machine might.
