@@ -15,8 +15,10 @@
  * Stampedes: one load per key per execution environment (a map of promises),
  * and across environments a Redis lock (SET NX PX) held as a lease: the holder
  * renews it while its load runs, so it lapses only when the holder is gone
- * (crashed, frozen, timed out). Waiters poll the entry with backoff and load
- * themselves only when the lease has lapsed without a fill, or after WAIT_MS.
+ * (crashed, frozen, timed out). A reader that takes the lock reads the entry
+ * again before loading (a fill and unlock can fall between its miss and its
+ * lock). Waiters poll the entry with backoff and load themselves only when the
+ * lease has lapsed without a fill, or after WAIT_MS.
  * Hence exactly one load per cold key across all environments whenever Redis
  * answers, the holder's load finishes within WAIT_MS, and its event loop is
  * never blocked for LOCK_TTL_MS - LEASE_RENEW_MS at a stretch.
