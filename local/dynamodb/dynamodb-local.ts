@@ -33,6 +33,7 @@ import {
 import { LOOPBACK_HOST } from '../process/ports.js';
 import { ClassDataArchive, jarWithoutManifestClassPath, publishOnce } from './class-data-sharing.js';
 import { QUICK_START_JVM_FLAGS } from './jvm-flags.js';
+import { sqliteNativeLibraryFlags } from './sqlite-native.js';
 
 export interface DynamoDBLocalOptions {
   /** Port on 127.0.0.1; default: a free port picked by the OS. */
@@ -137,7 +138,9 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   const launcherJar = await compiledLauncher([join(jarDir, 'DynamoDBLocal.jar')], cacheDir);
   const classpath = [...(launcherJar ? [launcherJar] : []), dynamoJar, libraries];
   const jvmFlags = [
-    // sqlite4java loads its native library from here.
+    // SQLite's native library, loaded from the package rather than a copy written to /tmp on every start.
+    ...sqliteNativeLibraryFlags(libDir),
+    // sqlite4java's own fallback when the flags above name no file.
     `-Djava.library.path=${libDir}`,
     // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
     '-Djava.net.preferIPv4Stack=true',

@@ -258,6 +258,19 @@ describe('DynamoDB Local', () => {
     }
   });
 
+  it.runIf(process.platform === 'linux')('loads SQLite from the package, writing no copy of it into the temp directory', async () => {
+    await client.send(new ListTablesCommand({}));
+    // Every mapping of a file named like sqlite4java's library, whatever directory it came from.
+    const mapped = new Set(
+      readFileSync(`/proc/${ddb.health().pid}/maps`, 'utf8')
+        .split('\n')
+        .map((line) => line.slice(line.indexOf('/')))
+        .filter((path) => path.includes('libsqlite4java')),
+    );
+    // One file, DynamoDBLocal_lib's; DynamoDB Local's own loader would map a tmp copy (sqlite-392-<uuid>-libsqlite4java.so).
+    expect([...mapped]).toEqual([expect.stringMatching(/\/DynamoDBLocal_lib\/libsqlite4java-linux-[\w]+\.so$/)]);
+  });
+
   it('listens on loopback only', async () => {
     expect(await tryConnect('127.0.0.1', ddb.port)).toBe('connected');
 
