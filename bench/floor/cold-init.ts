@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { median, ratioOf } from '../goals.js';
@@ -36,6 +38,19 @@ export interface ColdInitReport {
   readonly nodeVersion: string;
   readonly floorFile: string;
   readonly results: ColdInitResult[];
+}
+
+/**
+ * A bundle's files (entry, chunks, source maps) copied into `directory`, so that its cold init can be measured
+ * after the stack that built it stopped and removed its own copy. Returns the copied entry.
+ */
+export async function copyBundle(bundle: { readonly file: string; readonly files: readonly string[] }, directory: string): Promise<string> {
+  const from = dirname(bundle.file);
+  for (const file of bundle.files) {
+    await mkdir(dirname(join(directory, file)), { recursive: true });
+    await copyFile(join(from, file), join(directory, file));
+  }
+  return join(directory, bundle.file.slice(from.length + 1));
 }
 
 const PROBE = fileURLToPath(new URL('./import-probe.mjs', import.meta.url));

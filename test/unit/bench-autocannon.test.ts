@@ -1,9 +1,13 @@
-/** Parsing what the benchmark's tools hand back: autocannon results, import probes, bundles and zips. No stack needed. */
+/** Parsing what the benchmark's tools hand back: autocannon results, import probes, bundles and zips; copying bundles. No stack needed. */
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { zipSync } from 'fflate';
 import { test } from 'vitest';
 import { compressedAsFarAsUseful, staticImports, zipEntries, zipReport } from '../../bench/artifacts.js';
-import { parseProbeOutput } from '../../bench/floor/cold-init.js';
+import { copyBundle, parseProbeOutput } from '../../bench/floor/cold-init.js';
 import { loadRunOf } from '../../bench/peer/autocannon.js';
 import { createZip } from '../../stacks/lib/zip.js';
 
@@ -49,6 +53,33 @@ test('parseProbeOutput reads the import probe’s last line', () => {
   assert.deepEqual(parseProbeOutput('warning\n{"initMs":71.5,"nodeVersion":"v22.23.5"}\n'), { initMs: 71.5, nodeVersion: 'v22.23.5' });
   assert.throws(() => parseProbeOutput('Error: boom'), /no JSON/);
   assert.throws(() => parseProbeOutput('{"initMs":-1,"nodeVersion":"v22"}'), /printed/);
+});
+
+test('copyBundle copies every file of a bundle, and the copy runs where the original is gone', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'bench-copy-'));
+  try {
+    const built = join(root, 'built');
+    await mkdir(join(built, 'chunks'), { recursive: true });
+    await writeFile(join(built, 'index.mjs'), 'export const handler = async () => (await import("./chunks/lazy.mjs")).value;\n');
+    await writeFile(join(built, 'chunks', 'lazy.mjs'), 'export const value = 42;\n');
+    await writeFile(join(built, 'index.mjs.map'), '{}');
+    const entry = await copyBundle(
+      { file: join(built, 'index.mjs'), files: ['chunks/lazy.mjs', 'index.mjs', 'index.mjs.map'] },
+      join(root, 'copy'),
+    );
+    await rm(built, { recursive: true });
+    assert.equal(entry, join(root, 'copy', 'index.mjs'));
+    assert.deepEqual((await readdir(join(root, 'copy'), { recursive: true })).sort(), [
+      'chunks',
+      'chunks/lazy.mjs',
+      'index.mjs',
+      'index.mjs.map',
+    ]);
+    const copied = (await import(pathToFileURL(entry).href)) as { handler: () => Promise<number> };
+    assert.equal(await copied.handler(), 42);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test('staticImports finds the chunks init loads, not the lazily imported ones', () => {
