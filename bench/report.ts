@@ -162,7 +162,7 @@ export function renderReport(report: BenchReport): string {
   const dev = report.devLoop;
   const suite = report.suite;
   const devLoop = [
-    `npm run dev to the first answered query: ${dev.firstStart.seconds.toFixed(2)} s as found, ${dev.warmStart.seconds.toFixed(2)} s with caches warm`,
+    `npm run dev to the first answered query: ${dev.firstStart.seconds.toFixed(2)} s as found, ${dev.warmStart.seconds.toFixed(2)} s with caches warm (median of ${dev.warmStarts.map((start) => start.seconds.toFixed(2)).join(', ')})`,
     suite
       ? `npm test: ${suite.seconds.toFixed(1)} s, ${suite.passed ? 'passed' : `FAILED (exit ${suite.exitCode})`}`
       : 'npm test: skipped (--skip-suite)',

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
 import { goal, goalRows, median, meets, ratioOf, verdict, withinBound } from '../../bench/goals.js';
+import { medianStart } from '../../bench/dev-loop.js';
 import { issueGoals, type IssueFigures } from '../../bench/issue-goals.js';
 import type { ComparisonCell } from '../../bench/peer/compare.js';
 
@@ -13,6 +14,13 @@ test('median takes the middle value, or the mean of the two middle ones', () => 
   const values = [5, 1, 4];
   median(values);
   assert.deepEqual(values, [5, 1, 4], 'the input is not sorted in place');
+});
+
+test('medianStart picks the middle start of an odd number, whatever their order', () => {
+  const starts = [3.4, 2.9, 3.1].map((seconds, attempts) => ({ seconds, attempts }));
+  assert.deepEqual(medianStart(starts), { seconds: 3.1, attempts: 2 });
+  assert.deepEqual(medianStart([starts[0]!]), starts[0]);
+  assert.throws(() => medianStart(starts.slice(1)), /odd number/);
 });
 
 test('ratioOf is null when a side is missing or the division means nothing', () => {
@@ -82,7 +90,11 @@ function figures(overrides: Partial<IssueFigures> = {}): IssueFigures {
       cell('order+products', 1, 230, 227),
       cell('order+products', 32, 260, 252),
     ],
-    devLoop: { firstStart: { seconds: 4.1, attempts: 100 }, warmStart: { seconds: 2.6, attempts: 80 } },
+    devLoop: {
+      firstStart: { seconds: 4.1, attempts: 100 },
+      warmStart: { seconds: 2.6, attempts: 80 },
+      warmStarts: [{ seconds: 2.6, attempts: 80 }],
+    },
     suite: { seconds: 85, passed: true, exitCode: 0, tail: '' },
     ...overrides,
   };
