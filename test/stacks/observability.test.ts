@@ -20,6 +20,7 @@ import {
   resources,
   resourceWhere,
   synthStacks,
+  scratchApp,
   useSynthesizedStacks,
   type TerraformJson,
 } from './support/synth.js';
@@ -216,7 +217,7 @@ describe('alarms', () => {
 describe('dead-letter queues', () => {
   /** The construct alone in a scratch stack, watching one queue the test creates. */
   function observe(queues: boolean): TerraformJson {
-    const app = Testing.app();
+    const app = scratchApp();
     const stack = new TerraformStack(app, 'scratch');
     new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
     const queue = new SqsQueue(stack, 'dlq', { name: 'scratch-stream-dlq', sqsManagedSseEnabled: true });
@@ -309,7 +310,7 @@ describe('dashboard', () => {
   });
 
   it('escapes literal template syntax and passes references through', () => {
-    const app = Testing.app();
+    const app = scratchApp();
     const stack = new TerraformStack(app, 'scratch');
     const queueArn = new SqsQueue(stack, 'q', { name: 'q' }).arn;
     const body = dashboardBody(

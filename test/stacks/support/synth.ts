@@ -43,6 +43,11 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/** A CDKTF test app writing into a tempDir (Testing.app() alone makes a cdktf.outdir.* under /tmp that nothing removes). */
+export function scratchApp(): ReturnType<typeof Testing.app> {
+  return Testing.app({ outdir: tempDir() });
+}
+
 /**
  * Small stand-in packages: the stack only needs a file and its hash, and
  * building the real bundles is the artifact test's job.
@@ -66,7 +71,7 @@ export interface SynthOptions {
 export function synthStacks(options: SynthOptions = {}): Map<string, SynthesizedStack> {
   const declarations = options.declarations ?? defaultDeclarations();
   const artifacts = options.artifacts ?? fakeArtifacts(Object.keys(declarations.functions));
-  const app = Testing.app({ outdir: tempDir() });
+  const app = scratchApp();
   const stacks = createStorefrontStacks(app, { artifacts, declarations, environments: options.environments });
   return new Map(
     stacks.map((stack) => {
