@@ -1,12 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { api } from '../../declarations/api.js';
 import { RequestAuthenticator } from '../../local/appsync/authentication.js';
 import { DevUserPool } from '../../local/identity/dev-user-pool.js';
 
 const keyFile = join(mkdtempSync(join(tmpdir(), 'pool-')), 'key.pem');
+afterAll(() => rmSync(dirname(keyFile), { recursive: true, force: true }));
 const pool = new DevUserPool({ keyFile });
 const authenticator = new RequestAuthenticator({
   api,
