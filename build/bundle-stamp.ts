@@ -28,7 +28,13 @@ export const STAMP_FILE = 'bundle-stamp.json';
 const STAMP_FORMAT = 3;
 
 /** The files whose code decides how a bundle is built. */
-const BUILD_CODE = ['build/bundle.ts', 'build/bundle-stamp.ts', 'build/file-states.mjs', 'build/cache-backend.ts'];
+const BUILD_CODE = [
+  'build/bundle.ts',
+  'build/bundle-stamp.ts',
+  'build/file-states.mjs',
+  'build/cache-backend.ts',
+  'build/ioredis-prototypes.ts',
+];
 
 export interface BundleFingerprint {
   /** The esbuild options, serialized (plugins and output directory left out). */

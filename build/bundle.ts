@@ -13,6 +13,7 @@ import {
   type BundleFingerprint,
 } from './bundle-stamp.js';
 import { assertCacheBackendKind, cacheBackendPlugin, functionCacheBackend, type CacheBackendKind } from './cache-backend.js';
+import { ioredisPrototypePlugin } from './ioredis-prototypes.js';
 
 /** What one bundled entry produced. */
 export interface EntryBundle {
@@ -62,7 +63,9 @@ const ENTRY_NAME = 'index';
  * - `mainFields: module` first: the AWS SDK's ES module builds tree-shake far
  *   better than its CommonJS ones (README "Function artifacts" has the figures);
  * - minified, no legal comments, a linked source map (kept beside the zip, see
- *   stacks/lib/artifacts.ts).
+ *   stacks/lib/artifacts.ts);
+ * - plugins: the cache client of the backend only (./cache-backend.ts), and ioredis's
+ *   command prototype built without V8's quadratic slow path (./ioredis-prototypes.ts).
  */
 export function functionBuildOptions(entry: string, outDir: string, cacheBackend: CacheBackendKind): BuildOptions {
   return {
@@ -86,7 +89,7 @@ export function functionBuildOptions(entry: string, outDir: string, cacheBackend
     metafile: true,
     // Some dependencies are CommonJS and call require(); give ESM bundles one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    plugins: [cacheBackendPlugin(cacheBackend)],
+    plugins: [cacheBackendPlugin(cacheBackend), ioredisPrototypePlugin()],
   };
 }
 
