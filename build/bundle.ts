@@ -14,6 +14,7 @@ import {
 } from './bundle-stamp.js';
 import { assertCacheBackendKind, cacheBackendPlugin, functionCacheBackend, type CacheBackendKind } from './cache-backend.js';
 import { ioredisPrototypePlugin } from './ioredis-prototypes.js';
+import { nodeHttpRequirePlugin } from './node-http-require.js';
 
 /** What one bundled entry produced. */
 export interface EntryBundle {
@@ -64,8 +65,10 @@ const ENTRY_NAME = 'index';
  *   better than its CommonJS ones (README "Function artifacts" has the figures);
  * - minified, no legal comments, a linked source map (kept beside the zip, see
  *   stacks/lib/artifacts.ts);
- * - plugins: the cache client of the backend only (./cache-backend.ts), and ioredis's
- *   command prototype built without V8's quadratic slow path (./ioredis-prototypes.ts).
+ * - plugins: the cache client of the backend only (./cache-backend.ts), ioredis's
+ *   command prototype built without V8's quadratic slow path (./ioredis-prototypes.ts),
+ *   and `node:http` loaded with require, which on Node 22 does not load undici with it
+ *   (./node-http-require.ts).
  */
 export function functionBuildOptions(entry: string, outDir: string, cacheBackend: CacheBackendKind): BuildOptions {
   return {
@@ -89,7 +92,7 @@ export function functionBuildOptions(entry: string, outDir: string, cacheBackend
     metafile: true,
     // Some dependencies are CommonJS and call require(); give ESM bundles one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    plugins: [cacheBackendPlugin(cacheBackend), ioredisPrototypePlugin()],
+    plugins: [cacheBackendPlugin(cacheBackend), ioredisPrototypePlugin(), nodeHttpRequirePlugin()],
   };
 }
 
