@@ -9,42 +9,28 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { functionBuildOptions } from '../../build/bundle.js';
 import { withDictionaryModePrototype } from '../../build/ioredis-prototypes.js';
+import { bundleProbe } from '../support/bundle-probe.js';
 
 const commanderFile = createRequire(import.meta.url).resolve('ioredis/built/utils/Commander.js');
 const scratch = mkdtempSync(join(tmpdir(), 'ioredis-prototypes-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Bundles `import 'ioredis'` with the functions' options, with or without their plugins; returns the code and what it loads. */
+/** `import 'ioredis'` bundled with the functions' options, with or without their plugins: the code, and what loads from it. */
 async function bundledIoredis(withPlugins: boolean): Promise<{ code: string; commands: number; get: string }> {
-  const outdir = join(scratch, withPlugins ? 'with' : 'without');
-  const entry = join(scratch, 'entry.mjs');
-  writeFileSync(
-    entry,
-    [
+  const { code, printed } = await bundleProbe<{ commands: number; get: string }>({
+    scratch,
+    withPlugins,
+    cacheBackend: 'redis',
+    source: [
       "import * as ioredis from 'ioredis';",
       'const { Redis } = typeof ioredis.Redis === "function" ? ioredis : ioredis.default;',
       'const names = Object.getOwnPropertyNames(Object.getPrototypeOf(Redis.prototype));',
       'console.log(JSON.stringify({ commands: names.filter((name) => name.endsWith("Buffer")).length, get: typeof Redis.prototype.get }));',
     ].join('\n'),
-  );
-  const options = functionBuildOptions(entry, outdir, 'redis');
-  const result = await build({
-    ...options,
-    entryPoints: { index: entry },
-    nodePaths: [join(process.cwd(), 'node_modules')],
-    plugins: withPlugins ? options.plugins : [],
-    logLevel: 'silent',
   });
-  const code = Object.keys(result.metafile?.outputs ?? {})
-    .filter((file) => file.endsWith('.mjs'))
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
-  const output = execFileSync(process.execPath, [join(outdir, 'index.mjs')], { encoding: 'utf8' });
-  return { code, ...(JSON.parse(output.trim().split('\n').at(-1)!) as { commands: number; get: string }) };
+  return { code, ...printed };
 }
 
 /**

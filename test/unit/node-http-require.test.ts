@@ -2,14 +2,12 @@
  * build/node-http-require.ts: function bundles load `node:http` with require. On Node 22, importing it as an
  * ES module reads its lazy WebSocket getters and loads undici with it (tens of ms, measured by hand, not here).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { functionBuildOptions } from '../../build/bundle.js';
+import { bundleProbe } from '../support/bundle-probe.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'node-http-require-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -18,16 +16,15 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const httpHasLazyUndici = Object.getOwnPropertyDescriptor(createRequire(import.meta.url)('node:http'), 'WebSocket')?.get !== undefined;
 
 /**
- * Bundles an entry that gets `node:http` the three ways code does (a static default import, a named import, a
- * dynamic import, as the AWS SDK's handler does), with the functions' options and with or without their
- * plugins; runs it and reports whether undici was loaded and whether the three saw the same module.
+ * An entry getting `node:http` the three ways code does (a static default import, a named import, and a dynamic
+ * import, as the AWS SDK's handler does), bundled with the functions' options, with or without their plugins:
+ * whether undici was loaded, and whether the three saw the same module.
  */
 async function run(withPlugins: boolean): Promise<{ code: string; undici: boolean; same: boolean; request: string }> {
-  const outdir = join(scratch, withPlugins ? 'with' : 'without');
-  const entry = join(scratch, 'entry.mjs');
-  writeFileSync(
-    entry,
-    [
+  const { code, printed } = await bundleProbe<{ undici: boolean; same: boolean; request: string }>({
+    scratch,
+    withPlugins,
+    source: [
       "import http from 'node:http';",
       "import { request } from 'http';",
       "const dynamic = await import('node:http');",
@@ -35,20 +32,8 @@ async function run(withPlugins: boolean): Promise<{ code: string; undici: boolea
       'const undici = process.moduleLoadList.some((name) => name.includes("undici"));',
       'console.log(JSON.stringify({ undici, same: module === http && module.request === request, request: typeof request }));',
     ].join('\n'),
-  );
-  const options = functionBuildOptions(entry, outdir, 'none');
-  const result = await build({
-    ...options,
-    entryPoints: { index: entry },
-    plugins: withPlugins ? options.plugins : [],
-    logLevel: 'silent',
   });
-  const code = Object.keys(result.metafile?.outputs ?? {})
-    .filter((file) => file.endsWith('.mjs'))
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
-  const output = execFileSync(process.execPath, [join(outdir, 'index.mjs')], { encoding: 'utf8' });
-  return { code, ...(JSON.parse(output.trim().split('\n').at(-1)!) as { undici: boolean; same: boolean; request: string }) };
+  return { code, ...printed };
 }
 
 describe('node:http in function bundles', () => {
