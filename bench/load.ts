@@ -58,6 +58,8 @@ export interface LoadOptions {
   readonly maxDurationMs: number;
   /** How many distinct error messages to keep as examples. */
   readonly keepErrorSamples?: number;
+  /** Receives every latency as well (ms), so that several runs can be summarized as one. */
+  readonly samples?: number[];
 }
 
 export interface LoadResult {
@@ -73,6 +75,23 @@ export interface LoadResult {
   readonly latencyMs: LatencySummary;
   /** Which bound ended the run. */
   readonly stoppedBy: 'requests' | 'time';
+}
+
+/** Consecutive runs as one: counts and time added up, latencies summarized from `samples`, which both filled. */
+export function combineRuns(runs: readonly LoadResult[], samples: readonly number[]): LoadResult {
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+  const durationS = runs.reduce((sum, run) => sum + run.durationS, 0);
+  if (samples.length !== requests) throw new RangeError(`${samples.length} latency samples for ${requests} requests`);
+  return {
+    concurrency: Math.max(...runs.map((run) => run.concurrency)),
+    requests,
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    errorSamples: [...new Set(runs.flatMap((run) => run.errorSamples))],
+    durationS,
+    requestsPerSecond: requests / durationS,
+    latencyMs: summarize(samples),
+    stoppedBy: runs.some((run) => run.stoppedBy === 'time') ? 'time' : 'requests',
+  };
 }
 
 export async function runClosedLoop(request: Request, options: LoadOptions): Promise<LoadResult> {
@@ -106,7 +125,9 @@ export async function runClosedLoop(request: Request, options: LoadOptions): Pro
       } catch (error) {
         problem = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       }
-      latencies.push(performance.now() - sentAt);
+      const latency = performance.now() - sentAt;
+      latencies.push(latency);
+      options.samples?.push(latency);
       if (problem !== null) {
         errors += 1;
         if (errorSamples.size < keep) errorSamples.add(problem);

@@ -288,7 +288,7 @@ async function main(): Promise<number> {
     }
     if (!memoryOk) {
       console.error(
-        `\nWARNING: the stack's RSS grew ${(soak!.rssGrowth * 100).toFixed(1)}% over the soak (bound +${(soak!.options.boundFraction * 100).toFixed(0)}%): something keeps what it saw.`,
+        `\nWARNING: the stack's RSS grew ${(soak!.rssGrowth * 100).toFixed(1)}% over the soak's second half (bound +${(soak!.options.boundFraction * 100).toFixed(1)}%): something keeps what it saw.`,
       );
       return 1;
     }

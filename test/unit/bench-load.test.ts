@@ -1,7 +1,7 @@
 /** The benchmark's load generator: percentile arithmetic and run bounds, no stack needed. */
 import assert from 'node:assert/strict';
 import { test } from 'vitest';
-import { percentile, runClosedLoop, summarize } from '../../bench/load.js';
+import { combineRuns, percentile, runClosedLoop, summarize } from '../../bench/load.js';
 
 test('nearest-rank percentiles pick observed samples', () => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
@@ -53,4 +53,21 @@ test('closed loop stops at the time budget and counts rejections as errors', asy
   assert.ok(result.requests > 0 && result.requests < 100);
   assert.equal(result.errors, result.requests);
   assert.deepEqual(result.errorSamples, ['Error: boom']);
+});
+
+test('combineRuns summarizes consecutive runs as one, from the latencies both handed to samples', async () => {
+  const samples: number[] = [];
+  const ok = async () => null;
+  const failing = async () => 'wrong answer';
+  const first = await runClosedLoop(ok, { concurrency: 2, maxRequests: 10, maxDurationMs: 10_000, samples });
+  const second = await runClosedLoop(failing, { concurrency: 3, maxRequests: 5, maxDurationMs: 10_000, samples });
+  const both = combineRuns([first, second], samples);
+  assert.equal(both.requests, 15);
+  assert.equal(both.latencyMs.count, 15);
+  assert.equal(both.errors, 5);
+  assert.deepEqual(both.errorSamples, ['wrong answer']);
+  assert.equal(both.durationS, first.durationS + second.durationS);
+  assert.equal(both.stoppedBy, 'requests');
+  assert.equal(combineRuns([first, { ...second, stoppedBy: 'time' }], samples).stoppedBy, 'time');
+  assert.throws(() => combineRuns([first], samples), /15 latency samples for 10 requests/);
 });
