@@ -27,13 +27,17 @@ export { FileStateReader } from './file-states.mjs';
 export const STAMP_FILE = 'bundle-stamp.json';
 const STAMP_FORMAT = 3;
 
-/** The files whose code decides how a bundle is built. */
-const BUILD_CODE = [
+/**
+ * The files whose code decides how a bundle is built: build/bundle.ts and every build/ module it imports,
+ * directly or not (test/unit/build-bundle.test.ts checks the list against those imports).
+ */
+export const BUILD_CODE: readonly string[] = [
   'build/bundle.ts',
   'build/bundle-stamp.ts',
   'build/file-states.mjs',
   'build/cache-backend.ts',
   'build/ioredis-prototypes.ts',
+  'build/node-http-require.ts',
 ];
 
 export interface BundleFingerprint {

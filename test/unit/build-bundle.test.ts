@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleEntry, type EntryBundle } from '../../build/bundle.js';
-import { STAMP_FILE } from '../../build/bundle-stamp.js';
+import { BUILD_CODE, STAMP_FILE } from '../../build/bundle-stamp.js';
 import { cacheClientPackages, functionCacheBackend, type CacheBackendKind } from '../../build/cache-backend.js';
 import { functions } from '../../declarations/functions.js';
 import { repositoryRoot } from '../../declarations/paths.js';
@@ -206,6 +207,23 @@ describe('bundle cache', () => {
     expect((await build()).reused).toBe(false);
     expect((await bundleEntry(join(source, 'entry.ts'), out, { cacheBackend: 'none', reuse: false })).reused).toBe(false);
   }, 60_000);
+
+  it('stamps the code of every build/ module the build imports, so that changing a plugin rebuilds', () => {
+    /** build/bundle.ts and the build/ modules it imports, followed through their own relative imports. */
+    const imported = new Set<string>();
+    const visit = (file: string): void => {
+      if (imported.has(file)) return;
+      imported.add(file);
+      const source = readFileSync(join(repositoryRoot, file), 'utf8');
+      for (const [, specifier] of source.matchAll(/from '(\.\/[\w.-]+)'/g)) {
+        const sibling = join(dirname(join(repositoryRoot, file)), specifier!);
+        const typescript = sibling.replace(/\.js$/, '.ts');
+        visit(relative(repositoryRoot, existsSync(typescript) ? typescript : sibling));
+      }
+    };
+    visit('build/bundle.ts');
+    expect([...BUILD_CODE].sort()).toEqual([...imported].sort());
+  });
 
   it('refuses an unknown backend', async () => {
     await expect(bundleEntry(join(source, 'entry.ts'), out, { cacheBackend: 'memcached' as CacheBackendKind })).rejects.toThrow(
