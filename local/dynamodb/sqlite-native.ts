@@ -24,15 +24,14 @@ const LIBRARY_FILES: Readonly<Record<string, string>> = {
   'win32-ia32': 'sqlite4java-win32-x86.dll',
 };
 
-/** The library file in `libDir` for this platform, or undefined when the package has none. */
+/** The library's file name in `libDir` for this platform, or undefined when the package has none. */
 export function sqliteNativeLibrary(libDir: string, platform: string = process.platform, arch: string = process.arch): string | undefined {
   const file = LIBRARY_FILES[`${platform}-${arch}`];
-  return file !== undefined && existsSync(join(libDir, file)) ? join(libDir, file) : undefined;
+  return file !== undefined && existsSync(join(libDir, file)) ? file : undefined;
 }
 
 /** JVM flags that have DynamoDB Local load SQLite's library from `libDir` instead of a copy in the temp directory. */
 export function sqliteNativeLibraryFlags(libDir: string, platform: string = process.platform, arch: string = process.arch): string[] {
-  const library = sqliteNativeLibrary(libDir, platform, arch);
-  if (library === undefined) return [];
-  return [`-Dorg.sqlite.lib.path=${libDir}`, `-Dorg.sqlite.lib.name=${library.slice(libDir.length + 1)}`];
+  const file = sqliteNativeLibrary(libDir, platform, arch);
+  return file === undefined ? [] : [`-Dorg.sqlite.lib.path=${libDir}`, `-Dorg.sqlite.lib.name=${file}`];
 }

@@ -23,7 +23,7 @@ describe('sqliteNativeLibraryFlags', () => {
     ['win32', 'x64', 'sqlite4java-win32-x64.dll'],
   ])('on %s %s, names %s in the library directory', (platform, arch, file) => {
     writeFileSync(join(libDir, file), '');
-    expect(sqliteNativeLibrary(libDir, platform, arch)).toBe(join(libDir, file));
+    expect(sqliteNativeLibrary(libDir, platform, arch)).toBe(file);
     expect(sqliteNativeLibraryFlags(libDir, platform, arch)).toEqual([`-Dorg.sqlite.lib.path=${libDir}`, `-Dorg.sqlite.lib.name=${file}`]);
   });
 
