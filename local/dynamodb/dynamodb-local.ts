@@ -32,7 +32,7 @@ import {
 } from '../process/loopback-child.js';
 import { LOOPBACK_HOST } from '../process/ports.js';
 import { ClassDataArchive, jarWithoutManifestClassPath, publishOnce } from './class-data-sharing.js';
-import { QUICK_START_JVM_FLAGS } from './jvm-flags.js';
+import { LOGGING_JVM_FLAGS, QUICK_START_JVM_FLAGS } from './jvm-flags.js';
 import { sqliteNativeLibraryFlags } from './sqlite-native.js';
 
 export interface DynamoDBLocalOptions {
@@ -144,6 +144,8 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     `-Djava.library.path=${libDir}`,
     // A plain IPv4 socket rather than an IPv4-mapped IPv6 one: same reachability, clearer in `ss`.
     '-Djava.net.preferIPv4Stack=true',
+    // log4j-api's SimpleLogger rather than log4j-core: the same quiet output without log4j-core's start-up.
+    ...LOGGING_JVM_FLAGS,
     ...(options.quickStart ? QUICK_START_JVM_FLAGS : []),
   ];
   // Only with the copied jar: CDS cannot use the original's class path.

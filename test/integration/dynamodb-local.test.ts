@@ -21,6 +21,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } 
 import { physicalTableName, tableEnvVar, tableNames, tables, type TableDeclaration } from '../../declarations/tables.js';
 import { createTables, ensureTable, tableEnvironment } from '../../local/dynamodb/create-tables.js';
 import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import { LOGGING_JVM_FLAGS } from '../../local/dynamodb/jvm-flags.js';
 import { findFreePort } from '../../local/process/ports.js';
 
 const PREFIX = 'itest';
@@ -269,6 +270,12 @@ describe('DynamoDB Local', () => {
     );
     // One file, DynamoDBLocal_lib's; DynamoDB Local's own loader would map a tmp copy (sqlite-392-<uuid>-libsqlite4java.so).
     expect([...mapped]).toEqual([expect.stringMatching(/\/DynamoDBLocal_lib\/libsqlite4java-linux-[\w]+\.so$/)]);
+  });
+
+  it("logs through log4j-api's SimpleLogger at ERROR, so log4j-core never has to start", () => {
+    const commandLine = readFileSync(`/proc/${ddb.health().pid}/cmdline`, 'utf8').split('\0');
+    expect(commandLine).toEqual(expect.arrayContaining([...LOGGING_JVM_FLAGS]));
+    expect(LOGGING_JVM_FLAGS).toContain('-Dorg.apache.logging.log4j.simplelog.level=ERROR');
   });
 
   it('listens on loopback only', async () => {
