@@ -56,29 +56,34 @@ export function tableEnvironment(names: Record<TableName, string>): Record<strin
  * Creates one table from a declaration if missing, waits for ACTIVE and
  * enables TTL. Exported so the TTL path can be exercised even while no
  * declared table uses it.
+ *
+ * CreateTable goes first: on a fresh DynamoDB Local (every in-memory start) it
+ * succeeds and its answer already says whether the table is ACTIVE, so a table
+ * costs one request rather than three (a DescribeTable before and after). A
+ * table that exists (a persisted database, or another process sharing the
+ * instance created it first) answers ResourceInUseException and is described
+ * and checked against its declaration as before.
  */
 export async function ensureTable(client: DynamoDBClient, physicalName: string, declaration: TableDeclaration): Promise<void> {
-  const existing = await describeTable(client, physicalName);
-  if (existing) {
+  // The table as its CreateTable answer or DescribeTable showed it.
+  let table: TableDescription | undefined;
+  try {
+    table = (await client.send(new CreateTableCommand(createTableInput(physicalName, declaration)))).TableDescription;
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    table = await describeTable(client, physicalName);
     // Skipping a table whose shape drifted from the declaration (e.g. a
     // persisted DB from before a GSI was added) would surface later as
     // confusing ValidationExceptions; fail here with the reason instead.
-    const drift = describeDrift(existing, declaration);
+    const drift = table ? describeDrift(table, declaration) : [];
     if (drift.length > 0) {
       throw new Error(
         `Table ${physicalName} exists but differs from declarations/tables.ts: ${drift.join('; ')}. ` +
           'Delete the table (or the persisted DynamoDB Local directory) and restart.',
       );
     }
-  } else {
-    try {
-      await client.send(new CreateTableCommand(createTableInput(physicalName, declaration)));
-    } catch (error) {
-      // Another process sharing the instance created it first: same outcome.
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
   }
-  await waitUntilActive(client, physicalName);
+  if (!(table && isActive(table))) await waitUntilActive(client, physicalName);
   if (declaration.ttlAttribute !== undefined) await ensureTimeToLive(client, physicalName, declaration.ttlAttribute);
 }
 
@@ -135,13 +140,16 @@ async function describeTable(client: DynamoDBClient, name: string): Promise<Tabl
   }
 }
 
+/** ACTIVE, and so is every GSI: they have their own status, and queries against a CREATING index fail. */
+function isActive(table: TableDescription): boolean {
+  return table.TableStatus === 'ACTIVE' && (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+}
+
 async function waitUntilActive(client: DynamoDBClient, name: string): Promise<void> {
   const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
   for (;;) {
     const table = await describeTable(client, name);
-    // GSIs have their own status; queries against a CREATING index fail.
-    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
-    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (table && isActive(table)) return;
     if (Date.now() > deadline) {
       throw new Error(`Table ${name} not ACTIVE after ${ACTIVE_TIMEOUT_MS} ms (status ${table?.TableStatus ?? 'missing'})`);
     }

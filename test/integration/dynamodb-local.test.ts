@@ -170,6 +170,28 @@ describe('DynamoDB Local', () => {
     expect(names).toEqual(Object.fromEntries(tableNames.map((t) => [t, physicalTableName(PREFIX, t)])));
   });
 
+  it('creates a missing table with one request, and describes only a table that exists', async () => {
+    const sent: string[] = [];
+    const counting = new DynamoDBClient(dynamoDbClientConfig(ddb.endpoint));
+    counting.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      // products has a GSI: its answer must say the index is ACTIVE too, or ensureTable waits for it.
+      await ensureTable(counting, `${PREFIX}-fresh-products`, tables.products);
+      expect(sent).toEqual(['CreateTableCommand']);
+      sent.length = 0;
+      await ensureTable(counting, `${PREFIX}-fresh-products`, tables.products);
+      expect(sent).toEqual(['CreateTableCommand', 'DescribeTableCommand']);
+    } finally {
+      counting.destroy();
+    }
+  });
+
   it('maps table env vars to physical names', async () => {
     const names = await createTables(client, PREFIX);
     const env = tableEnvironment(names);
