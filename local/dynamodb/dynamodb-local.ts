@@ -89,7 +89,10 @@ const READY_LINE = /^LoopbackDynamoDBLocal: listening on/;
 const PROBE_TIMEOUT_MS = 2_000;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'LoopbackDynamoDBLocal.java');
-const DEFAULT_CACHE_DIR = join(cacheRoot, 'dynamodb-local');
+/** Where starts keep the jar copy, the compiled launcher and the class-data archives unless told otherwise. */
+export const DEFAULT_CACHE_DIR = join(cacheRoot, 'dynamodb-local');
+/** The launcher as compiled into a cache directory: one jar per (launcher source, class path). */
+export const COMPILED_LAUNCHER = /^LoopbackDynamoDBLocal-[0-9a-f]{16}\.jar$/;
 /**
  * How long a JVM that records the class-data archive at exit may take to stop before it is killed: the dump
  * takes a few seconds, about 20 on the loaded 2-core machine, and went past 30 once with three test workers

@@ -3,12 +3,29 @@
  * when a JVM without one stops, mapped by the next start, and an archive that is missing, stale, not an
  * archive at all or cut short never keeps DynamoDB Local from starting.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClientConfig, startDynamoDBLocal, type DynamoDBLocalHandle } from '../../local/dynamodb/dynamodb-local.js';
+import {
+  COMPILED_LAUNCHER,
+  DEFAULT_CACHE_DIR,
+  dynamoDbClientConfig,
+  startDynamoDBLocal,
+  type DynamoDBLocalHandle,
+} from '../../local/dynamodb/dynamodb-local.js';
 
 const JVM_TIMEOUT_MS = 180_000;
 
@@ -30,6 +47,22 @@ afterAll(() => {
 
 function freshCacheDir(): string {
   return mkdtempSync(join(scratch, 'cache-'));
+}
+
+/**
+ * A fresh cache directory holding the launcher the run's own starts compiled (the global setup's JVMs use the
+ * default directory): compiling it takes a JVM running javac, seconds of CPU that these tests are not about.
+ * The last test compiles it into a directory of its own. Without one to copy, the start compiles it here.
+ */
+function freshCacheDirWithLauncher(): string {
+  const cacheDir = freshCacheDir();
+  const compiled = existsSync(DEFAULT_CACHE_DIR) ? readdirSync(DEFAULT_CACHE_DIR).filter((file) => COMPILED_LAUNCHER.test(file)) : [];
+  for (const file of compiled) copyFileSync(join(DEFAULT_CACHE_DIR, file), join(cacheDir, file));
+  return cacheDir;
+}
+
+function launchersIn(cacheDir: string): string[] {
+  return readdirSync(cacheDir).filter((file) => COMPILED_LAUNCHER.test(file));
 }
 
 /**
@@ -77,8 +110,9 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
   it(
     'records an archive when a JVM without one stops, and the next start maps it',
     async () => {
-      const cacheDir = freshCacheDir();
+      const cacheDir = freshCacheDirWithLauncher();
       const archive = await startAndStop(cacheDir);
+      const launchers = launchersIn(cacheDir).map((file) => [file, statSync(join(cacheDir, file)).ino]);
       // Only the archive and the two jars are left: no partial dump, no dump log.
       expect(readdirSync(cacheDir).filter((file) => file.includes('partial') || file.endsWith('.log'))).toEqual([]);
       const archived = statSync(archive);
@@ -93,6 +127,8 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
       }
       // A JVM that mapped the archive records none: the file is the one from the first start.
       expect(statSync(archive).ino).toBe(archived.ino);
+      // Nor did it compile its launcher again.
+      expect(launchersIn(cacheDir).map((file) => [file, statSync(join(cacheDir, file)).ino])).toEqual(launchers);
     },
     JVM_TIMEOUT_MS,
   );
@@ -166,7 +202,7 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
   );
 
   it(
-    'without class-data sharing, runs the jar as shipped and leaves the cache without an archive',
+    'without class-data sharing, runs the jar as shipped and leaves the cache without an archive; compiles its launcher there once',
     async () => {
       const cacheDir = freshCacheDir();
       const handle = await startDynamoDBLocal({ cacheDir, classDataSharing: false });
@@ -174,6 +210,12 @@ describe.runIf(process.platform === 'linux')('DynamoDB Local class-data sharing'
         await answersListTables(handle);
         const commandLine = readFileSync(`/proc/${handle.health().pid}/cmdline`, 'utf8');
         expect(commandLine).not.toMatch(/SharedArchiveFile|ArchiveClassesAtExit/);
+        // The launcher, compiled into this directory at the start, runs as a class from that jar (not from source).
+        const launchers = launchersIn(cacheDir);
+        expect(launchers).toHaveLength(1);
+        const args = commandLine.split('\0');
+        expect(args[args.indexOf('-cp') + 1]?.split(':')[0]).toBe(join(cacheDir, launchers[0]!));
+        expect(args).toContain('LoopbackDynamoDBLocal');
       } finally {
         await handle.stop();
       }
