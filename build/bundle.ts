@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import type { BuildOptions, Metafile } from 'esbuild';
 import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
 import { repositoryRoot } from '../declarations/paths.js';
 import {
@@ -179,6 +179,8 @@ export async function bundleEntry(entry: string, outDir: string, options: Bundle
   }
   await mkdir(outDir, { recursive: true });
   await discardPreviousBuild(outDir);
+  // Loaded here: a start whose bundles are all reused never needs esbuild.
+  const { build } = await import('esbuild');
   const result = await build({ ...buildOptions, absWorkingDir: repositoryRoot });
   const metafile = result.metafile ?? { inputs: {}, outputs: {} };
   const built: BuiltFiles = {

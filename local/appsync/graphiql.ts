@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, buildSync, type BuildOptions, type Metafile, type OutputFile } from 'esbuild';
+import type { BuildOptions, Metafile, OutputFile } from 'esbuild';
 import { sha256, type Stamp, validStamp, writeFileAtomically, writeStamp } from '../../build/file-states.mjs';
 import { cacheRoot, repositoryRoot } from '../../declarations/paths.js';
 import { pageTrust, type GuardedRequest } from '../dev-request-guard.js';
@@ -234,6 +234,11 @@ interface PageBundle {
 let pageBundle: PageBundle | undefined;
 let pageBundleWarming = false;
 
+/** esbuild, for the synchronous build a request waits on; loaded then, since a start with the page cached never builds. */
+function loadEsbuild(): typeof import('esbuild') {
+  return requireFromHere('esbuild') as typeof import('esbuild');
+}
+
 function bundleOf(outputFiles: readonly OutputFile[] | undefined): PageBundle {
   const js = outputFiles?.find((file) => file.path.endsWith(PAGE_FILES.js));
   const map = outputFiles?.find((file) => file.path.endsWith(PAGE_FILES.map));
@@ -278,6 +283,7 @@ function warmPageBundle(): void {
       pageBundle ??= cached;
       return;
     }
+    const { build } = await import('esbuild');
     const result = await build(PAGE_BUILD);
     const bundle = bundleOf(result.outputFiles);
     pageBundle ??= bundle;
@@ -288,7 +294,7 @@ function warmPageBundle(): void {
 
 /** The bundle, built synchronously if the background build has not finished (or failed: then this throws). */
 function readPageBundle(): PageBundle {
-  pageBundle ??= bundleOf(buildSync(PAGE_BUILD).outputFiles);
+  pageBundle ??= bundleOf(loadEsbuild().buildSync(PAGE_BUILD).outputFiles);
   return pageBundle;
 }
 

@@ -81,6 +81,20 @@ describe('npm run dev (build/dev-launch.mjs)', () => {
     // runtime.ts stays a chunk of its own, loaded after dev.ts spawned DynamoDB Local's JVM.
     expect(Object.keys(stamp.outputs).filter((output) => output.endsWith('.mjs')).length).toBeGreaterThan(1);
 
+    // What a start seldom needs is imported on demand, so it does not load beside the JVM's start: esbuild (a
+    // rebuild), ioredis (a recovery's flush), node-forge (--https's first certificate).
+    const code = await Promise.all(
+      Object.keys(stamp.outputs)
+        .filter((output) => output.endsWith('.mjs'))
+        .map((output) => readFile(join(cacheDir, built!, output), 'utf8')),
+    );
+    const staticImports = new Set(code.flatMap((text) => [...text.matchAll(/\bfrom\s*"([^"]+)"/g)].map((match) => match[1])));
+    const dynamicImports = new Set(code.flatMap((text) => [...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((match) => match[1])));
+    for (const onDemand of ['esbuild', 'ioredis', 'node-forge']) {
+      expect(staticImports, onDemand).not.toContain(onDemand);
+      expect(dynamicImports, onDemand).toContain(onDemand);
+    }
+
     const again = await runToExit(cacheDir, ['--port', 'not-a-port']);
     expect(again.code).toBe(2);
     expect(await builds(cacheDir)).toEqual([built]);
