@@ -19,7 +19,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repositoryRoot } from '../declarations/paths.js';
-import { FileStateReader, sha256, type Stamp, validStamp, writeStamp } from './file-states.mjs';
+import { type FileState, FileStateReader, sha256, type Stamp, validStamp, writeStamp } from './file-states.mjs';
 
 export { FileStateReader } from './file-states.mjs';
 
@@ -60,6 +60,11 @@ export interface BuiltFiles {
   readonly outputs: readonly string[];
   /** The outputs index.mjs loads at init (its static imports). */
   readonly initFiles: readonly string[];
+  /**
+   * Each output's size and content hash when they are known without reading it: a reused build's, from its
+   * stamp, after the check that every output is still as stamped.
+   */
+  readonly outputStates?: Readonly<Record<string, FileState>>;
 }
 
 /** Inputs are relative to the repository root (as esbuild names them), outputs to the bundle directory. */
@@ -103,7 +108,12 @@ export async function reusableBundle(
     files,
   });
   if (!stamp) return undefined;
-  return { inputs: Object.keys(stamp.inputs).sort(), outputs: Object.keys(stamp.outputs).sort(), initFiles: stamp.initFiles };
+  return {
+    inputs: Object.keys(stamp.inputs).sort(),
+    outputs: Object.keys(stamp.outputs).sort(),
+    initFiles: stamp.initFiles,
+    outputStates: stamp.outputs,
+  };
 }
 
 /**

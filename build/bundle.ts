@@ -29,7 +29,7 @@ export interface EntryBundle {
   readonly initBytes: number;
   /** Size of every JavaScript file (index.mjs and its chunks), source maps excluded. */
   readonly codeBytes: number;
-  /** Hash of every file's name and content: unchanged code gives the same hash and no redeploy. */
+  /** Hash of every file's name, size and content hash: unchanged code gives the same hash and no redeploy. */
   readonly sha256: string;
   /** Every input file esbuild read, relative to the repository root (what the bundle cache compares). */
   readonly inputs: readonly string[];
@@ -104,17 +104,22 @@ function fingerprintOf(options: BuildOptions, cacheBackend: CacheBackendKind): B
 
 const posixPath = (path: string): string => path.split(sep).join('/');
 
+/**
+ * Sizes and hash of a build's outputs. A reused build's come from its verified stamp: reading and hashing
+ * its ~3 MB of code and source maps again was, over five functions, most of the CPU a warm dev start spent
+ * checking its bundles, while DynamoDB Local's JVM was starting beside it.
+ */
 async function describeOutput(outDir: string, built: BuiltFiles, reused: boolean): Promise<EntryBundle> {
   const hash = createHash('sha256');
   let bytes = 0;
   let codeBytes = 0;
   let initBytes = 0;
   for (const name of built.outputs) {
-    const content = await readFile(join(outDir, name));
-    hash.update(`${name}\0${content.byteLength}\0`).update(content);
-    if (name.endsWith('.mjs')) codeBytes += content.byteLength;
-    if (name === `${ENTRY_NAME}.mjs`) bytes = content.byteLength;
-    if (built.initFiles.includes(name)) initBytes += content.byteLength;
+    const { size, sha256: contentHash } = built.outputStates?.[name] ?? (await outputState(join(outDir, name)));
+    hash.update(`${name}\0${size}\0${contentHash}\n`);
+    if (name.endsWith('.mjs')) codeBytes += size;
+    if (name === `${ENTRY_NAME}.mjs`) bytes = size;
+    if (built.initFiles.includes(name)) initBytes += size;
   }
   return {
     file: join(outDir, `${ENTRY_NAME}.mjs`),
@@ -127,6 +132,11 @@ async function describeOutput(outDir: string, built: BuiltFiles, reused: boolean
     inputs: built.inputs,
     reused,
   };
+}
+
+async function outputState(file: string): Promise<{ size: number; sha256: string }> {
+  const content = await readFile(file);
+  return { size: content.byteLength, sha256: createHash('sha256').update(content).digest('hex') };
 }
 
 /** The chunks index.mjs loads before it runs: its static imports, transitively. */
