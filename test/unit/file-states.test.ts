@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,19 @@ describe('file states (build/file-states.mjs)', () => {
     expect(check?.state.mtimeNs).not.toBe(stamped.mtimeNs);
     await rm(path);
     expect(await new FileStateReader().recheck(path, stamped, stampedAtNs)).toBeUndefined();
+  });
+
+  it('has no state for a missing file, a directory, a path through a file, or one it cannot resolve', async () => {
+    const file = await fileAged('plain.txt', 'x', 60);
+    // Two links pointing at each other: stat fails with ELOOP, which is no "missing file" to the system.
+    await symlink(join(dir, 'loop-b'), join(dir, 'loop-a'));
+    await symlink(join(dir, 'loop-a'), join(dir, 'loop-b'));
+    const reader = new FileStateReader();
+    for (const path of [join(dir, 'absent.txt'), dir, join(file, 'inside.txt'), join(dir, 'loop-a')]) {
+      expect(await reader.stat(path), path).toBeUndefined();
+      expect(await reader.state(path), path).toBeUndefined();
+    }
+    expect(await reader.stat(file)).toMatchObject({ size: 1 });
   });
 
   it('rechecks a set of files: all unchanged, or undefined at the first change', async () => {
