@@ -61,8 +61,8 @@ export interface BuiltFiles {
   /** The outputs index.mjs loads at init (its static imports). */
   readonly initFiles: readonly string[];
   /**
-   * Each output's size and content hash when they are known without reading it: a reused build's, from its
-   * stamp, after the check that every output is still as stamped.
+   * Each output's size and content hash when its stamp holds them: a reused build's, after the check that
+   * every output is still as stamped; a new build's, as just stamped.
    */
   readonly outputStates?: Readonly<Record<string, FileState>>;
 }
@@ -133,9 +133,16 @@ export async function discardPreviousBuild(outDir: string): Promise<void> {
   }
 }
 
-/** Records a finished build; written last, so an interrupted build leaves no stamp to trust. */
-export async function writeBundleStamp(outDir: string, fingerprint: BundleFingerprint, built: BuiltFiles): Promise<void> {
-  await writeStamp(join(outDir, STAMP_FILE), {
+/**
+ * Records a finished build; written last, so an interrupted build leaves no stamp to trust. Answers the
+ * outputs' states it hashed for the stamp (undefined when a file could not be read and none was written).
+ */
+export async function writeBundleStamp(
+  outDir: string,
+  fingerprint: BundleFingerprint,
+  built: BuiltFiles,
+): Promise<Readonly<Record<string, FileState>> | undefined> {
+  return writeStamp(join(outDir, STAMP_FILE), {
     fields: {
       format: STAMP_FORMAT,
       esbuild: esbuildVersion,

@@ -105,9 +105,10 @@ function fingerprintOf(options: BuildOptions, cacheBackend: CacheBackendKind): B
 const posixPath = (path: string): string => path.split(sep).join('/');
 
 /**
- * Sizes and hash of a build's outputs. A reused build's come from its verified stamp: reading and hashing
- * its ~3 MB of code and source maps again was, over five functions, most of the CPU a warm dev start spent
- * checking its bundles, while DynamoDB Local's JVM was starting beside it.
+ * Sizes and hash of a build's outputs, from the states its stamp holds: a reused build's as verified, a new
+ * one's as just written. Reading and hashing each function's ~3 MB of code and source maps again was, over
+ * five functions, most of the CPU a warm dev start spent checking its bundles, while DynamoDB Local's JVM
+ * was starting beside it. Read only when no stamp could be written.
  */
 async function describeOutput(outDir: string, built: BuiltFiles, reused: boolean): Promise<EntryBundle> {
   const hash = createHash('sha256');
@@ -198,8 +199,9 @@ export async function bundleEntry(entry: string, outDir: string, options: Bundle
     outputs: outputFiles(metafile, outDir),
     initFiles: initChunks(metafile, outDir),
   };
-  await writeBundleStamp(outDir, fingerprint, built);
-  return describeOutput(outDir, built, false);
+  // The stamp hashes every output; describing the build takes those states rather than reading the files again.
+  const outputStates = await writeBundleStamp(outDir, fingerprint, built);
+  return describeOutput(outDir, outputStates ? { ...built, outputStates } : built, false);
 }
 
 export interface BundleFunctionsOptions {

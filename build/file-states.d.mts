@@ -62,4 +62,5 @@ export interface StampWrite {
 }
 
 export declare function validStamp<S extends Stamp>(path: string, check: StampCheck<S>): Promise<S | undefined>;
-export declare function writeStamp(path: string, build: StampWrite): Promise<boolean>;
+/** The outputs' states as stamped (sizes and content hashes), or undefined when a file could not be read and no stamp was written. */
+export declare function writeStamp(path: string, build: StampWrite): Promise<Record<string, FileState> | undefined>;

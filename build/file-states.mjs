@@ -199,7 +199,7 @@ export async function validStamp(path, check) {
  * all (the next check builds again).
  * @param {string} path
  * @param {import('./file-states.d.mts').StampWrite} build
- * @returns {Promise<boolean>} whether a stamp was written
+ * @returns {Promise<Record<string, FileState> | undefined>} the outputs' states as stamped, or undefined when no stamp was written
  */
 export async function writeStamp(path, build) {
   // Fresh reads, and the time taken before them: a file changed after this instant is checked by content.
@@ -211,10 +211,10 @@ export async function writeStamp(path, build) {
   ]);
   if (!inputs || !outputs) {
     await rm(path, { force: true });
-    return false;
+    return undefined;
   }
   await writeJsonAtomically(path, { ...build.fields, stampedAtNs: String(stampedAtNs), inputs, outputs });
-  return true;
+  return outputs;
 }
 
 /**

@@ -234,7 +234,7 @@ interface PageBundle {
 let pageBundle: PageBundle | undefined;
 let pageBundleWarming = false;
 
-/** esbuild, for the synchronous build a request waits on; loaded then, since a start with the page cached never builds. */
+/** esbuild, loaded on a first build: a start with the page cached never builds. */
 function loadEsbuild(): typeof import('esbuild') {
   return requireFromHere('esbuild') as typeof import('esbuild');
 }
@@ -283,8 +283,7 @@ function warmPageBundle(): void {
       pageBundle ??= cached;
       return;
     }
-    const { build } = await import('esbuild');
-    const result = await build(PAGE_BUILD);
+    const result = await loadEsbuild().build(PAGE_BUILD);
     const bundle = bundleOf(result.outputFiles);
     pageBundle ??= bundle;
     // A cache that cannot be written only costs the next start a build.
