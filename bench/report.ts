@@ -95,7 +95,9 @@ const fixed =
   (value: number): string =>
     value.toFixed(digits);
 const ms = fixed(2);
+const round0 = fixed(0);
 const round1 = fixed(1);
+const orDash = (value: number | null, format: (value: number) => string): string => (value === null ? '-' : format(value));
 
 /** "orders 1.00, catalog 1.00": every function the scenario invoked, per request. */
 function invocationsCell(perRequest: Readonly<Record<string, number>>): string {
@@ -118,6 +120,9 @@ export function renderReport(report: BenchReport): string {
       'runtime ÷ yoga',
       'runtime p99 ms',
       'yoga p99 ms',
+      'CPU µs / request: runtime',
+      'yoga',
+      'hand-off ms / request (runtime)',
       'invocations / request (runtime)',
     ],
     report.comparison.cells.map((cell) => {
@@ -134,6 +139,9 @@ export function renderReport(report: BenchReport): string {
         cell.ratio === null ? '-' : cell.ratio.toFixed(3),
         p99('runtime'),
         p99('yoga'),
+        orDash(cell.runtimeCpuMicrosPerRequest, round0),
+        orDash(cell.yogaCpuMicrosPerRequest, round0),
+        orDash(cell.runtimeHandOffMsPerRequest, fixed(3)),
         last ? invocationsCell(last.invocationsPerRequest) : '',
       ];
     }),

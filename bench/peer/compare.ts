@@ -3,7 +3,7 @@ import { median, ratioOf } from '../goals.js';
 import { GraphQLHttpClient } from '../http-client.js';
 import { orderWithProductsScenario, productScenario, type Scenario, type ScenarioData } from '../scenarios.js';
 import { runAutocannon, type LoadRun } from './autocannon.js';
-import type { InvocationCounts, RuntimeServerInfo, YogaServerConfig, YogaServerInfo } from './protocol.js';
+import type { InvocationCounts, RuntimeServerInfo, ServerCounters, YogaServerConfig, YogaServerInfo } from './protocol.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
 /**
@@ -13,7 +13,11 @@ import { startServerProcess, type ServerProcess } from './server-process.js';
  * from this process. For each scenario and connection count: a warm-up run
  * per server, then `rounds` rounds alternating which server goes first
  * (runtime, yoga; yoga, runtime; …), so drift on the shared machine falls on
- * both. Reported: the median req/s of each and the ratio runtime ÷ yoga.
+ * both. Reported: the median req/s of each and the ratio runtime ÷ yoga;
+ * and, to say where a difference comes from, each server's CPU time per
+ * request (every thread of its process; DynamoDB Local and redis-server,
+ * which both share, are not in it) and the runtime's hand-off to its
+ * functions' environments per request (LocalFunctionStats.handOffMs).
  *
  * Correctness: before each run every distinct request is sent once and its
  * answer checked (status, no errors, the data's shape); during the run each
@@ -38,6 +42,10 @@ export interface ComparisonRun extends LoadRun {
   readonly round: number;
   /** Each function's invocations during the run ÷ its requests (BatchInvoke: catalog 1 per 100-line order). */
   readonly invocationsPerRequest: Record<string, number>;
+  /** The server process's CPU time during the run ÷ its requests. */
+  readonly cpuMicrosPerRequest: number | null;
+  /** The runtime's hand-off to its environments and back during the run ÷ its requests; null for the peer. */
+  readonly handOffMsPerRequest: number | null;
 }
 
 export interface ComparisonCell {
@@ -48,6 +56,10 @@ export interface ComparisonCell {
   readonly yogaRps: number;
   /** runtime ÷ yoga, medians over the rounds. */
   readonly ratio: number | null;
+  /** Medians over the rounds of each server's CPU µs per request, and of the runtime's hand-off ms per request. */
+  readonly runtimeCpuMicrosPerRequest: number | null;
+  readonly yogaCpuMicrosPerRequest: number | null;
+  readonly runtimeHandOffMsPerRequest: number | null;
   readonly runs: ComparisonRun[];
 }
 
@@ -96,6 +108,11 @@ function perRequest(before: InvocationCounts, after: InvocationCounts, requests:
   );
 }
 
+/** A counter's growth over a run ÷ the run's requests; null when the server does not keep it or nothing was served. */
+function perRequestOf(before: number | null, after: number | null, requests: number): number | null {
+  return before === null || after === null || requests === 0 ? null : (after - before) / requests;
+}
+
 export async function compareWithYoga(config: ComparisonConfig, log: (line: string) => void): Promise<ComparisonReport> {
   const errorSamples: string[] = [];
   let errors = 0;
@@ -137,7 +154,7 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
           const measure = async (server: Server, round: number | 'warm-up'): Promise<ComparisonRun | null> => {
             const before = await checkedAnswers(server.graphqlUrl, scenario);
             for (const p of before.problems) problem(where(server, round), p);
-            const counts = await server.process.request<InvocationCounts>('invocations');
+            const counts = await server.process.request<ServerCounters>('counters');
             const run = await runAutocannon({
               url: server.graphqlUrl,
               connections,
@@ -145,7 +162,7 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
               requests: scenario.requests,
               expected: before.answers,
             });
-            const countsAfter = await server.process.request<InvocationCounts>('invocations');
+            const countsAfter = await server.process.request<ServerCounters>('counters');
             const wrong = run.non2xx + run.errors + run.mismatches;
             if (wrong > 0) {
               errors += wrong;
@@ -160,7 +177,14 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
             });
             if (round === 'warm-up') return null;
             log(`    ${where(server, round)}: ${run.requestsPerSecond.toFixed(1)} req/s, ${run.requests} requests, ${wrong} wrong`);
-            return { server: server.name, round, ...run, invocationsPerRequest: perRequest(counts, countsAfter, run.requests) };
+            return {
+              server: server.name,
+              round,
+              ...run,
+              invocationsPerRequest: perRequest(counts.invocations, countsAfter.invocations, run.requests),
+              cpuMicrosPerRequest: perRequestOf(counts.cpuMicros, countsAfter.cpuMicros, run.requests),
+              handOffMsPerRequest: perRequestOf(counts.handOffMs, countsAfter.handOffMs, run.requests),
+            };
           };
           for (const server of servers) await measure(server, 'warm-up');
           const runs: ComparisonRun[] = [];
@@ -173,6 +197,10 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
           const rps = (name: ServerName) => median(runs.filter((r) => r.server === name).map((r) => r.requestsPerSecond));
           const runtimeRps = rps('runtime');
           const yogaRps = rps('yoga');
+          const medianOf = (name: ServerName, figure: (run: ComparisonRun) => number | null): number | null => {
+            const values = runs.filter((r) => r.server === name).map(figure);
+            return values.every((value) => value !== null) && values.length > 0 ? median(values as number[]) : null;
+          };
           cells.push({
             scenario: scenario.name,
             description: scenario.description,
@@ -180,6 +208,9 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
             runtimeRps,
             yogaRps,
             ratio: ratioOf(runtimeRps, yogaRps),
+            runtimeCpuMicrosPerRequest: medianOf('runtime', (r) => r.cpuMicrosPerRequest),
+            yogaCpuMicrosPerRequest: medianOf('yoga', (r) => r.cpuMicrosPerRequest),
+            runtimeHandOffMsPerRequest: medianOf('runtime', (r) => r.handOffMsPerRequest),
             runs,
           });
         }

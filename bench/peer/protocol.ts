@@ -45,11 +45,20 @@ export interface YogaServerConfig {
   readonly functionEnvironments: RuntimeServerInfo['functionEnvironments'];
 }
 
-/** Requests the bench sends; every one is answered with `{ id, ok, value | error }`. */
-export type ServerRequest = { readonly id: number; readonly type: 'invocations' } | { readonly id: number; readonly type: 'stop' };
+/** Requests the bench sends; every one is answered with `{ id, ok, value | error }` (`counters`: ServerCounters). */
+export type ServerRequest = { readonly id: number; readonly type: 'counters' } | { readonly id: number; readonly type: 'stop' };
 
 /** What a server process sends (local/process/ipc-child.ts). */
 export type ServerMessage<Info> = IpcChildMessage<Info>;
 
 /** Invocations per function since the server started (the runtime's LocalFunction counters; the peer's own calls). */
 export type InvocationCounts = Record<string, number>;
+
+/** What a server has done since it started; the bench takes the difference over a run. */
+export interface ServerCounters {
+  readonly invocations: InvocationCounts;
+  /** The server process's CPU time, every thread of it (user + system, process.cpuUsage()). */
+  readonly cpuMicros: number;
+  /** The runtime's hand-off to its functions' environments and back (LocalFunctionStats.handOffMs), summed; the peer has none. */
+  readonly handOffMs: number | null;
+}

@@ -30,6 +30,7 @@ const keyDirectory = await mkdtemp(join(tmpdir(), 'bench-user-pool-'));
 serveRequests({
   invocations: (): InvocationCounts =>
     Object.fromEntries([...(stack?.functions ?? [])].map(([name, fn]) => [name, fn.stats().invocations])),
+  handOffMs: () => [...(stack?.functions.values() ?? [])].reduce((sum, fn) => sum + fn.stats().handOffMs, 0),
   stop: async () => {
     await stack?.stop();
     await rm(keyDirectory, { recursive: true, force: true });

@@ -1,11 +1,11 @@
 import { forkIpcChild } from '../../local/process/ipc-child.js';
-import type { ServerMessage, ServerRequest } from './protocol.js';
+import type { InvocationCounts, ServerCounters, ServerMessage, ServerRequest } from './protocol.js';
 
 /**
  * A server of the load comparison in a process of its own, so that neither
  * the load generator nor the other server shares its event loop or heap.
  * Started with `fork()` under tsx; it sends `{ type: 'ready', info }` once it
- * listens, then answers `invocations` and `stop` requests.
+ * listens, then answers `counters` and `stop` requests.
  */
 
 export interface ServerProcess<Info> {
@@ -40,8 +40,14 @@ export async function startServerProcess<Info>(entry: string, options: ServerPro
 /**
  * The child's side: answers the bench's requests with `handlers`, and stops
  * (then exits) on `stop`, on SIGTERM/SIGINT, or when the bench goes away.
+ * Both servers' CPU time is taken here, the same way.
  */
-export function serveRequests(handlers: { invocations: () => unknown; stop: () => Promise<void> }): void {
+export function serveRequests(handlers: {
+  invocations: () => InvocationCounts;
+  /** The runtime's LocalFunctionStats.handOffMs, summed over its functions. */
+  handOffMs?: () => number;
+  stop: () => Promise<void>;
+}): void {
   if (!process.send) {
     console.error('This server is started by the bench (fork with IPC), not by hand');
     process.exit(2);
@@ -62,7 +68,13 @@ export function serveRequests(handlers: { invocations: () => unknown; stop: () =
       return;
     }
     try {
-      process.send?.({ id: message.id, ok: true, value: handlers.invocations() });
+      const { user, system } = process.cpuUsage();
+      const counters: ServerCounters = {
+        invocations: handlers.invocations(),
+        cpuMicros: user + system,
+        handOffMs: handlers.handOffMs?.() ?? null,
+      };
+      process.send?.({ id: message.id, ok: true, value: counters });
     } catch (error) {
       process.send?.({ id: message.id, ok: false, error: String(error) });
     }

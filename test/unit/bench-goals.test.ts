@@ -62,7 +62,18 @@ test('a goal carries A, B, the ratio and its verdict; a bound is B with target r
 });
 
 function cell(scenario: string, connections: number, runtimeRps: number, yogaRps: number): ComparisonCell {
-  return { scenario, description: '', connections, runtimeRps, yogaRps, ratio: runtimeRps / yogaRps, runs: [] };
+  return {
+    scenario,
+    description: '',
+    connections,
+    runtimeRps,
+    yogaRps,
+    ratio: runtimeRps / yogaRps,
+    runtimeCpuMicrosPerRequest: null,
+    yogaCpuMicrosPerRequest: null,
+    runtimeHandOffMsPerRequest: null,
+    runs: [],
+  };
 }
 
 function figures(overrides: Partial<IssueFigures> = {}): IssueFigures {

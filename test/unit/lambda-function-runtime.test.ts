@@ -357,6 +357,27 @@ describe('LocalFunction: logs and reports', () => {
     }
   });
 
+  it('counts the hand-off to the environment and back, but neither the init nor the Duration', async () => {
+    const { fn } = makeFunction('stateful', { environment: { INIT_DELAY_MS: '300' } });
+    expect(fn.stats().handOffMs).toBe(0);
+
+    let waited = 0;
+    let durations = 0;
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now();
+      const { report } = await fn.invoke({ sleepMs: 250 });
+      waited += performance.now() - started;
+      durations += report.durationMs;
+    }
+
+    const { handOffMs } = fn.stats();
+    expect(handOffMs).toBeGreaterThan(0);
+    // What the caller waited, less what the environment measured: the init (300 ms) and hand-off are left.
+    expect(handOffMs).toBeLessThanOrEqual(waited - durations);
+    // Neither the 300 ms init nor either 250 ms Duration is in it.
+    expect(handOffMs).toBeLessThan(200);
+  });
+
   it('formats REPORT fields exactly', () => {
     const report = {
       requestId: 'r-1',
