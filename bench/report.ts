@@ -136,7 +136,7 @@ export function renderReport(report: BenchReport): string {
         cell.connections,
         round1(cell.runtimeRps),
         round1(cell.yogaRps),
-        cell.ratio === null ? '-' : cell.ratio.toFixed(3),
+        orDash(cell.ratio, fixed(3)),
         p99('runtime'),
         p99('yoga'),
         orDash(cell.runtimeCpuMicrosPerRequest, round0),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { BuildOptions, Metafile } from 'esbuild';
 import { functionNames, functions, type FunctionName } from '../declarations/functions.js';
@@ -115,8 +115,11 @@ async function describeOutput(outDir: string, built: BuiltFiles, reused: boolean
   let bytes = 0;
   let codeBytes = 0;
   let initBytes = 0;
+  const files = new FileStateReader();
   for (const name of built.outputs) {
-    const { size, sha256: contentHash } = built.outputStates?.[name] ?? (await outputState(join(outDir, name)));
+    const state = built.outputStates?.[name] ?? (await files.state(join(outDir, name)));
+    if (!state) throw new Error(`Cannot read ${name} of the bundle in ${outDir}`);
+    const { size, sha256: contentHash } = state;
     hash.update(`${name}\0${size}\0${contentHash}\n`);
     if (name.endsWith('.mjs')) codeBytes += size;
     if (name === `${ENTRY_NAME}.mjs`) bytes = size;
@@ -133,11 +136,6 @@ async function describeOutput(outDir: string, built: BuiltFiles, reused: boolean
     inputs: built.inputs,
     reused,
   };
-}
-
-async function outputState(file: string): Promise<{ size: number; sha256: string }> {
-  const content = await readFile(file);
-  return { size: content.byteLength, sha256: createHash('sha256').update(content).digest('hex') };
 }
 
 /** The chunks index.mjs loads before it runs: its static imports, transitively. */

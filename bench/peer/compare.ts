@@ -100,17 +100,18 @@ async function checkedAnswers(url: string, scenario: Scenario): Promise<{ answer
   }
 }
 
-function perRequest(before: InvocationCounts, after: InvocationCounts, requests: number): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(after)
-      .map(([name, count]) => [name, requests > 0 ? (count - (before[name] ?? 0)) / requests : 0] as const)
-      .filter(([, value]) => value > 0),
-  );
-}
-
 /** A counter's growth over a run ÷ the run's requests; null when the server does not keep it or nothing was served. */
 function perRequestOf(before: number | null, after: number | null, requests: number): number | null {
   return before === null || after === null || requests === 0 ? null : (after - before) / requests;
+}
+
+/** perRequestOf for each function the run invoked. */
+function perRequest(before: InvocationCounts, after: InvocationCounts, requests: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, count]) => [name, perRequestOf(before[name] ?? 0, count, requests) ?? 0] as const)
+      .filter(([, value]) => value > 0),
+  );
 }
 
 export async function compareWithYoga(config: ComparisonConfig, log: (line: string) => void): Promise<ComparisonReport> {
@@ -194,13 +195,14 @@ export async function compareWithYoga(config: ComparisonConfig, log: (line: stri
               if (run) runs.push(run);
             }
           }
-          const rps = (name: ServerName) => median(runs.filter((r) => r.server === name).map((r) => r.requestsPerSecond));
-          const runtimeRps = rps('runtime');
-          const yogaRps = rps('yoga');
+          /** The median of one figure over a server's rounds; null when there are none or a round lacks it. */
           const medianOf = (name: ServerName, figure: (run: ComparisonRun) => number | null): number | null => {
             const values = runs.filter((r) => r.server === name).map(figure);
-            return values.every((value) => value !== null) && values.length > 0 ? median(values as number[]) : null;
+            return values.length > 0 && values.every((value) => value !== null) ? median(values as number[]) : null;
           };
+          const rps = (name: ServerName): number => medianOf(name, (r) => r.requestsPerSecond) ?? Number.NaN;
+          const runtimeRps = rps('runtime');
+          const yogaRps = rps('yoga');
           cells.push({
             scenario: scenario.name,
             description: scenario.description,
